@@ -1,0 +1,203 @@
+import type { Ec2Instance, HybridNode } from '../shared/inventory';
+import { parseDate } from '../shared/inventory';
+import type { RuleId } from '../shared/model';
+import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
+
+const EC2_PREREQUISITES: readonly RuleId[] = ['instance-permissions', 'network-path', 's3-bucket-access'];
+const HYBRID_PREREQUISITES: readonly RuleId[] = ['hybrid-service-role'];
+
+/** What the API cannot show (DESIGN §3 "Not checkable through the API"): said, not guessed. */
+const NOT_CHECKABLE = [
+  'SSM Agent installed and running on the host',
+  'TLS root certificates on the host (seed 000 step 7)',
+  'on-host proxy settings',
+];
+
+interface Cause {
+  ruleId: RuleId;
+  status: string;
+  reason: string;
+  message: string;
+  remediation?: string;
+}
+
+/** The failures (and doubts) of the prerequisite rules for this resource, most certain first. */
+function causesOf(
+  ctx: RuleContext,
+  resourceId: string,
+  rules: readonly RuleId[],
+): { failures: Cause[]; doubts: Cause[] } {
+  const failures: Cause[] = [];
+  const doubts: Cause[] = [];
+  for (const ruleId of rules) {
+    for (const outcome of ctx.outcomesOf(ruleId, resourceId)) {
+      const cause = {
+        ruleId,
+        status: outcome.status,
+        reason: outcome.reason,
+        message: outcome.message,
+        remediation: outcome.remediation,
+      };
+      if (outcome.status === 'FAIL') failures.push(cause);
+      else if (outcome.status === 'ERROR' || outcome.status === 'WARN') doubts.push(cause);
+    }
+  }
+  return { failures, doubts };
+}
+
+function registrationOutcome(
+  info: NonNullable<Ec2Instance['info']>,
+  ctx: RuleContext,
+  resourceId: string,
+  rules: readonly RuleId[],
+): Outcome {
+  const evidence = {
+    pingStatus: info.PingStatus ?? null,
+    lastPing: parseDate(info.LastPingDateTime)?.toISOString() ?? null,
+    agentVersion: info.AgentVersion ?? null,
+    isLatestVersion: info.IsLatestVersion ?? null,
+  };
+  if (info.PingStatus === 'ConnectionLost') {
+    const { failures, doubts } = causesOf(ctx, resourceId, rules);
+    const first = failures[0];
+    return {
+      status: 'FAIL',
+      reason: 'CONNECTION_LOST',
+      message: `Registered but ConnectionLost since ${evidence.lastPing ?? 'an unknown time'}${first ? `; likely cause: ${first.message}` : ''}.`,
+      evidence: { ...evidence, rootCauses: failures, possibleCauses: doubts, notCheckable: NOT_CHECKABLE },
+      remediation:
+        first?.remediation ??
+        'Check that the machine is running and SSM Agent is started (systemctl status amazon-ssm-agent / Get-Service AmazonSSMAgent), then its network path to SSM.',
+    };
+  }
+  if (info.PingStatus === 'Inactive') {
+    return {
+      status: 'WARN',
+      reason: 'INACTIVE',
+      message: 'Registered but Inactive: the node has not reported for a long time.',
+      evidence,
+      remediation:
+        'Start the machine/agent, or deregister it if it is gone: aws ssm deregister-managed-instance --instance-id <id>',
+    };
+  }
+  if (info.IsLatestVersion === false) {
+    return {
+      status: 'WARN',
+      severity: 'LOW',
+      reason: 'AGENT_OUTDATED',
+      message: `Online, but SSM Agent ${info.AgentVersion ?? '(unknown)'} is not the latest version.`,
+      evidence,
+      remediation: `aws ssm send-command --document-name AWS-UpdateSSMAgent --targets Key=InstanceIds,Values=${resourceId} (or enable agent auto-update in Fleet Manager)`,
+    };
+  }
+  return {
+    status: 'PASS',
+    reason: 'MANAGED_ONLINE',
+    message: `Managed and Online (agent ${info.AgentVersion ?? 'unknown'}).`,
+    evidence,
+  };
+}
+
+function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
+  const exemption = instance.tags.get(ctx.config.exemptionTagKey);
+  if (exemption !== undefined) {
+    return {
+      status: 'NOT_APPLICABLE',
+      reason: 'EXEMPT_BY_TAG',
+      message: `Exempt by tag ${ctx.config.exemptionTagKey}${exemption ? `: ${exemption}` : ''}.`,
+      evidence: { tag: ctx.config.exemptionTagKey, value: exemption },
+    };
+  }
+  if (instance.state === 'stopped' || instance.state === 'stopping') {
+    // A stopped instance cannot ping: never report it as unmanaged.
+    return {
+      status: 'NOT_APPLICABLE',
+      reason: 'INSTANCE_STOPPED',
+      message: `The instance is ${instance.state}; its managed status is evaluated when it runs.`,
+      evidence: { state: instance.state, registered: instance.info !== undefined },
+    };
+  }
+  if (instance.info) return registrationOutcome(instance.info, ctx, instance.id, EC2_PREREQUISITES);
+
+  const { failures, doubts } = causesOf(ctx, instance.id, EC2_PREREQUISITES);
+  const evidence = {
+    state: instance.state,
+    rootCauses: failures,
+    possibleCauses: doubts,
+    notCheckable: NOT_CHECKABLE,
+  };
+  if (instance.state === 'pending' && failures.length === 0) {
+    return {
+      status: 'WARN',
+      reason: 'NOT_YET_REGISTERED',
+      message:
+        'The instance is still starting and has not registered yet; every checkable prerequisite passes.',
+      evidence,
+      remediation: 'Re-run the audit in a few minutes.',
+    };
+  }
+  if (failures.length > 0) {
+    const first = failures[0]!;
+    return {
+      status: 'FAIL',
+      reason: 'UNMANAGED',
+      message: `Not managed by Systems Manager: ${first.message}${failures.length > 1 ? ` (+${failures.length - 1} more cause${failures.length > 2 ? 's' : ''})` : ''}`,
+      evidence,
+      remediation: first.remediation ?? 'Fix the failing prerequisites listed in the evidence.',
+    };
+  }
+  if (doubts.some((d) => d.status === 'ERROR')) {
+    return {
+      status: 'FAIL',
+      reason: 'UNMANAGED_CAUSE_UNKNOWN',
+      message: `Not managed by Systems Manager; some prerequisites could not be evaluated (${doubts
+        .filter((d) => d.status === 'ERROR')
+        .map((d) => d.ruleId)
+        .join(', ')}).`,
+      evidence,
+      remediation: 'Give the auditor the missing read permissions to find the cause, then re-run.',
+    };
+  }
+  return {
+    status: 'FAIL',
+    reason: 'UNMANAGED_AGENT_NOT_RUNNING',
+    message: `Not managed by Systems Manager although every checkable prerequisite passes${doubts.length ? ' (with warnings)' : ''}: SSM Agent is probably not installed or not running.`,
+    evidence,
+    remediation:
+      'Install/start SSM Agent (Linux: sudo systemctl enable --now amazon-ssm-agent; Windows: Start-Service AmazonSSMAgent), check TLS certificates and proxy settings, or run the AWSSupport-TroubleshootManagedInstance runbook.',
+  };
+}
+
+function evaluateHybrid(node: HybridNode, ctx: RuleContext): Outcome {
+  return registrationOutcome(node.info, ctx, node.id, HYBRID_PREREQUISITES);
+}
+
+export default defineRule({
+  meta: {
+    id: 'managed-status',
+    title: 'Managed status (registered and online)',
+    description:
+      'Each running EC2 instance and hybrid node should be registered with Systems Manager and Online; when it is not, the cause is assembled from the prerequisite rules.',
+    severity: 'HIGH',
+    appliesTo: ['ec2', 'hybrid'],
+    needs: {
+      ec2: ['ec2.Reservations', 'ssm.InstanceInformationList'],
+      hybrid: ['ssm.InstanceInformationList'],
+    },
+    dependsOn: ['instance-permissions', 'network-path', 's3-bucket-access', 'hybrid-service-role'],
+    remediation: 'Fix the failing prerequisites, then make sure SSM Agent is installed and running.',
+    references: [
+      {
+        seed: '000_dfb4493051e05ad4.txt',
+        section: 'Systems Manager prerequisites, step 9 and note',
+        quote:
+          "If EC2 instances you have created aren't displaying in Systems Manager after you've follow these steps, see Troubleshooting managed instance availability.",
+      },
+    ],
+  },
+  evaluate(subject, ctx) {
+    if (subject.kind === 'ec2') return evaluateEc2(subject.instance, ctx);
+    if (subject.kind === 'hybrid') return evaluateHybrid(subject.node, ctx);
+    throw new Error(`managed-status does not apply to ${subject.kind}`);
+  },
+});

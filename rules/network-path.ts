@@ -1,0 +1,179 @@
+import { assessNetworkPath, type NetworkAssessment, type ServicePath } from '../shared/network/assess';
+import { defineRule, type Outcome } from '../shared/rule';
+
+const REMEDIATION: Record<string, string> = {
+  ENDPOINT_MISSING:
+    'aws ec2 create-vpc-endpoint --vpc-id <vpc> --vpc-endpoint-type Interface --service-name com.amazonaws.<region>.<service> --subnet-ids <subnet> --security-group-ids <sg> --private-dns-enabled',
+  ENDPOINT_PRIVATE_DNS_DISABLED:
+    'aws ec2 modify-vpc-endpoint --vpc-endpoint-id <endpoint> --private-dns-enabled',
+  VPC_DNS_DISABLED:
+    'aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-support "{\\"Value\\":true}" && aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-hostnames "{\\"Value\\":true}"',
+  ENDPOINT_SG_NO_443:
+    'aws ec2 authorize-security-group-ingress --group-id <endpoint-sg> --protocol tcp --port 443 --source-group <instance-sg> (or the VPC CIDR)',
+  ENDPOINT_NOT_AVAILABLE:
+    'Check the endpoint in the VPC console (state must be "available"); recreate it if it failed.',
+  ENDPOINT_NO_SUBNETS:
+    'aws ec2 modify-vpc-endpoint --vpc-endpoint-id <endpoint> --add-subnet-ids <subnet-in-each-AZ>',
+  SG_NO_EGRESS_443:
+    'aws ec2 authorize-security-group-egress --group-id <instance-sg> --protocol tcp --port 443 --cidr 0.0.0.0/0',
+  NACL_BLOCKS_443:
+    'aws ec2 create-network-acl-entry --network-acl-id <acl> --egress --rule-number <n> --protocol tcp --port-range From=443,To=443 --cidr-block 0.0.0.0/0 --rule-action allow',
+  NACL_BLOCKS_EPHEMERAL:
+    'aws ec2 create-network-acl-entry --network-acl-id <acl> --ingress --rule-number <n> --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow',
+  NO_DEFAULT_ROUTE:
+    'Create the SSM VPC endpoints (ssm, ssmmessages, ec2messages) in this VPC, or add a 0.0.0.0/0 route to a NAT gateway: aws ec2 create-route --route-table-id <rtb> --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat>',
+  IGW_WITHOUT_PUBLIC_IP:
+    'Give the instance a public IP (aws ec2 allocate-address + associate-address), move it behind a NAT gateway, or create the SSM VPC endpoints.',
+  IGW_NOT_ATTACHED: 'aws ec2 attach-internet-gateway --internet-gateway-id <igw> --vpc-id <vpc>',
+  NAT_GATEWAY_UNAVAILABLE:
+    'Replace the NAT gateway or point 0.0.0.0/0 at a working one (aws ec2 replace-route).',
+  NAT_WITHOUT_INTERNET_ROUTE: "Route the NAT gateway's subnet 0.0.0.0/0 to an internet gateway.",
+  ROUTE_BLACKHOLE:
+    'aws ec2 replace-route --route-table-id <rtb> --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <working-nat>',
+  ROUTE_UNVERIFIABLE:
+    'Verify that the transit gateway / peering / appliance path reaches the SSM endpoints on 443 (or create the SSM VPC endpoints, which can be verified).',
+  VPC_NOT_FOUND:
+    'Collect the VPC, subnet and route data (ec2:DescribeVpcs, ec2:DescribeSubnets) for this instance.',
+};
+
+function firstProblem(services: ServicePath[], status: 'blocked' | 'unverifiable') {
+  for (const s of services) {
+    if (s.required && s.status === status) {
+      const problem = s.problems.find((p) => p.code !== 'ENDPOINT_OTHER_AZ');
+      if (problem) return { service: s.service, ...problem };
+    }
+  }
+  return undefined;
+}
+
+function evidenceOf(a: NetworkAssessment) {
+  return {
+    services: a.services.map((s) => ({
+      service: s.service,
+      required: s.required,
+      route: s.route,
+      status: s.status,
+      ...(s.endpointId ? { endpointId: s.endpointId } : {}),
+      ...(s.endpointNote ? { endpointNote: s.endpointNote } : {}),
+      problems: s.problems,
+    })),
+    internetPath: a.internet,
+  };
+}
+
+export default defineRule({
+  meta: {
+    id: 'network-path',
+    title: 'Network path to the Systems Manager endpoints (HTTPS 443)',
+    description:
+      'The agent must reach ssm, ssmmessages and ec2messages over HTTPS, through interface VPC endpoints (recommended) or an internet path.',
+    severity: 'HIGH',
+    appliesTo: ['ec2', 'hybrid'],
+    needs: {
+      ec2: [
+        'ec2.Reservations',
+        'ec2.Vpcs',
+        'ec2.Subnets',
+        'ec2.RouteTables',
+        'ec2.SecurityGroups',
+        'ec2.NetworkAcls',
+        'ec2.VpcEndpoints',
+        'ec2.InternetGateways',
+        'ec2.NatGateways',
+      ],
+    },
+    remediation:
+      'Create interface endpoints for ssm, ssmmessages and ec2messages with private DNS and a security group allowing TCP 443 from the instances, or give the subnet a NAT gateway route.',
+    references: [
+      {
+        seed: '000_dfb4493051e05ad4.txt',
+        section: 'Systems Manager prerequisites, step 6',
+        quote:
+          "If you don't use a VPC endpoint, configure your managed instances to allow HTTPS (port 443) outbound traffic to the Systems Manager endpoints.",
+      },
+      {
+        seed: '001_9d30653fa0257c60.txt',
+        section: 'Configure Either an Interface VPC Endpoint or Internet Access',
+        quote:
+          'You must either configure Systems Manager to use an interface Virtual Private Cloud (VPC) endpoint or you must enable outbound internet access on your managed instances.',
+      },
+    ],
+  },
+  evaluate(subject, ctx): Outcome {
+    if (subject.kind === 'hybrid') {
+      return {
+        status: 'NOT_APPLICABLE',
+        reason: 'HYBRID_NETWORK_OUTSIDE_AWS',
+        message:
+          "A hybrid node's network is outside AWS; check outbound HTTPS 443 to the SSM endpoints on site.",
+      };
+    }
+    if (subject.kind !== 'ec2') throw new Error(`network-path does not apply to ${subject.kind}`);
+    const { instance } = subject;
+    if (instance.state === 'stopped' || instance.state === 'stopping') {
+      return {
+        status: 'NOT_APPLICABLE',
+        reason: 'INSTANCE_STOPPED',
+        message: `The instance is ${instance.state}; reachability is evaluated when it runs.`,
+        evidence: { state: instance.state },
+      };
+    }
+    const assessment = assessNetworkPath(ctx.inventory, instance);
+    const evidence = evidenceOf(assessment);
+    if (assessment.status === 'blocked') {
+      const blocked = assessment.services.filter((s) => s.required && s.status === 'blocked');
+      const problem = firstProblem(assessment.services, 'blocked');
+      const reason = problem?.code ?? 'NO_NETWORK_PATH';
+      return {
+        status: 'FAIL',
+        reason,
+        message: `No working path to ${blocked.map((s) => s.service).join(', ')}: ${blocked
+          .map((s) =>
+            s.problems
+              .filter((p) => p.code !== 'ENDPOINT_OTHER_AZ')
+              .map((p) => p.detail)
+              .join('; '),
+          )
+          .filter((t, i, all) => all.indexOf(t) === i)
+          .join(' | ')}.`,
+        evidence,
+        remediation: REMEDIATION[reason] ?? REMEDIATION.ENDPOINT_MISSING!,
+      };
+    }
+    if (assessment.status === 'unverifiable') {
+      const problem = firstProblem(assessment.services, 'unverifiable') ?? assessment.internet.problems[0];
+      const reason = problem?.code ?? 'ROUTE_UNVERIFIABLE';
+      return {
+        status: 'WARN',
+        reason: reason === 'ROUTE_UNVERIFIABLE' ? reason : `UNVERIFIABLE_${reason}`,
+        message: `Cannot verify the path to the SSM endpoints: ${problem?.detail ?? 'unknown route'}.`,
+        evidence,
+        remediation: REMEDIATION[reason] ?? REMEDIATION.ROUTE_UNVERIFIABLE!,
+      };
+    }
+    if (assessment.endpointOnly) {
+      return {
+        status: 'PASS',
+        reason: 'VPC_ENDPOINTS_OK',
+        message: `Reaches ${assessment.services
+          .filter((s) => s.required)
+          .map((s) => s.service)
+          .join(', ')} through interface VPC endpoints.`,
+        evidence,
+      };
+    }
+    const viaInternet = assessment.services
+      .filter((s) => s.required && s.route === 'internet')
+      .map((s) => s.service);
+    // Seed 000 step 6 marks VPC endpoints "(Recommended)": a working internet path passes with a note.
+    return {
+      status: 'PASS',
+      reason: 'INTERNET_PATH_OK',
+      message: `Reaches ${viaInternet.join(', ')} over the internet via ${assessment.internet.target}; note: VPC endpoints are recommended (seed 000 step 6).`,
+      evidence: {
+        ...evidence,
+        recommendation: 'Create interface VPC endpoints for ssm, ssmmessages and ec2messages.',
+      },
+    };
+  },
+});

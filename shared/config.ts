@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** Tunables of the rules (DESIGN §3 "configurable"). Defaults are the documented ones. */
+export const auditConfigSchema = z.object({
+  /** R5: warn when an activation expires within this many days. */
+  activationExpiryWarningDays: z.number().int().nonnegative().default(14),
+  /** R6: warn when standard-tier usage reaches this share of the limit. */
+  tierWarnPercent: z.number().min(1).max(100).default(80),
+  /** R6/R7: hybrid registrations in ConnectionLost for longer than this still consume the quota. */
+  staleHybridDays: z.number().int().positive().default(30),
+  /** R7: an instance carrying this tag is exempt; the tag value is the reason. */
+  exemptionTagKey: z.string().min(1).default('ssm-audit:exempt'),
+  /** R3: output buckets the fleet writes command output to. */
+  outputBuckets: z
+    .array(
+      z.object({
+        name: z.string().min(3),
+        crossAccount: z.boolean().default(false),
+        encrypted: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+});
+
+export type AuditConfig = z.output<typeof auditConfigSchema>;
+export type AuditConfigInput = z.input<typeof auditConfigSchema>;
+
+export function resolveConfig(input: AuditConfigInput = {}): AuditConfig {
+  return auditConfigSchema.parse(input);
+}

@@ -1,0 +1,213 @@
+import { resolveConfig, type AuditConfig } from './config';
+import type { Inventory, SectionAvailability } from './inventory';
+import type { Finding, RuleId, Severity, Status } from './model';
+import {
+  formatReference,
+  RESOURCE_TYPE_OF,
+  type Outcome,
+  type Rule,
+  type RuleContext,
+  type Subject,
+  type SubjectKind,
+} from './rule';
+import { SECTIONS, type SectionKey } from './snapshot/schema';
+
+/** Instance states whose findings are closed rather than evaluated (DESIGN §3 "Instance states"). */
+export const CLOSING_STATES = new Set(['terminated', 'shutting-down']);
+
+export interface EvaluateOptions {
+  rules: readonly Rule[];
+  /** Only these rules' findings are returned (their dependencies still run). Default: all. */
+  ruleIds?: readonly RuleId[];
+  /** Only these EC2 / hybrid resources; account-level rules are skipped when set. */
+  resourceIds?: readonly string[];
+  config?: AuditConfig;
+  now?: Date;
+}
+
+export interface AuditResult {
+  findings: Finding[];
+  /** Instances that are terminated or shutting down: every open finding of theirs is to be closed. */
+  closedResourceIds: string[];
+  rulesRun: RuleId[];
+}
+
+/** Orders rules so that every rule runs after the rules it depends on. */
+function orderRules(all: readonly Rule[], selected: ReadonlySet<RuleId>): Rule[] {
+  const byId = new Map(all.map((r) => [r.meta.id, r]));
+  const ordered: Rule[] = [];
+  const visiting = new Set<RuleId>();
+  const done = new Set<RuleId>();
+  const visit = (id: RuleId) => {
+    if (done.has(id)) return;
+    if (visiting.has(id)) throw new Error(`rule dependency cycle through ${id}`);
+    const rule = byId.get(id);
+    if (!rule) throw new Error(`rule ${id} is required but not registered`);
+    visiting.add(id);
+    for (const dep of rule.meta.dependsOn ?? []) visit(dep);
+    visiting.delete(id);
+    done.add(id);
+    ordered.push(rule);
+  };
+  for (const id of selected) visit(id);
+  return ordered;
+}
+
+/** The ERROR outcome for a rule that cannot decide because a snapshot section is unavailable. */
+export function unavailableOutcome(
+  key: SectionKey,
+  availability: SectionAvailability,
+  what: string,
+): Outcome {
+  if (availability.available) throw new Error('section is available');
+  const permission = availability.call;
+  const calls: readonly string[] = SECTIONS[key];
+  const reason =
+    availability.status === 'denied'
+      ? 'API_CALL_DENIED'
+      : availability.status === 'error'
+        ? 'API_CALL_FAILED'
+        : 'SECTION_NOT_COLLECTED';
+  const message =
+    availability.status === 'denied'
+      ? `Cannot evaluate ${what}: ${permission} was denied (${availability.error}); grant ${permission} to the auditor.`
+      : availability.status === 'error'
+        ? `Cannot evaluate ${what}: ${permission} failed (${availability.error}).`
+        : `Cannot evaluate ${what}: the snapshot has no ${key} section (collect it with ${calls.join(', ')}).`;
+  return {
+    status: 'ERROR',
+    reason,
+    message,
+    evidence: { section: key, call: permission, callStatus: availability.status, error: availability.error },
+    remediation:
+      availability.status === 'missing'
+        ? `Collect ${key} into the snapshot (${calls.join(', ')}), or run a live scan.`
+        : `Allow ${calls.join(', ')} for the auditor's IAM principal, then re-run the audit.`,
+  };
+}
+
+function defaultSeverity(status: Status, ruleSeverity: Severity): Severity {
+  return status === 'PASS' || status === 'NOT_APPLICABLE' ? 'INFORMATIONAL' : ruleSeverity;
+}
+
+export function evaluateInventory(inventory: Inventory, options: EvaluateOptions): AuditResult {
+  const config = options.config ?? resolveConfig();
+  const now = options.now ?? new Date();
+  const evaluatedAt = now.toISOString();
+  const selected = new Set<RuleId>(options.ruleIds ?? options.rules.map((r) => r.meta.id));
+  const ordered = orderRules(options.rules, selected);
+  const needed = new Set<RuleId>(ordered.flatMap((r) => [...(r.meta.dependsOn ?? [])]));
+  const resourceFilter = options.resourceIds ? new Set(options.resourceIds) : undefined;
+
+  const subjects: Record<SubjectKind, Subject[]> = { ec2: [], hybrid: [], account: [] };
+  const closedResourceIds: string[] = [];
+  for (const instance of inventory.instances.values()) {
+    if (resourceFilter && !resourceFilter.has(instance.id)) continue;
+    if (CLOSING_STATES.has(instance.state)) closedResourceIds.push(instance.id);
+    else subjects.ec2.push({ kind: 'ec2', instance });
+  }
+  for (const node of inventory.hybridNodes.values()) {
+    if (resourceFilter && !resourceFilter.has(node.id)) continue;
+    subjects.hybrid.push({ kind: 'hybrid', node });
+  }
+  if (!resourceFilter) subjects.account.push({ kind: 'account' });
+
+  const recorded = new Map<RuleId, Map<string, Outcome[]>>();
+  const context: RuleContext = {
+    inventory,
+    config,
+    now,
+    outcomesOf: (ruleId, resourceId) => recorded.get(ruleId)?.get(resourceId) ?? [],
+  };
+
+  const findings: Finding[] = [];
+  for (const rule of ordered) {
+    const { meta } = rule;
+    const reference = formatReference(meta);
+    const emit = selected.has(meta.id);
+    const keep = needed.has(meta.id) ? new Map<string, Outcome[]>() : undefined;
+    if (keep) recorded.set(meta.id, keep);
+    const missingFor = (kind: SubjectKind) =>
+      (meta.needs[kind] ?? [])
+        .map((key) => [key, inventory.section(key)] as const)
+        .find(([, availability]) => !availability.available);
+
+    const push = (subject: Subject, outcome: Outcome) => {
+      const resourceType =
+        subject.kind === 'account' ? RESOURCE_TYPE_OF.account : RESOURCE_TYPE_OF[subject.kind];
+      const defaultId =
+        subject.kind === 'ec2'
+          ? subject.instance.id
+          : subject.kind === 'hybrid'
+            ? subject.node.id
+            : inventory.accountId;
+      const resourceId = outcome.resourceId ?? defaultId;
+      if (keep) {
+        const list = keep.get(resourceId);
+        if (list) list.push(outcome);
+        else keep.set(resourceId, [outcome]);
+      }
+      if (!emit) return;
+      findings.push({
+        accountId: inventory.accountId,
+        region: inventory.region,
+        resourceType,
+        resourceId,
+        ruleId: meta.id,
+        status: outcome.status,
+        severity: outcome.severity ?? defaultSeverity(outcome.status, meta.severity),
+        reason: outcome.reason,
+        message: outcome.message,
+        evidence: outcome.evidence ?? {},
+        remediation:
+          outcome.remediation ?? (outcome.status === 'PASS' ? 'No action needed.' : meta.remediation),
+        reference,
+        evaluatedAt,
+      });
+    };
+
+    // Without the instance list there is no subject to attach an ERROR to: report it on the account.
+    for (const kind of meta.appliesTo) {
+      const listing: SectionKey | undefined =
+        kind === 'ec2' ? 'ec2.Reservations' : kind === 'hybrid' ? 'ssm.InstanceInformationList' : undefined;
+      const availability = listing ? inventory.section(listing) : undefined;
+      if (listing && availability && !availability.available && !resourceFilter) {
+        push(
+          { kind: 'account' },
+          unavailableOutcome(
+            listing,
+            availability,
+            `${meta.id} for ${kind === 'ec2' ? 'EC2 instances' : 'hybrid nodes'}`,
+          ),
+        );
+      }
+    }
+
+    for (const kind of meta.appliesTo) {
+      const missing = missingFor(kind);
+      for (const subject of subjects[kind]) {
+        if (missing) {
+          push(subject, unavailableOutcome(missing[0], missing[1], meta.id));
+          continue;
+        }
+        try {
+          const result = rule.evaluate(subject, context);
+          if (Array.isArray(result))
+            for (const outcome of result as readonly Outcome[]) push(subject, outcome);
+          else push(subject, result as Outcome);
+        } catch (err) {
+          // One broken rule never aborts the audit: it becomes an ERROR for this rule and subject only.
+          const error = err instanceof Error ? err : new Error(String(err));
+          push(subject, {
+            status: 'ERROR',
+            reason: 'RULE_EXCEPTION',
+            message: `Rule ${meta.id} failed while evaluating this resource: ${error.message}`,
+            evidence: { error: error.name, detail: error.message },
+            remediation: 'This is a defect in the auditor; report it with the snapshot that triggers it.',
+          });
+        }
+      }
+    }
+  }
+  return { findings, closedResourceIds, rulesRun: ordered.map((r) => r.meta.id) };
+}
