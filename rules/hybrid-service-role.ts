@@ -88,6 +88,7 @@ export function assessHybridRole(
     // Seed 004 attaches AmazonEC2RoleforSSM; AWS has since deprecated it in favour of AmazonSSMManagedInstanceCore.
     return {
       status: 'WARN',
+      severity: 'MEDIUM',
       reason: 'HYBRID_ROLE_DEPRECATED_POLICY',
       message: `${owner}'s role ${role.name} relies on the deprecated AmazonEC2RoleforSSM; use AmazonSSMManagedInstanceCore.`,
       evidence,

@@ -162,6 +162,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
         if (profileCore.usesDeprecatedPolicy) {
           return {
             status: 'WARN',
+            severity: 'MEDIUM',
             reason: 'DEPRECATED_POLICY',
             message: `Role ${profileRole.name} grants the agent through the deprecated AmazonEC2RoleforSSM policy; replace it with AmazonSSMManagedInstanceCore.`,
             evidence: { ...evidence, deprecatedPolicy: POLICY_ARNS.deprecatedEc2RoleForSsm },

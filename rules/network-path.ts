@@ -1,38 +1,53 @@
 import { assessNetworkPath, type NetworkAssessment, type ServicePath } from '../shared/network/assess';
 import { defineRule, type Outcome } from '../shared/rule';
 
-const REMEDIATION: Record<string, string> = {
-  ENDPOINT_MISSING:
-    'aws ec2 create-vpc-endpoint --vpc-id <vpc> --vpc-endpoint-type Interface --service-name com.amazonaws.<region>.<service> --subnet-ids <subnet> --security-group-ids <sg> --private-dns-enabled',
-  ENDPOINT_PRIVATE_DNS_DISABLED:
-    'aws ec2 modify-vpc-endpoint --vpc-endpoint-id <endpoint> --private-dns-enabled',
-  VPC_DNS_DISABLED:
-    'aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-support "{\\"Value\\":true}" && aws ec2 modify-vpc-attribute --vpc-id <vpc> --enable-dns-hostnames "{\\"Value\\":true}"',
-  ENDPOINT_SG_NO_443:
-    'aws ec2 authorize-security-group-ingress --group-id <endpoint-sg> --protocol tcp --port 443 --source-group <instance-sg> (or the VPC CIDR)',
-  ENDPOINT_NOT_AVAILABLE:
-    'Check the endpoint in the VPC console (state must be "available"); recreate it if it failed.',
-  ENDPOINT_NO_SUBNETS:
-    'aws ec2 modify-vpc-endpoint --vpc-endpoint-id <endpoint> --add-subnet-ids <subnet-in-each-AZ>',
-  SG_NO_EGRESS_443:
-    'aws ec2 authorize-security-group-egress --group-id <instance-sg> --protocol tcp --port 443 --cidr 0.0.0.0/0',
-  NACL_BLOCKS_443:
-    'aws ec2 create-network-acl-entry --network-acl-id <acl> --egress --rule-number <n> --protocol tcp --port-range From=443,To=443 --cidr-block 0.0.0.0/0 --rule-action allow',
-  NACL_BLOCKS_EPHEMERAL:
-    'aws ec2 create-network-acl-entry --network-acl-id <acl> --ingress --rule-number <n> --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow',
-  NO_DEFAULT_ROUTE:
-    'Create the SSM VPC endpoints (ssm, ssmmessages, ec2messages) in this VPC, or add a 0.0.0.0/0 route to a NAT gateway: aws ec2 create-route --route-table-id <rtb> --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat>',
-  IGW_WITHOUT_PUBLIC_IP:
-    'Give the instance a public IP (aws ec2 allocate-address + associate-address), move it behind a NAT gateway, or create the SSM VPC endpoints.',
-  IGW_NOT_ATTACHED: 'aws ec2 attach-internet-gateway --internet-gateway-id <igw> --vpc-id <vpc>',
-  NAT_GATEWAY_UNAVAILABLE:
-    'Replace the NAT gateway or point 0.0.0.0/0 at a working one (aws ec2 replace-route).',
-  NAT_WITHOUT_INTERNET_ROUTE: "Route the NAT gateway's subnet 0.0.0.0/0 to an internet gateway.",
-  ROUTE_BLACKHOLE:
-    'aws ec2 replace-route --route-table-id <rtb> --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <working-nat>',
-  ROUTE_UNVERIFIABLE:
-    'Verify that the transit gateway / peering / appliance path reaches the SSM endpoints on 443 (or create the SSM VPC endpoints, which can be verified).',
-  VPC_NOT_FOUND:
+interface FixContext {
+  vpc: string;
+  subnet: string;
+  sg: string;
+  region: string;
+  service: string;
+  endpoint: string;
+  endpointSg: string;
+  routeTable: string;
+  acl: string;
+  target: string;
+}
+
+const REMEDIATION: Record<string, (c: FixContext) => string> = {
+  ENDPOINT_MISSING: (c) =>
+    `aws ec2 create-vpc-endpoint --vpc-id ${c.vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.${c.region}.${c.service} --subnet-ids ${c.subnet} --security-group-ids <sg-allowing-443-from-${c.sg}> --private-dns-enabled`,
+  ENDPOINT_PRIVATE_DNS_DISABLED: (c) =>
+    `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${c.endpoint} --private-dns-enabled`,
+  VPC_DNS_DISABLED: (c) =>
+    `aws ec2 modify-vpc-attribute --vpc-id ${c.vpc} --enable-dns-support '{"Value":true}' && aws ec2 modify-vpc-attribute --vpc-id ${c.vpc} --enable-dns-hostnames '{"Value":true}'`,
+  ENDPOINT_SG_NO_443: (c) =>
+    `aws ec2 authorize-security-group-ingress --group-id ${c.endpointSg} --protocol tcp --port 443 --source-group ${c.sg}`,
+  ENDPOINT_NOT_AVAILABLE: (c) =>
+    `Check endpoint ${c.endpoint} in the VPC console (its state must be "available"); recreate it if it failed.`,
+  ENDPOINT_NO_SUBNETS: (c) =>
+    `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${c.endpoint} --add-subnet-ids ${c.subnet}`,
+  SG_NO_EGRESS_443: (c) =>
+    `aws ec2 authorize-security-group-egress --group-id ${c.sg} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=0.0.0.0/0}]'`,
+  NACL_BLOCKS_443: (c) =>
+    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --egress --rule-number <n-below-the-deny> --protocol tcp --port-range From=443,To=443 --cidr-block 0.0.0.0/0 --rule-action allow`,
+  NACL_BLOCKS_EPHEMERAL: (c) =>
+    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --ingress --rule-number <n-below-the-deny> --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow`,
+  NO_DEFAULT_ROUTE: (c) =>
+    `Create the ssm, ssmmessages and ec2messages interface endpoints in ${c.vpc}, or route the subnet to a NAT gateway: aws ec2 create-route --route-table-id ${c.routeTable} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat>`,
+  IGW_WITHOUT_PUBLIC_IP: (c) =>
+    `Associate an Elastic IP with the instance (aws ec2 allocate-address, then aws ec2 associate-address), move it to a subnet behind a NAT gateway, or create the SSM interface endpoints in ${c.vpc}.`,
+  IGW_NOT_ATTACHED: (c) =>
+    `aws ec2 attach-internet-gateway --internet-gateway-id ${c.target} --vpc-id ${c.vpc}`,
+  NAT_GATEWAY_UNAVAILABLE: (c) =>
+    `aws ec2 replace-route --route-table-id ${c.routeTable} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <working-nat> (${c.target} is not available)`,
+  NAT_WITHOUT_INTERNET_ROUTE: (c) =>
+    `Route the subnet of ${c.target} to an internet gateway (0.0.0.0/0 → igw-...).`,
+  ROUTE_BLACKHOLE: (c) =>
+    `aws ec2 replace-route --route-table-id ${c.routeTable} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <working-nat>`,
+  ROUTE_UNVERIFIABLE: (c) =>
+    `Verify that ${c.target} leads to the SSM endpoints on TCP 443, or create the ssm, ssmmessages and ec2messages interface endpoints in ${c.vpc} (which this audit can verify).`,
+  VPC_NOT_FOUND: () =>
     'Collect the VPC, subnet and route data (ec2:DescribeVpcs, ec2:DescribeSubnets) for this instance.',
 };
 
@@ -120,6 +135,29 @@ export default defineRule({
     }
     const assessment = assessNetworkPath(ctx.inventory, instance);
     const evidence = evidenceOf(assessment);
+    const fix = (reason: string, service?: string): string => {
+      const path = assessment.services.find((s) => s.service === service);
+      const endpoint = path?.endpointId
+        ? ctx.inventory.vpcs
+            .get(instance.vpcId ?? '')
+            ?.endpoints.find((e) => e.VpcEndpointId === path.endpointId)
+        : undefined;
+      const c: FixContext = {
+        vpc: instance.vpcId ?? '<vpc>',
+        subnet: instance.subnetId ?? '<subnet>',
+        sg: instance.securityGroupIds[0] ?? '<instance-sg>',
+        region: ctx.inventory.region,
+        service: service ?? 'ssm',
+        endpoint: path?.endpointId ?? '<endpoint>',
+        endpointSg: endpoint?.Groups?.[0]?.GroupId ?? '<endpoint-sg>',
+        routeTable: assessment.internet.routeTableId ?? '<route-table>',
+        acl:
+          (instance.subnetId && ctx.inventory.networkAclForSubnet(instance.subnetId)?.NetworkAclId) ||
+          '<network-acl>',
+        target: assessment.internet.target ?? '<target>',
+      };
+      return (REMEDIATION[reason] ?? REMEDIATION.ENDPOINT_MISSING!)(c);
+    };
     if (assessment.status === 'blocked') {
       const blocked = assessment.services.filter((s) => s.required && s.status === 'blocked');
       const problem = firstProblem(assessment.services, 'blocked');
@@ -137,18 +175,21 @@ export default defineRule({
           .filter((t, i, all) => all.indexOf(t) === i)
           .join(' | ')}.`,
         evidence,
-        remediation: REMEDIATION[reason] ?? REMEDIATION.ENDPOINT_MISSING!,
+        remediation: fix(reason, problem?.service),
       };
     }
     if (assessment.status === 'unverifiable') {
-      const problem = firstProblem(assessment.services, 'unverifiable') ?? assessment.internet.problems[0];
+      const problem = firstProblem(assessment.services, 'unverifiable') ?? {
+        service: undefined,
+        ...assessment.internet.problems[0],
+      };
       const reason = problem?.code ?? 'ROUTE_UNVERIFIABLE';
       return {
         status: 'WARN',
         reason: reason === 'ROUTE_UNVERIFIABLE' ? reason : `UNVERIFIABLE_${reason}`,
         message: `Cannot verify the path to the SSM endpoints: ${problem?.detail ?? 'unknown route'}.`,
         evidence,
-        remediation: REMEDIATION[reason] ?? REMEDIATION.ROUTE_UNVERIFIABLE!,
+        remediation: fix(REMEDIATION[reason] ? reason : 'ROUTE_UNVERIFIABLE', problem?.service),
       };
     }
     if (assessment.endpointOnly) {

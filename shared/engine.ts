@@ -22,7 +22,10 @@ export interface EvaluateOptions {
   /** Only these EC2 / hybrid resources; account-level rules are skipped when set. */
   resourceIds?: readonly string[];
   config?: AuditConfig;
+  /** The rules' clock (activation expiry, stale pings). Default: the current time. */
   now?: Date;
+  /** The `evaluatedAt` stamp of the findings. Default: `now`. */
+  evaluatedAt?: Date;
 }
 
 export interface AuditResult {
@@ -93,7 +96,7 @@ function defaultSeverity(status: Status, ruleSeverity: Severity): Severity {
 export function evaluateInventory(inventory: Inventory, options: EvaluateOptions): AuditResult {
   const config = options.config ?? resolveConfig();
   const now = options.now ?? new Date();
-  const evaluatedAt = now.toISOString();
+  const evaluatedAt = (options.evaluatedAt ?? now).toISOString();
   const selected = new Set<RuleId>(options.ruleIds ?? options.rules.map((r) => r.meta.id));
   const ordered = orderRules(options.rules, selected);
   const needed = new Set<RuleId>(ordered.flatMap((r) => [...(r.meta.dependsOn ?? [])]));

@@ -1,0 +1,50 @@
+import { RULES } from '../rules';
+import type { AuditConfig } from './config';
+import { evaluateInventory, type AuditResult } from './engine';
+import { UsageError } from './errors';
+import { buildInventory } from './inventory';
+import { RULE_IDS, type RuleId } from './model';
+import { INSTANCE_ID, MANAGED_INSTANCE_ID, type Snapshot } from './snapshot/schema';
+
+export interface AuditOptions {
+  ruleIds?: readonly string[];
+  resourceIds?: readonly string[];
+  config?: AuditConfig;
+  now?: Date;
+  evaluatedAt?: Date;
+}
+
+/** Validates user-supplied rule ids; an unknown one is an error that lists the valid ids. */
+export function parseRuleIds(ids: readonly string[]): RuleId[] {
+  const valid = new Set<string>(RULE_IDS);
+  const unknown = ids.filter((id) => !valid.has(id));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown rule id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid ids: ${RULE_IDS.join(', ')}`,
+    );
+  }
+  return ids as RuleId[];
+}
+
+export function parseResourceIds(ids: readonly string[]): string[] {
+  const bad = ids.filter((id) => !INSTANCE_ID.test(id) && !MANAGED_INSTANCE_ID.test(id));
+  if (bad.length > 0) {
+    throw new UsageError(
+      `invalid instance id${bad.length > 1 ? 's' : ''} ${bad.map((b) => JSON.stringify(b)).join(', ')}: expected i-0123456789abcdef0 or mi-0123456789abcdef0`,
+    );
+  }
+  return [...ids];
+}
+
+/** normalize → evaluate for one validated snapshot: the shared core of the CLI and the Lambda handlers. */
+export function auditSnapshot(snapshot: Snapshot, options: AuditOptions = {}): AuditResult {
+  const inventory = buildInventory(snapshot);
+  return evaluateInventory(inventory, {
+    rules: RULES,
+    ruleIds: options.ruleIds ? parseRuleIds(options.ruleIds) : undefined,
+    resourceIds: options.resourceIds ? parseResourceIds(options.resourceIds) : undefined,
+    config: options.config,
+    now: options.now,
+    evaluatedAt: options.evaluatedAt,
+  });
+}

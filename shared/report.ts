@@ -1,0 +1,113 @@
+import { stringify } from 'csv-stringify/sync';
+import { createColors } from 'picocolors';
+import { FINDING_FIELDS, RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from './model';
+
+/** Renders findings for `--format json|csv|table`. JSON and CSV carry exactly the DESIGN §3 fields. */
+
+export const FORMATS = ['table', 'json', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export function toJson(findings: readonly Finding[]): string {
+  // Re-pick the fields in contract order so nothing else ever leaks into the output.
+  const rows = findings.map((f) => Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]])));
+  return `${JSON.stringify(rows, null, 2)}\n`;
+}
+
+export function toCsv(findings: readonly Finding[]): string {
+  return stringify(
+    findings.map((f) => FINDING_FIELDS.map((k) => (k === 'evidence' ? JSON.stringify(f.evidence) : f[k]))),
+    { header: true, columns: [...FINDING_FIELDS] },
+  );
+}
+
+export interface TableOptions {
+  color: boolean;
+  /** Cap on resources listed per section, so a 10,000-instance run stays readable. */
+  maxListed?: number;
+  title?: string;
+}
+
+const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - text.length));
+const padLeft = (text: string, width: number) => ' '.repeat(Math.max(0, width - text.length)) + text;
+
+export function toTable(findings: readonly Finding[], options: TableOptions): string {
+  const c = createColors(options.color);
+  const paint: Record<Status, (s: string) => string> = {
+    PASS: c.green,
+    FAIL: c.red,
+    WARN: c.yellow,
+    NOT_APPLICABLE: c.dim,
+    ERROR: c.magenta,
+  };
+  const lines: string[] = [];
+  if (options.title) lines.push(c.bold(options.title), '');
+
+  const counts = new Map<RuleId, Record<Status, number>>();
+  const resources = new Set<string>();
+  for (const f of findings) {
+    resources.add(`${f.resourceType}/${f.resourceId}`);
+    let row = counts.get(f.ruleId);
+    if (!row) counts.set(f.ruleId, (row = { PASS: 0, FAIL: 0, WARN: 0, NOT_APPLICABLE: 0, ERROR: 0 }));
+    row[f.status] += 1;
+  }
+  const ruleWidth = Math.max(4, ...RULE_IDS.map((r) => r.length));
+  const header = `${pad('RULE', ruleWidth)}  ${STATUSES.map((s) => padLeft(s === 'NOT_APPLICABLE' ? 'N/A' : s, 6)).join('  ')}`;
+  lines.push(c.bold('Summary by rule and status'), c.bold(header));
+  const totals: Record<Status, number> = { PASS: 0, FAIL: 0, WARN: 0, NOT_APPLICABLE: 0, ERROR: 0 };
+  for (const ruleId of RULE_IDS) {
+    const row = counts.get(ruleId);
+    if (!row) continue;
+    const cells = STATUSES.map((s) => {
+      totals[s] += row[s];
+      const text = padLeft(String(row[s]), 6);
+      return row[s] > 0 ? paint[s](text) : c.dim(text);
+    });
+    lines.push(`${pad(ruleId, ruleWidth)}  ${cells.join('  ')}`);
+  }
+  lines.push(`${pad('TOTAL', ruleWidth)}  ${STATUSES.map((s) => padLeft(String(totals[s]), 6)).join('  ')}`);
+  lines.push(`${findings.length} findings on ${resources.size} resources.`, '');
+
+  const sections: { status: Status; title: string }[] = [
+    { status: 'FAIL', title: 'Failing resources' },
+    { status: 'ERROR', title: 'Could not evaluate' },
+    { status: 'WARN', title: 'Warnings' },
+  ];
+  const max = options.maxListed ?? 200;
+  for (const { status, title } of sections) {
+    const byResource = new Map<string, Finding[]>();
+    for (const f of findings) {
+      if (f.status !== status) continue;
+      const key = `${f.resourceId}`;
+      const list = byResource.get(key);
+      if (list) list.push(f);
+      else byResource.set(key, [f]);
+    }
+    if (byResource.size === 0) continue;
+    lines.push(c.bold(`${title} (${byResource.size})`));
+    let listed = 0;
+    for (const [resourceId, list] of byResource) {
+      if (listed++ >= max) {
+        lines.push(
+          c.dim(`  … and ${byResource.size - max} more (use --format json or --instance to see them)`),
+        );
+        break;
+      }
+      lines.push(`  ${c.bold(resourceId)} ${c.dim(`(${list[0]!.resourceType})`)}`);
+      for (const f of list) {
+        lines.push(`    ${paint[f.status](f.status)} ${f.ruleId} ${c.dim(f.reason)} [${f.severity}]`);
+        lines.push(`      ${f.message}`);
+        if (f.status !== 'PASS') lines.push(`      ${c.cyan('fix:')} ${f.remediation}`);
+      }
+    }
+    lines.push('');
+  }
+  if (totals.FAIL + totals.ERROR + totals.WARN === 0)
+    lines.push(c.green('Every evaluated resource passes.'), '');
+  return `${lines.join('\n')}\n`;
+}
+
+export function render(findings: readonly Finding[], format: Format, options: TableOptions): string {
+  if (format === 'json') return toJson(findings);
+  if (format === 'csv') return toCsv(findings);
+  return toTable(findings, options);
+}
