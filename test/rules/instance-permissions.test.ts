@@ -1,0 +1,318 @@
+import {
+  aManagedPolicy,
+  aNetwork,
+  anInstance,
+  aRole,
+  aSnapshot,
+  allow,
+  deny,
+  dhmcSetting,
+  instanceInfo,
+  managedPolicyArn,
+  policy,
+  tierSetting,
+  trustFor,
+  type InfoSpec,
+  type InstanceSpec,
+  type RoleDetailInput,
+} from '../../scripts/fleet/builders';
+import { CORE_AGENT_ACTIONS, POLICY_ARNS } from '../../shared/ssm-requirements';
+import { audit, findingOf } from '../helpers';
+
+const ID = 'i-0123456789abcdef0';
+const DHMC_ROLE = 'AWSSystemsManagerDefaultEC2InstanceManagementRole';
+const CORE = POLICY_ARNS.core;
+const DEPRECATED = POLICY_ARNS.deprecatedEc2RoleForSsm;
+
+const profileRole = (spec: Partial<Parameters<typeof aRole>[0]> = {}) =>
+  aRole({ name: 'SSMInstanceProfile', profiles: ['SSMInstanceProfile'], managed: [CORE], ...spec });
+const dhmcRole = (spec: Partial<Parameters<typeof aRole>[0]> = {}) =>
+  aRole({ name: DHMC_ROLE, path: '/service-role/', trust: trustFor('ssm.amazonaws.com'), managed: [POLICY_ARNS.dhmcDefault], ...spec });
+
+interface Row {
+  case: string;
+  instance?: Partial<InstanceSpec>;
+  info?: Partial<InfoSpec> | null;
+  roles: RoleDetailInput[];
+  dhmc?: string | null;
+  calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
+  policies?: ReturnType<typeof aManagedPolicy>[];
+  status: string;
+  reason: string;
+  evidence?: Record<string, unknown>;
+}
+
+const rows: Row[] = [
+  { case: 'profile with AmazonSSMManagedInstanceCore', roles: [profileRole()], status: 'PASS', reason: 'PROFILE_GRANTS_CORE' },
+  {
+    case: 'profile with the deprecated AmazonEC2RoleforSSM',
+    roles: [profileRole({ managed: [DEPRECATED] })],
+    status: 'WARN',
+    reason: 'DEPRECATED_POLICY',
+  },
+  {
+    case: 'no instance profile and DHMC off',
+    instance: { profile: null },
+    roles: [],
+    status: 'FAIL',
+    reason: 'NO_INSTANCE_PROFILE_AND_DHMC_OFF',
+  },
+  {
+    case: 'no profile, DHMC on, IMDSv2, agent new enough',
+    instance: { profile: null },
+    roles: [dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'PASS',
+    reason: 'DHMC_PATH_OK',
+    evidence: { credentialSource: 'dhmc', dhmcRole: DHMC_ROLE },
+  },
+  {
+    case: 'DHMC on but the instance allows IMDSv1',
+    instance: { profile: null, imds: 'optional' },
+    roles: [dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_REQUIRES_IMDSV2',
+  },
+  {
+    case: 'DHMC on but the metadata endpoint is disabled',
+    instance: { profile: null, imds: 'disabled' },
+    roles: [dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_REQUIRES_IMDSV2',
+  },
+  {
+    case: 'DHMC on with an agent below 3.2.582.0',
+    instance: { profile: null },
+    info: { agentVersion: '3.1.1732.0' },
+    roles: [dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_AGENT_TOO_OLD',
+    evidence: { agentVersion: '3.1.1732.0', minimumAgentVersion: '3.2.582.0' },
+  },
+  {
+    case: 'DHMC on, agent exactly 3.2.582.0',
+    instance: { profile: null },
+    info: { agentVersion: '3.2.582.0' },
+    roles: [dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'PASS',
+    reason: 'DHMC_PATH_OK',
+  },
+  {
+    case: 'DHMC on, agent version unknown (never registered)',
+    instance: { profile: null },
+    info: null,
+    roles: [dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'WARN',
+    reason: 'DHMC_AGENT_VERSION_UNKNOWN',
+  },
+  {
+    case: 'DHMC role does not trust ssm.amazonaws.com',
+    instance: { profile: null },
+    roles: [dhmcRole({ trust: trustFor('ec2.amazonaws.com') })],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_ROLE_TRUST_MISSING',
+  },
+  {
+    case: 'DHMC role has no policy',
+    instance: { profile: null },
+    roles: [dhmcRole({ managed: [] })],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_ROLE_MISSING_ACTIONS',
+  },
+  {
+    case: 'DHMC names a role that does not exist',
+    instance: { profile: null },
+    roles: [],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_ROLE_NOT_FOUND',
+  },
+  {
+    case: 'shadowing trap: profile allows only ssm:UpdateInstanceInformation while DHMC is on',
+    roles: [profileRole({ managed: [], inline: { register: policy(allow('ssm:UpdateInstanceInformation')) } }), dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_SHADOWED_BY_PROFILE',
+    evidence: { dhmc: 'on' },
+  },
+  {
+    case: 'profile allows only ssm:UpdateInstanceInformation, DHMC off',
+    roles: [profileRole({ managed: [], inline: { register: policy(allow('ssm:UpdateInstanceInformation')) } })],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS',
+  },
+  {
+    case: 'profile without UpdateInstanceInformation falls back to a valid DHMC',
+    roles: [profileRole({ managed: [], inline: { cw: policy(allow('cloudwatch:PutMetricData')) } }), dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'PASS',
+    reason: 'DHMC_PATH_OK',
+  },
+  {
+    case: 'profile explicitly denies UpdateInstanceInformation: the agent falls back to DHMC',
+    roles: [profileRole({ inline: { guard: policy(deny('ssm:UpdateInstanceInformation')) } }), dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'PASS',
+    reason: 'DHMC_PATH_OK',
+  },
+  {
+    case: 'conditional grant (aws:SourceVpc) is a WARN, never a PASS',
+    roles: [
+      profileRole({
+        managed: [],
+        inline: {
+          agent: policy(allow([...CORE_AGENT_ACTIONS], '*', { Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-1' } } })),
+        },
+      }),
+    ],
+    status: 'WARN',
+    reason: 'CONDITIONAL_GRANT',
+  },
+  {
+    case: 'explicit Deny on ssmmessages:* beats the Core grant',
+    roles: [profileRole({ inline: { 'no-sessions': policy(deny('ssmmessages:*')) } })],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS',
+    evidence: {
+      deniedActions: [
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:CreateDataChannel',
+        'ssmmessages:OpenControlChannel',
+        'ssmmessages:OpenDataChannel',
+      ],
+    },
+  },
+  {
+    case: 'NotAction grant (everything except iam:*) covers the core actions',
+    roles: [profileRole({ managed: [], inline: { broad: policy({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }) } })],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  {
+    case: 'wildcard actions (ssm:*, ssmmessages:*, ec2messages:*) grant the core actions',
+    roles: [profileRole({ managed: [], inline: { wild: policy(allow(['SSM:*', 'ssmmessages:*', 'ec2messages:Get*', 'ec2messages:*'])) } })],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  {
+    case: 'permissions boundary without ssmmessages limits the Core grant',
+    roles: [profileRole({ boundary: managedPolicyArn('Boundary') })],
+    policies: [aManagedPolicy(managedPolicyArn('Boundary'), policy(allow(['ssm:*', 'ec2messages:*'])))],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS',
+    evidence: { missingActions: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'] },
+  },
+  {
+    case: 'instance profile with no role, DHMC off',
+    roles: [aRole({ name: 'Unrelated', managed: [CORE] })],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
+  },
+  {
+    case: 'a customer managed policy whose document is not in the snapshot → ERROR',
+    roles: [profileRole({ managed: [managedPolicyArn('NotCollected')] })],
+    status: 'ERROR',
+    reason: 'POLICY_DOCUMENT_UNAVAILABLE',
+  },
+  {
+    case: 'the same grant read from a customer managed policy (URL-encoded, as IAM returns it)',
+    roles: [profileRole({ managed: [managedPolicyArn('AgentPolicy')] })],
+    policies: [aManagedPolicy(managedPolicyArn('AgentPolicy'), policy(allow([...CORE_AGENT_ACTIONS])))],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  {
+    case: 'no profile and ssm:GetServiceSetting denied → ERROR naming the permission',
+    instance: { profile: null },
+    roles: [],
+    calls: { 'ssm:GetServiceSetting': { status: 'denied', error: 'AccessDeniedException' } },
+    status: 'ERROR',
+    reason: 'API_CALL_DENIED',
+    evidence: { call: 'ssm:GetServiceSetting' },
+  },
+  {
+    case: 'a complete profile does not need the DHMC setting: GetServiceSetting denied still PASSes',
+    roles: [profileRole()],
+    calls: { 'ssm:GetServiceSetting': { status: 'denied', error: 'AccessDeniedException' } },
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  {
+    case: 'IAM denied → ERROR, never PASS or FAIL',
+    roles: [profileRole()],
+    calls: { 'iam:GetAccountAuthorizationDetails': { status: 'denied', error: 'AccessDenied' } },
+    status: 'ERROR',
+    reason: 'API_CALL_DENIED',
+    evidence: { call: 'iam:GetAccountAuthorizationDetails' },
+  },
+  {
+    case: 'a stopped instance is still evaluated for permissions',
+    instance: { state: 'stopped', profile: null },
+    roles: [],
+    status: 'FAIL',
+    reason: 'NO_INSTANCE_PROFILE_AND_DHMC_OFF',
+  },
+];
+
+describe('instance-permissions', () => {
+  it.each(rows)('$case', (row) => {
+    // Prepare
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: ID, ...row.instance })],
+      ec2: aNetwork(),
+      infos: row.info === null ? [] : [instanceInfo({ id: ID, ...row.info })],
+      roles: row.roles,
+      policies: row.policies ?? [],
+      settings: [dhmcSetting(row.dhmc ?? null), tierSetting('standard')],
+      calls: row.calls,
+    });
+    // Act
+    const finding = findingOf(audit(snapshot, { ruleIds: ['instance-permissions'] }), 'instance-permissions', ID);
+    // Assess
+    expect({ status: finding.status, reason: finding.reason }).toEqual({ status: row.status, reason: row.reason });
+    if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
+    expect(finding.remediation.length).toBeGreaterThan(0);
+    if (row.status === 'FAIL') expect(finding.remediation).not.toBe('No action needed.');
+  });
+
+  it('flags an IAM policy that uses the seed\'s setting name instead of the real DHMC setting id', () => {
+    // Prepare: seed 002's example admin policy, copied verbatim.
+    const admin = aRole({
+      name: 'FleetAdmin',
+      inline: {
+        dhmc: policy(
+          allow(
+            ['ssm:GetServiceSetting', 'ssm:ResetServiceSetting', 'ssm:UpdateServiceSetting'],
+            'arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/managed-instance/default-instance-management-role',
+          ),
+        ),
+      },
+    });
+    // Act
+    const result = audit(aSnapshot({ roles: [admin] }), { ruleIds: ['instance-permissions'] });
+    // Assess
+    const finding = findingOf(result, 'instance-permissions', '123456789012');
+    expect(finding).toMatchObject({ resourceType: 'Account', status: 'WARN', reason: 'DHMC_POLICY_USES_WRONG_SETTING_ID' });
+    expect(finding.evidence).toMatchObject({ policies: [{ role: 'FleetAdmin', policy: 'inline:FleetAdmin/dhmc' }] });
+  });
+
+  it('passes the account check when policies use the real setting id', () => {
+    const admin = aRole({
+      name: 'FleetAdmin',
+      inline: {
+        dhmc: policy(
+          allow('ssm:UpdateServiceSetting', 'arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/managed-instance/default-ec2-instance-management-role'),
+        ),
+      },
+    });
+    const finding = findingOf(audit(aSnapshot({ roles: [admin] }), { ruleIds: ['instance-permissions'] }), 'instance-permissions', '123456789012');
+    expect(finding.status).toBe('PASS');
+  });
+});
