@@ -96,6 +96,7 @@ export default defineRule({
         'ec2.InternetGateways',
         'ec2.NatGateways',
       ],
+      hybrid: [],
     },
     remediation:
       'Create interface endpoints for ssm, ssmmessages and ec2messages with private DNS and a security group allowing TCP 443 from the instances, or give the subnet a NAT gateway route.',

@@ -27,7 +27,9 @@ export function audit(
 export function findingOf(result: AuditResult, ruleId: RuleId, resourceId: string): Finding {
   const matches = result.findings.filter((f) => f.ruleId === ruleId && f.resourceId === resourceId);
   if (matches.length !== 1) {
-    throw new Error(`expected 1 ${ruleId} finding for ${resourceId}, got ${matches.length}: ${JSON.stringify(matches.map((m) => m.reason))}`);
+    throw new Error(
+      `expected 1 ${ruleId} finding for ${resourceId}, got ${matches.length}: ${JSON.stringify(matches.map((m) => m.reason))}`,
+    );
   }
   return matches[0]!;
 }

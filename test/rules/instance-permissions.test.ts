@@ -27,7 +27,13 @@ const DEPRECATED = POLICY_ARNS.deprecatedEc2RoleForSsm;
 const profileRole = (spec: Partial<Parameters<typeof aRole>[0]> = {}) =>
   aRole({ name: 'SSMInstanceProfile', profiles: ['SSMInstanceProfile'], managed: [CORE], ...spec });
 const dhmcRole = (spec: Partial<Parameters<typeof aRole>[0]> = {}) =>
-  aRole({ name: DHMC_ROLE, path: '/service-role/', trust: trustFor('ssm.amazonaws.com'), managed: [POLICY_ARNS.dhmcDefault], ...spec });
+  aRole({
+    name: DHMC_ROLE,
+    path: '/service-role/',
+    trust: trustFor('ssm.amazonaws.com'),
+    managed: [POLICY_ARNS.dhmcDefault],
+    ...spec,
+  });
 
 interface Row {
   case: string;
@@ -43,7 +49,12 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { case: 'profile with AmazonSSMManagedInstanceCore', roles: [profileRole()], status: 'PASS', reason: 'PROFILE_GRANTS_CORE' },
+  {
+    case: 'profile with AmazonSSMManagedInstanceCore',
+    roles: [profileRole()],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
   {
     case: 'profile with the deprecated AmazonEC2RoleforSSM',
     roles: [profileRole({ managed: [DEPRECATED] })],
@@ -136,7 +147,10 @@ const rows: Row[] = [
   },
   {
     case: 'shadowing trap: profile allows only ssm:UpdateInstanceInformation while DHMC is on',
-    roles: [profileRole({ managed: [], inline: { register: policy(allow('ssm:UpdateInstanceInformation')) } }), dhmcRole()],
+    roles: [
+      profileRole({ managed: [], inline: { register: policy(allow('ssm:UpdateInstanceInformation')) } }),
+      dhmcRole(),
+    ],
     dhmc: `service-role/${DHMC_ROLE}`,
     status: 'FAIL',
     reason: 'DHMC_SHADOWED_BY_PROFILE',
@@ -144,13 +158,18 @@ const rows: Row[] = [
   },
   {
     case: 'profile allows only ssm:UpdateInstanceInformation, DHMC off',
-    roles: [profileRole({ managed: [], inline: { register: policy(allow('ssm:UpdateInstanceInformation')) } })],
+    roles: [
+      profileRole({ managed: [], inline: { register: policy(allow('ssm:UpdateInstanceInformation')) } }),
+    ],
     status: 'FAIL',
     reason: 'PROFILE_MISSING_ACTIONS',
   },
   {
     case: 'profile without UpdateInstanceInformation falls back to a valid DHMC',
-    roles: [profileRole({ managed: [], inline: { cw: policy(allow('cloudwatch:PutMetricData')) } }), dhmcRole()],
+    roles: [
+      profileRole({ managed: [], inline: { cw: policy(allow('cloudwatch:PutMetricData')) } }),
+      dhmcRole(),
+    ],
     dhmc: `service-role/${DHMC_ROLE}`,
     status: 'PASS',
     reason: 'DHMC_PATH_OK',
@@ -168,7 +187,11 @@ const rows: Row[] = [
       profileRole({
         managed: [],
         inline: {
-          agent: policy(allow([...CORE_AGENT_ACTIONS], '*', { Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-1' } } })),
+          agent: policy(
+            allow([...CORE_AGENT_ACTIONS], '*', {
+              Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-1' } },
+            }),
+          ),
         },
       }),
     ],
@@ -191,13 +214,23 @@ const rows: Row[] = [
   },
   {
     case: 'NotAction grant (everything except iam:*) covers the core actions',
-    roles: [profileRole({ managed: [], inline: { broad: policy({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }) } })],
+    roles: [
+      profileRole({
+        managed: [],
+        inline: { broad: policy({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }) },
+      }),
+    ],
     status: 'PASS',
     reason: 'PROFILE_GRANTS_CORE',
   },
   {
     case: 'wildcard actions (ssm:*, ssmmessages:*, ec2messages:*) grant the core actions',
-    roles: [profileRole({ managed: [], inline: { wild: policy(allow(['SSM:*', 'ssmmessages:*', 'ec2messages:Get*', 'ec2messages:*'])) } })],
+    roles: [
+      profileRole({
+        managed: [],
+        inline: { wild: policy(allow(['SSM:*', 'ssmmessages:*', 'ec2messages:Get*', 'ec2messages:*'])) },
+      }),
+    ],
     status: 'PASS',
     reason: 'PROFILE_GRANTS_CORE',
   },
@@ -207,7 +240,14 @@ const rows: Row[] = [
     policies: [aManagedPolicy(managedPolicyArn('Boundary'), policy(allow(['ssm:*', 'ec2messages:*'])))],
     status: 'FAIL',
     reason: 'PROFILE_MISSING_ACTIONS',
-    evidence: { missingActions: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'] },
+    evidence: {
+      missingActions: [
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:CreateDataChannel',
+        'ssmmessages:OpenControlChannel',
+        'ssmmessages:OpenDataChannel',
+      ],
+    },
   },
   {
     case: 'instance profile with no role, DHMC off',
@@ -274,15 +314,22 @@ describe('instance-permissions', () => {
       calls: row.calls,
     });
     // Act
-    const finding = findingOf(audit(snapshot, { ruleIds: ['instance-permissions'] }), 'instance-permissions', ID);
+    const finding = findingOf(
+      audit(snapshot, { ruleIds: ['instance-permissions'] }),
+      'instance-permissions',
+      ID,
+    );
     // Assess
-    expect({ status: finding.status, reason: finding.reason }).toEqual({ status: row.status, reason: row.reason });
+    expect({ status: finding.status, reason: finding.reason }).toEqual({
+      status: row.status,
+      reason: row.reason,
+    });
     if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
     expect(finding.remediation.length).toBeGreaterThan(0);
     if (row.status === 'FAIL') expect(finding.remediation).not.toBe('No action needed.');
   });
 
-  it('flags an IAM policy that uses the seed\'s setting name instead of the real DHMC setting id', () => {
+  it("flags an IAM policy that uses the seed's setting name instead of the real DHMC setting id", () => {
     // Prepare: seed 002's example admin policy, copied verbatim.
     const admin = aRole({
       name: 'FleetAdmin',
@@ -299,8 +346,14 @@ describe('instance-permissions', () => {
     const result = audit(aSnapshot({ roles: [admin] }), { ruleIds: ['instance-permissions'] });
     // Assess
     const finding = findingOf(result, 'instance-permissions', '123456789012');
-    expect(finding).toMatchObject({ resourceType: 'Account', status: 'WARN', reason: 'DHMC_POLICY_USES_WRONG_SETTING_ID' });
-    expect(finding.evidence).toMatchObject({ policies: [{ role: 'FleetAdmin', policy: 'inline:FleetAdmin/dhmc' }] });
+    expect(finding).toMatchObject({
+      resourceType: 'Account',
+      status: 'WARN',
+      reason: 'DHMC_POLICY_USES_WRONG_SETTING_ID',
+    });
+    expect(finding.evidence).toMatchObject({
+      policies: [{ role: 'FleetAdmin', policy: 'inline:FleetAdmin/dhmc' }],
+    });
   });
 
   it('passes the account check when policies use the real setting id', () => {
@@ -308,11 +361,18 @@ describe('instance-permissions', () => {
       name: 'FleetAdmin',
       inline: {
         dhmc: policy(
-          allow('ssm:UpdateServiceSetting', 'arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/managed-instance/default-ec2-instance-management-role'),
+          allow(
+            'ssm:UpdateServiceSetting',
+            'arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/managed-instance/default-ec2-instance-management-role',
+          ),
         ),
       },
     });
-    const finding = findingOf(audit(aSnapshot({ roles: [admin] }), { ruleIds: ['instance-permissions'] }), 'instance-permissions', '123456789012');
+    const finding = findingOf(
+      audit(aSnapshot({ roles: [admin] }), { ruleIds: ['instance-permissions'] }),
+      'instance-permissions',
+      '123456789012',
+    );
     expect(finding.status).toBe('PASS');
   });
 });

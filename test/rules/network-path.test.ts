@@ -41,7 +41,11 @@ const rows: Row[] = [
     info: OLD_AGENT,
     status: 'FAIL',
     reason: 'ENDPOINT_MISSING',
-    evidence: { services: expect.arrayContaining([expect.objectContaining({ service: 'ssmmessages', status: 'blocked' })]) },
+    evidence: {
+      services: expect.arrayContaining([
+        expect.objectContaining({ service: 'ssmmessages', status: 'blocked' }),
+      ]),
+    },
   },
   {
     case: 'endpoints with private DNS off and no internet',
@@ -128,20 +132,28 @@ const rows: Row[] = [
   {
     case: 'network ACL denies outbound 443',
     network: {
-      appAclEntries: [aclEntry(90, true, 'deny', [443, 443]), aclEntry(100, true, 'allow', 'all'), aclEntry(100, false, 'allow', 'all')],
+      appAclEntries: [
+        aclEntry(90, true, 'deny', [443, 443]),
+        aclEntry(100, true, 'allow', 'all'),
+        aclEntry(100, false, 'allow', 'all'),
+      ],
     },
     status: 'FAIL',
     reason: 'NACL_BLOCKS_443',
   },
   {
     case: 'network ACL allows 443 out but no inbound ephemeral ports',
-    network: { appAclEntries: [aclEntry(100, true, 'allow', [443, 443]), aclEntry(100, false, 'allow', [22, 22])] },
+    network: {
+      appAclEntries: [aclEntry(100, true, 'allow', [443, 443]), aclEntry(100, false, 'allow', [22, 22])],
+    },
     status: 'FAIL',
     reason: 'NACL_BLOCKS_EPHEMERAL',
   },
   {
     case: 'network ACL with exactly 443 out and 1024-65535 in',
-    network: { appAclEntries: [aclEntry(100, true, 'allow', [443, 443]), aclEntry(100, false, 'allow', [1024, 65535])] },
+    network: {
+      appAclEntries: [aclEntry(100, true, 'allow', [443, 443]), aclEntry(100, false, 'allow', [1024, 65535])],
+    },
     status: 'PASS',
     reason: 'INTERNET_PATH_OK',
   },
@@ -223,7 +235,10 @@ describe('network-path', () => {
     // Act
     const finding = findingOf(audit(snapshot, { ruleIds: ['network-path'] }), 'network-path', ID);
     // Assess
-    expect({ status: finding.status, reason: finding.reason }).toEqual({ status: row.status, reason: row.reason });
+    expect({ status: finding.status, reason: finding.reason }).toEqual({
+      status: row.status,
+      reason: row.reason,
+    });
     if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
   });
 
@@ -242,7 +257,11 @@ describe('network-path', () => {
 
   it('reports hybrid nodes as NOT_APPLICABLE (their network is outside AWS)', () => {
     const snapshot = aSnapshot({ infos: [instanceInfo({ id: 'mi-0123456789abcdef0' })] });
-    const finding = findingOf(audit(snapshot, { ruleIds: ['network-path'] }), 'network-path', 'mi-0123456789abcdef0');
+    const finding = findingOf(
+      audit(snapshot, { ruleIds: ['network-path'] }),
+      'network-path',
+      'mi-0123456789abcdef0',
+    );
     expect(finding).toMatchObject({ resourceType: 'ManagedInstance', status: 'NOT_APPLICABLE' });
   });
 });

@@ -1,0 +1,128 @@
+import { aNetwork, anInstance, aRole, aSnapshot, instanceInfo } from '../scripts/fleet/builders';
+import { RULES } from '../rules';
+import { resolveConfig } from '../shared/config';
+import { evaluateInventory } from '../shared/engine';
+import { buildInventory } from '../shared/inventory';
+import { FINDING_FIELDS, RULE_IDS, SEVERITIES, STATUSES } from '../shared/model';
+import { defineRule, type Rule } from '../shared/rule';
+import { parseSnapshot } from '../shared/snapshot/load';
+import { POLICY_ARNS } from '../shared/ssm-requirements';
+import { audit, NOW } from './helpers';
+
+const A = 'i-0aaaaaaaaaaaaaaa1';
+const B = 'i-0bbbbbbbbbbbbbbb2';
+const fleet = () =>
+  aSnapshot({
+    instances: [anInstance({ id: A }), anInstance({ id: B, profile: null })],
+    ec2: aNetwork(),
+    infos: [instanceInfo({ id: A }), instanceInfo({ id: 'mi-0ccccccccccccccc3' })],
+    roles: [
+      aRole({ name: 'SSMInstanceProfile', profiles: ['SSMInstanceProfile'], managed: [POLICY_ARNS.core] }),
+    ],
+  });
+
+describe('engine', () => {
+  it('gives every finding exactly the DESIGN §3 fields with valid enums', () => {
+    const { findings } = audit(fleet());
+    expect(findings.length).toBeGreaterThan(0);
+    for (const f of findings) {
+      expect(Object.keys(f).sort()).toEqual([...FINDING_FIELDS].sort());
+      expect(STATUSES).toContain(f.status);
+      expect(SEVERITIES).toContain(f.severity);
+      expect(RULE_IDS).toContain(f.ruleId);
+      expect(f.reason).toMatch(/^[A-Z0-9_]+$/);
+      expect(f.reference).toMatch(/^seeds\/\d{3}_/);
+      expect(f.remediation.length).toBeGreaterThan(0);
+      expect(f.evaluatedAt).toBe(NOW.toISOString());
+    }
+  });
+
+  it('runs every rule for every applicable resource', () => {
+    const { findings } = audit(fleet());
+    const pairs = new Set(findings.map((f) => `${f.ruleId}:${f.resourceId}`));
+    for (const id of [A, B]) {
+      for (const rule of [
+        'instance-permissions',
+        'network-path',
+        's3-bucket-access',
+        'managed-status',
+        'supported-os',
+      ]) {
+        expect(pairs).toContain(`${rule}:${id}`);
+      }
+    }
+    for (const rule of ['hybrid-service-role', 'network-path', 'managed-status', 'supported-os']) {
+      expect(pairs).toContain(`${rule}:mi-0ccccccccccccccc3`);
+    }
+    for (const rule of ['instance-permissions', 'activations', 'instance-tier'])
+      expect(pairs).toContain(`${rule}:123456789012`);
+  });
+
+  it('isolates a throwing rule: ERROR for that rule and resource only, the rest goes on', () => {
+    // Prepare: a rule that throws for one instance only.
+    const broken: Rule = defineRule({
+      meta: { ...RULES[7].meta },
+      evaluate(subject) {
+        if (subject.kind === 'ec2' && subject.instance.id === A) throw new TypeError('boom');
+        return { status: 'PASS', reason: 'FINE', message: 'fine' };
+      },
+    });
+    const rules = [...RULES.slice(0, 7), broken];
+    // Act
+    const { findings } = evaluateInventory(buildInventory(parseSnapshot(fleet())), {
+      rules,
+      now: NOW,
+      config: resolveConfig(),
+    });
+    // Assess
+    const ofBroken = findings.filter((f) => f.ruleId === broken.meta.id);
+    expect(ofBroken.find((f) => f.resourceId === A)).toMatchObject({
+      status: 'ERROR',
+      reason: 'RULE_EXCEPTION',
+    });
+    expect(ofBroken.find((f) => f.resourceId === A)?.message).toContain('boom');
+    expect(ofBroken.find((f) => f.resourceId === B)).toMatchObject({ status: 'PASS' });
+    expect(findings.filter((f) => f.ruleId === 'instance-permissions' && f.resourceId === A)[0]?.status).toBe(
+      'PASS',
+    );
+  });
+
+  it('selecting only managed-status still runs its prerequisites but returns only its findings', () => {
+    const { findings, rulesRun } = audit(fleet(), { ruleIds: ['managed-status'] });
+    expect(new Set(findings.map((f) => f.ruleId))).toEqual(new Set(['managed-status']));
+    expect(rulesRun).toEqual(
+      expect.arrayContaining(['instance-permissions', 'network-path', 's3-bucket-access', 'managed-status']),
+    );
+    // B has no profile and DHMC is off: the root cause comes from instance-permissions.
+    const b = findings.find((f) => f.resourceId === B);
+    expect(b).toMatchObject({ status: 'FAIL', reason: 'UNMANAGED' });
+  });
+
+  it('filters by resource id and skips account-level rules then', () => {
+    const { findings } = audit(fleet(), { resourceIds: [B] });
+    expect(new Set(findings.map((f) => f.resourceId))).toEqual(new Set([B]));
+  });
+
+  it('reports a denied DescribeInstances on the account, never a PASS or FAIL', () => {
+    const snapshot = {
+      ...fleet(),
+      calls: { 'ec2:DescribeInstances': { status: 'denied' as const, error: 'UnauthorizedOperation' } },
+    };
+    snapshot.ec2 = { ...snapshot.ec2, Reservations: undefined };
+    const { findings } = audit(snapshot);
+    const ec2Rules = findings.filter((f) => f.resourceType === 'Account' && f.reason === 'API_CALL_DENIED');
+    expect(ec2Rules.map((f) => f.ruleId).sort()).toEqual(
+      ['instance-permissions', 'managed-status', 'network-path', 's3-bucket-access', 'supported-os'].sort(),
+    );
+    expect(ec2Rules[0]?.message).toContain('ec2:DescribeInstances');
+    expect(findings.some((f) => f.resourceType === 'EC2Instance')).toBe(false);
+  });
+
+  it('a missing section without a calls entry is "not collected" → ERROR too', () => {
+    const snapshot = fleet();
+    snapshot.ec2 = { ...snapshot.ec2, NetworkAcls: undefined };
+    const { findings } = audit(snapshot, { ruleIds: ['network-path'], resourceIds: [A] });
+    expect(findings[0]).toMatchObject({ status: 'ERROR', reason: 'SECTION_NOT_COLLECTED' });
+    expect(findings[0]?.message).toContain('ec2.NetworkAcls');
+  });
+});

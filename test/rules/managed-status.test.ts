@@ -1,0 +1,184 @@
+import {
+  aNetwork,
+  anInstance,
+  aRole,
+  aSnapshot,
+  instanceInfo,
+  trustFor,
+  type InfoSpec,
+  type InstanceSpec,
+  type NetworkSpec,
+} from '../../scripts/fleet/builders';
+import { POLICY_ARNS } from '../../shared/ssm-requirements';
+import { audit, findingOf } from '../helpers';
+
+const ID = 'i-0123456789abcdef0';
+const MI = 'mi-0123456789abcdef0';
+const goodProfile = aRole({
+  name: 'SSMInstanceProfile',
+  profiles: ['SSMInstanceProfile'],
+  managed: [POLICY_ARNS.core],
+});
+const serviceRole = aRole({
+  name: 'SSMServiceRole',
+  trust: trustFor('ssm.amazonaws.com'),
+  managed: [POLICY_ARNS.core],
+});
+
+interface Row {
+  case: string;
+  instance?: Partial<InstanceSpec>;
+  info?: Partial<InfoSpec> | null;
+  network?: NetworkSpec;
+  calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
+  status: string;
+  reason: string;
+  evidence?: Record<string, unknown>;
+  message?: string;
+}
+
+const rows: Row[] = [
+  { case: 'registered and Online with the latest agent', status: 'PASS', reason: 'MANAGED_ONLINE' },
+  {
+    case: 'ConnectionLost → FAIL with the last ping time',
+    info: { ping: 'ConnectionLost', lastPing: '2026-11-20T08:00:00+00:00' },
+    status: 'FAIL',
+    reason: 'CONNECTION_LOST',
+    evidence: { lastPing: '2026-11-20T08:00:00.000Z' },
+  },
+  {
+    case: 'ConnectionLost with a failing prerequisite names it as the likely cause',
+    info: { ping: 'ConnectionLost' },
+    network: { defaultRoute: null },
+    status: 'FAIL',
+    reason: 'CONNECTION_LOST',
+    evidence: {
+      rootCauses: [expect.objectContaining({ ruleId: 'network-path', reason: 'NO_DEFAULT_ROUTE' })],
+    },
+  },
+  { case: 'Inactive → WARN', info: { ping: 'Inactive' }, status: 'WARN', reason: 'INACTIVE' },
+  {
+    case: 'outdated agent → WARN',
+    info: { isLatest: false, agentVersion: '3.0.1124.0' },
+    status: 'WARN',
+    reason: 'AGENT_OUTDATED',
+  },
+  {
+    case: 'running but unregistered, no profile and DHMC off → FAIL with that root cause',
+    instance: { profile: null },
+    info: null,
+    status: 'FAIL',
+    reason: 'UNMANAGED',
+    evidence: {
+      rootCauses: [
+        expect.objectContaining({
+          ruleId: 'instance-permissions',
+          reason: 'NO_INSTANCE_PROFILE_AND_DHMC_OFF',
+        }),
+      ],
+    },
+  },
+  {
+    case: 'unregistered with two failing prerequisites lists both',
+    instance: { profile: null },
+    info: null,
+    network: { defaultRoute: null },
+    status: 'FAIL',
+    reason: 'UNMANAGED',
+    evidence: {
+      rootCauses: [
+        expect.objectContaining({ ruleId: 'instance-permissions' }),
+        expect.objectContaining({ ruleId: 'network-path', reason: 'NO_DEFAULT_ROUTE' }),
+      ],
+    },
+  },
+  {
+    case: 'unregistered although every prerequisite passes → agent probably not installed or not running',
+    info: null,
+    status: 'FAIL',
+    reason: 'UNMANAGED_AGENT_NOT_RUNNING',
+    message: 'probably not installed or not running',
+  },
+  {
+    case: 'unregistered and a prerequisite could not be evaluated → cause unknown, says so',
+    info: null,
+    calls: { 'ec2:DescribeRouteTables': { status: 'denied', error: 'UnauthorizedOperation' } },
+    status: 'FAIL',
+    reason: 'UNMANAGED_CAUSE_UNKNOWN',
+  },
+  {
+    case: 'stopped instance is never "unmanaged"',
+    instance: { state: 'stopped', profile: null },
+    info: null,
+    status: 'NOT_APPLICABLE',
+    reason: 'INSTANCE_STOPPED',
+  },
+  {
+    case: 'pending instance not yet registered, prerequisites fine',
+    instance: { state: 'pending' },
+    info: null,
+    status: 'WARN',
+    reason: 'NOT_YET_REGISTERED',
+  },
+  {
+    case: 'exempt by tag',
+    instance: { tags: { Name: 'appliance', 'ssm-audit:exempt': 'vendor appliance, no agent' } },
+    info: null,
+    status: 'NOT_APPLICABLE',
+    reason: 'EXEMPT_BY_TAG',
+    message: 'vendor appliance, no agent',
+  },
+  {
+    case: 'ssm:DescribeInstanceInformation denied → ERROR, never PASS or FAIL',
+    calls: { 'ssm:DescribeInstanceInformation': { status: 'denied', error: 'AccessDeniedException' } },
+    status: 'ERROR',
+    reason: 'API_CALL_DENIED',
+  },
+];
+
+describe('managed-status', () => {
+  it.each(rows)('$case', (row) => {
+    // Prepare
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: ID, ...row.instance })],
+      ec2: aNetwork(row.network),
+      infos: row.info === null ? [] : [instanceInfo({ id: ID, ...row.info })],
+      roles: [goodProfile],
+      calls: row.calls,
+    });
+    // Act
+    const finding = findingOf(audit(snapshot, { ruleIds: ['managed-status'] }), 'managed-status', ID);
+    // Assess
+    expect({ status: finding.status, reason: finding.reason }).toEqual({
+      status: row.status,
+      reason: row.reason,
+    });
+    if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
+    if (row.message) expect(finding.message).toContain(row.message);
+  });
+
+  it('closes a terminated instance: no findings at all, listed for closing', () => {
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: ID, state: 'terminated', profile: null })],
+      ec2: aNetwork(),
+      roles: [],
+    });
+    const result = audit(snapshot);
+    expect(result.findings.filter((f) => f.resourceId === ID)).toEqual([]);
+    expect(result.closedResourceIds).toEqual([ID]);
+  });
+
+  it.each([
+    { case: 'hybrid node Online', ping: 'Online' as const, status: 'PASS', reason: 'MANAGED_ONLINE' },
+    {
+      case: 'hybrid node ConnectionLost',
+      ping: 'ConnectionLost' as const,
+      status: 'FAIL',
+      reason: 'CONNECTION_LOST',
+    },
+  ])('$case', ({ ping, status, reason }) => {
+    const snapshot = aSnapshot({ infos: [instanceInfo({ id: MI, ping })], roles: [serviceRole] });
+    const finding = findingOf(audit(snapshot, { ruleIds: ['managed-status'] }), 'managed-status', MI);
+    expect(finding).toMatchObject({ resourceType: 'ManagedInstance', status, reason });
+  });
+});

@@ -1,0 +1,191 @@
+import {
+  aNetwork,
+  anInstance,
+  aRole,
+  aSnapshot,
+  allow,
+  deny,
+  dhmcSetting,
+  instanceInfo,
+  policy,
+  tierSetting,
+  trustFor,
+  type NetworkSpec,
+  type PolicyDoc,
+} from '../../scripts/fleet/builders';
+import type { AuditConfigInput } from '../../shared/config';
+import { POLICY_ARNS, regionalSsmBuckets } from '../../shared/ssm-requirements';
+import { audit, findingOf } from '../helpers';
+
+const ID = 'i-0123456789abcdef0';
+const ALL = ['ssm', 'ssmmessages', 'ec2messages'] as const;
+const bucketArns = (buckets: string[]) => buckets.map((b) => `arn:aws:s3:::${b}/*`);
+const EIGHT = regionalSsmBuckets('eu-west-1');
+const exactS3 = policy(allow('s3:GetObject', bucketArns(EIGHT)));
+
+interface Row {
+  case: string;
+  network: NetworkSpec;
+  s3Policy?: PolicyDoc;
+  profile?: null;
+  dhmc?: boolean;
+  config?: AuditConfigInput;
+  status: string;
+  reason: string;
+  evidence?: Record<string, unknown>;
+}
+
+const endpointOnly: NetworkSpec = { endpoints: ALL, defaultRoute: null, s3Gateway: true };
+
+const rows: Row[] = [
+  {
+    case: 'endpoint-only instance, the eight regional buckets granted, S3 gateway routed',
+    network: endpointOnly,
+    s3Policy: exactS3,
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+  },
+  {
+    case: 'one of the eight buckets missing (patch-baseline-snapshot)',
+    network: endpointOnly,
+    s3Policy: policy(allow('s3:GetObject', bucketArns(EIGHT.slice(0, 7)))),
+    status: 'FAIL',
+    reason: 'S3_BUCKET_NOT_GRANTED',
+    evidence: { problems: [expect.objectContaining({ bucket: 'patch-baseline-snapshot-eu-west-1' })] },
+  },
+  {
+    case: 'no S3 policy at all',
+    network: endpointOnly,
+    status: 'FAIL',
+    reason: 'S3_BUCKET_NOT_GRANTED',
+  },
+  {
+    case: 'buckets granted through a region wildcard (arn:aws:s3:::aws-ssm-*/*)',
+    network: endpointOnly,
+    s3Policy: policy(
+      allow('s3:GetObject', [
+        'arn:aws:s3:::aws-ssm-*/*',
+        'arn:aws:s3:::aws-windows-downloads-*/*',
+        'arn:aws:s3:::amazon-ssm-*/*',
+        'arn:aws:s3:::*-birdwatcher-prod/*',
+        'arn:aws:s3:::patch-baseline-snapshot-*/*',
+      ]),
+    ),
+    status: 'WARN',
+    reason: 'S3_REGION_WILDCARD',
+  },
+  {
+    case: 'S3 gateway endpoint missing',
+    network: { endpoints: ALL, defaultRoute: null },
+    s3Policy: exactS3,
+    status: 'FAIL',
+    reason: 'S3_GATEWAY_ENDPOINT_MISSING',
+  },
+  {
+    case: 'S3 gateway endpoint policy that blocks the SSM buckets',
+    network: {
+      ...endpointOnly,
+      s3Gateway: policy({
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: 'arn:aws:s3:::corp-*/*',
+      }),
+    },
+    s3Policy: exactS3,
+    status: 'FAIL',
+    reason: 'S3_ENDPOINT_POLICY_BLOCKS',
+  },
+  {
+    case: 'explicit Deny on one bucket',
+    network: endpointOnly,
+    s3Policy: policy(
+      allow('s3:GetObject', bucketArns(EIGHT)),
+      deny('s3:GetObject', 'arn:aws:s3:::aws-windows-downloads-eu-west-1/*'),
+    ),
+    status: 'FAIL',
+    reason: 'S3_BUCKET_NOT_GRANTED',
+  },
+  {
+    case: 'instance with a NAT path: the S3 policy is not required',
+    network: {},
+    status: 'NOT_APPLICABLE',
+    reason: 'NOT_ENDPOINT_ONLY',
+  },
+  {
+    case: 'DHMC role in use (no profile) carries the S3 policy',
+    network: endpointOnly,
+    s3Policy: exactS3,
+    profile: null,
+    dhmc: true,
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+    evidence: { credentialSource: 'dhmc' },
+  },
+  {
+    case: 'configured encrypted output bucket without GetEncryptionConfiguration on the bucket root',
+    network: {},
+    s3Policy: policy(allow(['s3:GetObject', 's3:PutObject'], 'arn:aws:s3:::ops-output/*')),
+    config: { outputBuckets: [{ name: 'ops-output', encrypted: true }] },
+    status: 'FAIL',
+    reason: 'S3_OUTPUT_BUCKET_NOT_GRANTED',
+    evidence: { problems: [expect.objectContaining({ action: 's3:GetEncryptionConfiguration' })] },
+  },
+  {
+    case: 'configured output bucket fully granted',
+    network: {},
+    s3Policy: policy(
+      allow(['s3:GetObject', 's3:PutObject', 's3:PutObjectAcl'], 'arn:aws:s3:::ops-output/*'),
+      allow('s3:GetEncryptionConfiguration', 'arn:aws:s3:::ops-output'),
+    ),
+    config: { outputBuckets: [{ name: 'ops-output', encrypted: true, crossAccount: true }] },
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+  },
+];
+
+describe('s3-bucket-access', () => {
+  it.each(rows)('$case', (row) => {
+    // Prepare
+    const inline = row.s3Policy ? { s3: row.s3Policy } : undefined;
+    const roles = row.dhmc
+      ? [
+          aRole({
+            name: 'AWSSystemsManagerDefaultEC2InstanceManagementRole',
+            trust: trustFor('ssm.amazonaws.com'),
+            managed: [POLICY_ARNS.dhmcDefault],
+            inline,
+          }),
+        ]
+      : [
+          aRole({
+            name: 'SSMInstanceProfile',
+            profiles: ['SSMInstanceProfile'],
+            managed: [POLICY_ARNS.core],
+            inline,
+          }),
+        ];
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: ID, profile: row.profile })],
+      ec2: aNetwork(row.network),
+      infos: [instanceInfo({ id: ID, agentVersion: '3.2.1297.0' })],
+      roles,
+      settings: [
+        dhmcSetting(row.dhmc ? 'service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole' : null),
+        tierSetting('standard'),
+      ],
+    });
+    // Act
+    const finding = findingOf(
+      audit(snapshot, { ruleIds: ['s3-bucket-access'], config: row.config }),
+      's3-bucket-access',
+      ID,
+    );
+    // Assess
+    expect({ status: finding.status, reason: finding.reason }).toEqual({
+      status: row.status,
+      reason: row.reason,
+    });
+    if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
+  });
+});
