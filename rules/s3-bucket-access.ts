@@ -163,7 +163,8 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
       : iface && (iface.State ?? '').toLowerCase() === 'available'
         ? iface
         : undefined;
-    if (!s3Endpoint) {
+    // With a working NAT/IGW path the buckets are reached over the internet: no S3 endpoint needed.
+    if (!s3Endpoint && network.internet.status !== 'ok') {
       return {
         status: 'FAIL',
         reason: gateway ? 'S3_GATEWAY_ENDPOINT_NOT_ROUTED' : 'S3_GATEWAY_ENDPOINT_MISSING',

@@ -82,6 +82,20 @@ const rows: Row[] = [
     reason: 'S3_GATEWAY_ENDPOINT_MISSING',
   },
   {
+    case: 'SSM through endpoints, no S3 gateway, but a NAT path carries S3 traffic',
+    network: { endpoints: ALL },
+    s3Policy: exactS3,
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+    evidence: { s3Endpoint: null },
+  },
+  {
+    case: 'SSM through endpoints with a NAT path still needs the bucket grants (seed 002)',
+    network: { endpoints: ALL },
+    status: 'FAIL',
+    reason: 'S3_BUCKET_NOT_GRANTED',
+  },
+  {
     case: 'S3 gateway endpoint policy that blocks the SSM buckets',
     network: {
       ...endpointOnly,
