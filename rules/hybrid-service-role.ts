@@ -1,6 +1,11 @@
 import type { Inventory } from '../shared/inventory';
 import { roleByReference } from '../shared/inventory';
-import { assessCoreActions, assessSsmTrust, describeStatements } from '../shared/permissions';
+import {
+  assessCoreActions,
+  assessSsmTrust,
+  describeStatements,
+  unreadablePoliciesOutcome,
+} from '../shared/permissions';
 import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
 import { POLICY_ARNS } from '../shared/ssm-requirements';
 
@@ -56,16 +61,7 @@ export function assessHybridRole(
       statements: describeStatements(d.statements),
     })),
   };
-  if (core.status === 'unknown') {
-    return {
-      status: 'ERROR',
-      reason: 'POLICY_DOCUMENT_UNAVAILABLE',
-      message: `Cannot decide role ${role.name}: policies ${core.unresolved.join(', ')} are not in the snapshot.`,
-      evidence: { ...evidence, unreadablePolicies: core.unresolved },
-      remediation:
-        'Collect IAM with iam:GetAccountAuthorizationDetails (or iam:GetPolicyVersion for these policies).',
-    };
-  }
+  if (core.status === 'unknown') return unreadablePoliciesOutcome(`role ${role.name}`, core, evidence);
   if (core.status === 'incomplete') {
     return {
       status: 'FAIL',

@@ -5,6 +5,7 @@ import {
   assessCoreActions,
   assessSsmTrust,
   describeStatements,
+  unreadablePoliciesOutcome,
   type CoreAssessment,
 } from '../shared/permissions';
 import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
@@ -78,14 +79,7 @@ function evaluateDhmc(
   }
   const core = assessCoreActions(role);
   if (core.status === 'unknown') {
-    return {
-      status: 'ERROR',
-      reason: 'POLICY_DOCUMENT_UNAVAILABLE',
-      message: `Cannot decide DHMC role ${role.name}: policies ${core.unresolved.join(', ')} are not in the snapshot.`,
-      evidence: { ...base, ...coreEvidence(core) },
-      remediation:
-        'Collect IAM with iam:GetAccountAuthorizationDetails (or iam:GetPolicyVersion for these policies).',
-    };
+    return unreadablePoliciesOutcome(`DHMC role ${role.name}`, core, { ...base, ...coreEvidence(core) });
   }
   if (core.status !== 'complete') {
     const conditional = core.status === 'conditional';
@@ -177,14 +171,10 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
         };
       }
       if (profileCore.status === 'unknown') {
-        return {
-          status: 'ERROR',
-          reason: 'POLICY_DOCUMENT_UNAVAILABLE',
-          message: `Cannot decide role ${profileRole.name}: policies ${profileCore.unresolved.join(', ')} are not in the snapshot.`,
-          evidence: { ...evidence, ...coreEvidence(profileCore) },
-          remediation:
-            'Collect IAM with iam:GetAccountAuthorizationDetails (or iam:GetPolicyVersion for these policies).',
-        };
+        return unreadablePoliciesOutcome(`role ${profileRole.name}`, profileCore, {
+          ...evidence,
+          ...coreEvidence(profileCore),
+        });
       }
       if (profileCore.status === 'conditional') {
         return {

@@ -1,4 +1,6 @@
 import type { Ec2Instance, Inventory, RoleView } from './inventory';
+import type { Evidence } from './model';
+import type { Outcome } from './rule';
 import {
   CompiledPolicySet,
   type Decision,
@@ -143,4 +145,20 @@ export function describeStatements(statements: readonly StatementEvidence[]): st
     (s) =>
       `${s.effect} ${s.source} Statement[${s.statementIndex}]${s.sid ? ` (${s.sid})` : ''}${s.conditional ? ' with Condition' : ''}${s.scope === 'boundary' ? ' [permissions boundary]' : ''}`,
   );
+}
+
+/** A role whose decisive policy documents are not in the snapshot: ERROR, never a guess. */
+export function unreadablePoliciesOutcome(
+  roleLabel: string,
+  core: CoreAssessment,
+  evidence: Evidence,
+): Outcome {
+  return {
+    status: 'ERROR',
+    reason: 'POLICY_DOCUMENT_UNAVAILABLE',
+    message: `Cannot decide ${roleLabel}: policies ${core.unresolved.join(', ')} are not in the snapshot.`,
+    evidence: { ...evidence, unreadablePolicies: core.unresolved },
+    remediation:
+      'Collect IAM with iam:GetAccountAuthorizationDetails (or iam:GetPolicyVersion for these policies).',
+  };
 }
