@@ -46,7 +46,23 @@ function endpointPolicy(endpoint: VpcEndpointRaw): CompiledPolicySet | null {
   return set;
 }
 
+const bucketCache = new WeakMap<RoleView, Map<string, BucketProblem[]>>();
+
+/** The answer depends only on the role, the region and the S3 endpoint: computed once per pair. */
 function checkRegionalBuckets(
+  inventory: Inventory,
+  role: RoleView,
+  endpoint: VpcEndpointRaw | undefined,
+): BucketProblem[] {
+  let perRole = bucketCache.get(role);
+  if (!perRole) bucketCache.set(role, (perRole = new Map()));
+  const key = `${inventory.partition}|${inventory.region}|${endpoint?.VpcEndpointId ?? ''}`;
+  let hit = perRole.get(key);
+  if (!hit) perRole.set(key, (hit = computeRegionalBuckets(inventory, role, endpoint)));
+  return hit;
+}
+
+function computeRegionalBuckets(
   inventory: Inventory,
   role: RoleView,
   endpoint: VpcEndpointRaw | undefined,

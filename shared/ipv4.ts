@@ -18,7 +18,17 @@ export function parseIpv4(address: string): number | undefined {
   return value;
 }
 
+const cidrCache = new Map<string, Ipv4Range | undefined>();
+
+/** Parsed once per distinct CIDR text: security group and ACL checks ask for the same few thousand. */
 export function parseCidr(cidr: string): Ipv4Range | undefined {
+  if (cidrCache.has(cidr)) return cidrCache.get(cidr);
+  const range = parseCidrUncached(cidr);
+  if (cidrCache.size < 100_000) cidrCache.set(cidr, range);
+  return range;
+}
+
+function parseCidrUncached(cidr: string): Ipv4Range | undefined {
   const [address, bitsText = '32'] = cidr.split('/');
   const base = address === undefined ? undefined : parseIpv4(address);
   const bits = Number(bitsText);

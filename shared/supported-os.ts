@@ -356,7 +356,20 @@ function withNote(reason: string, note: string | undefined): string {
 }
 
 /** Decides whether Systems Manager supports the reported operating system. */
+const classified = new Map<string, OsClassification>();
+
+/** Memoized per distinct (type, name, version): a fleet has a few dozen platforms, not one per instance. */
 export function classifyOperatingSystem(os: OsIdentity): OsClassification {
+  const key = `${os.platformType ?? ''}\u0000${os.platformName ?? ''}\u0000${os.platformVersion ?? ''}`;
+  let hit = classified.get(key);
+  if (!hit) {
+    hit = classifyUncached(os);
+    if (classified.size < 10_000) classified.set(key, hit);
+  }
+  return hit;
+}
+
+function classifyUncached(os: OsIdentity): OsClassification {
   const name = os.platformName?.trim();
   if (name === undefined || name === '') {
     return {

@@ -263,15 +263,10 @@ function assessInternetPath(inventory: Inventory, instance: Ec2Instance): Intern
   return { ...path, status: worstStatus(statuses), problems };
 }
 
-function instanceRange(inventory: Inventory, instance: Ec2Instance): Ipv4Range | undefined {
-  const ip = instance.privateIp ? parseIpv4(instance.privateIp) : undefined;
-  if (ip !== undefined) return { start: ip, end: ip };
-  return instance.subnetId ? inventory.subnetCidrs.get(instance.subnetId) : undefined;
-}
-
 function assessEndpoint(
   inventory: Inventory,
   instance: Ec2Instance,
+  source: Ipv4Range | undefined,
   endpoint: VpcEndpointRaw,
   service: AgentEndpointService,
 ): { status: PathStatus; problems: PathProblem[] } {
@@ -313,7 +308,6 @@ function assessEndpoint(
       detail: `${service} endpoint ${id} has no interface in ${instance.availabilityZone}; traffic crosses AZs`,
     });
   }
-  const source = instanceRange(inventory, instance);
   const endpointGroups = groupsOf(
     inventory,
     (endpoint.Groups ?? []).map((g) => g.GroupId),
@@ -373,20 +367,50 @@ export function ec2messagesRequired(agentVersion: string | undefined): boolean {
   return !(agentVersion && compareVersions(agentVersion, AGENT_WITHOUT_EC2MESSAGES) >= 0);
 }
 
-const cache = new WeakMap<Inventory, Map<string, NetworkAssessment>>();
+const cache = new WeakMap<
+  Inventory,
+  { byInstance: Map<string, NetworkAssessment>; byShape: Map<string, NetworkAssessment> }
+>();
 
-/** Memoized per inventory: R2 and R3 both read it. */
+/**
+ * Memoized per inventory (R2 and R3 both read it). Instances that share subnet, AZ, security groups,
+ * public-IP presence and ec2messages need get one shared answer: the path is decided with the subnet's
+ * range as source, and only when an endpoint security group admits part of that range is the
+ * instance's own address checked.
+ */
 export function assessNetworkPath(inventory: Inventory, instance: Ec2Instance): NetworkAssessment {
-  let perInventory = cache.get(inventory);
-  if (!perInventory) cache.set(inventory, (perInventory = new Map()));
-  const hit = perInventory.get(instance.id);
+  let memo = cache.get(inventory);
+  if (!memo) cache.set(inventory, (memo = { byInstance: new Map(), byShape: new Map() }));
+  const hit = memo.byInstance.get(instance.id);
   if (hit) return hit;
-  const result = computeNetworkPath(inventory, instance);
-  perInventory.set(instance.id, result);
+  const subnetRange = instance.subnetId ? inventory.subnetCidrs.get(instance.subnetId) : undefined;
+  const ip = instance.privateIp ? parseIpv4(instance.privateIp) : undefined;
+  const ownRange = ip === undefined ? subnetRange : { start: ip, end: ip };
+  const shape = [
+    instance.vpcId,
+    instance.subnetId,
+    instance.availabilityZone,
+    [...instance.securityGroupIds].sort().join(','),
+    instance.publicIp ? 'public' : 'private',
+    ec2messagesRequired(instance.info?.AgentVersion) ? 'ec2m' : '',
+  ].join('|');
+  let result = subnetRange ? memo.byShape.get(shape) : undefined;
+  if (!result) {
+    result = computeNetworkPath(inventory, instance, subnetRange ?? ownRange);
+    if (subnetRange) memo.byShape.set(shape, result);
+  }
+  const sgDoubt = result.services.some((s) => s.problems.some((p) => p.code === 'ENDPOINT_SG_NO_443'));
+  if (sgDoubt && ownRange && ownRange !== subnetRange)
+    result = computeNetworkPath(inventory, instance, ownRange);
+  memo.byInstance.set(instance.id, result);
   return result;
 }
 
-function computeNetworkPath(inventory: Inventory, instance: Ec2Instance): NetworkAssessment {
+function computeNetworkPath(
+  inventory: Inventory,
+  instance: Ec2Instance,
+  source: Ipv4Range | undefined,
+): NetworkAssessment {
   const vpc = instance.vpcId ? inventory.vpcs.get(instance.vpcId) : undefined;
   if (!vpc || !instance.subnetId) {
     const detail = !instance.subnetId
@@ -420,7 +444,7 @@ function computeNetworkPath(inventory: Inventory, instance: Ec2Instance): Networ
       endpointCode = 'VPC_DNS_DISABLED';
       endpointNote = `${vpc.id} has ${vpc.dnsSupport === false ? 'DNS support' : 'DNS hostnames'} disabled, so the ${service} endpoint's private DNS name does not resolve`;
     } else if (vpc.dnsSupport === undefined || vpc.dnsHostnames === undefined) {
-      const result = assessEndpoint(inventory, instance, endpoint, service);
+      const result = assessEndpoint(inventory, instance, source, endpoint, service);
       return {
         service,
         required,
@@ -436,7 +460,7 @@ function computeNetworkPath(inventory: Inventory, instance: Ec2Instance): Networ
         ],
       };
     } else {
-      const result = assessEndpoint(inventory, instance, endpoint, service);
+      const result = assessEndpoint(inventory, instance, source, endpoint, service);
       return { service, required, route: 'endpoint', endpointId: endpoint.VpcEndpointId, ...result };
     }
     // No usable endpoint: the agent goes to the public service name through the internet path.

@@ -70,6 +70,22 @@ export function securityGroupsAllow(
   return partial ? { verdict: 'partial', matched: partial } : { verdict: 'denied' };
 }
 
+type AclEntry = NonNullable<NetworkAclRaw['Entries']>[number];
+const ordered = new WeakMap<NetworkAclRaw, Record<'ingress' | 'egress', AclEntry[]>>();
+/** IPv4 entries by direction in rule-number order, computed once per ACL. */
+function orderedEntries(acl: NetworkAclRaw): Record<'ingress' | 'egress', AclEntry[]> {
+  let hit = ordered.get(acl);
+  if (!hit) {
+    const pick = (egress: boolean) =>
+      (acl.Entries ?? [])
+        .filter((e) => e.Egress === egress && e.CidrBlock !== undefined)
+        .sort((a, b) => a.RuleNumber - b.RuleNumber);
+    hit = { ingress: pick(false), egress: pick(true) };
+    ordered.set(acl, hit);
+  }
+  return hit;
+}
+
 /**
  * Network ACLs are ordered: the lowest-numbered rule that matches decides. A deny that overlaps part of
  * the traffic makes the flow at best partial; an allow must cover the whole port and address range.
@@ -80,9 +96,7 @@ export function networkAclAllows(
   ports: PortRange,
   peer: Ipv4Range = ANY_IPV4,
 ): { verdict: FlowVerdict; ruleNumber?: number } {
-  const entries = (acl.Entries ?? [])
-    .filter((e) => e.Egress === (direction === 'egress') && e.CidrBlock !== undefined)
-    .sort((a, b) => a.RuleNumber - b.RuleNumber);
+  const entries = orderedEntries(acl)[direction];
   let partialAllow: number | undefined;
   for (const entry of entries) {
     if (!isTcp(entry.Protocol)) continue;

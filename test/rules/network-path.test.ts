@@ -69,6 +69,28 @@ const rows: Row[] = [
     reason: 'VPC_ENDPOINTS_OK',
   },
   {
+    case: "endpoint security group allowing 443 only from the instance's own address (/32)",
+    network: {
+      endpoints: ALL,
+      defaultRoute: null,
+      endpointSgIngress: [sgRule(443, { cidr: '10.0.1.10/32' })],
+    },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  {
+    case: 'endpoint security group allowing 443 only from another address in the subnet',
+    network: {
+      endpoints: ALL,
+      defaultRoute: null,
+      endpointSgIngress: [sgRule(443, { cidr: '10.0.1.99/32' })],
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_SG_NO_443',
+  },
+  {
     case: 'VPC DNS hostnames off: private DNS names do not resolve',
     network: { endpoints: ALL, defaultRoute: null, dns: { hostnames: false } },
     info: OLD_AGENT,
@@ -263,5 +285,33 @@ describe('network-path', () => {
       'mi-0123456789abcdef0',
     );
     expect(finding).toMatchObject({ resourceType: 'ManagedInstance', status: 'NOT_APPLICABLE' });
+  });
+});
+
+describe('network-path memoization', () => {
+  it('instances sharing a subnet still get answers specific to their own address', () => {
+    // Prepare: the endpoint SG admits only one of two instances in the same subnet and groups.
+    const admitted = 'i-0aaaaaaaaaaaaaaa1';
+    const refused = 'i-0bbbbbbbbbbbbbbb2';
+    const snapshot = aSnapshot({
+      instances: [
+        anInstance({ id: admitted, privateIp: '10.0.1.10' }),
+        anInstance({ id: refused, privateIp: '10.0.1.11' }),
+      ],
+      ec2: aNetwork({
+        endpoints: ALL,
+        defaultRoute: null,
+        endpointSgIngress: [sgRule(443, { cidr: '10.0.1.10/32' })],
+      }),
+      infos: [instanceInfo({ id: admitted, ...OLD_AGENT }), instanceInfo({ id: refused, ...OLD_AGENT })],
+    });
+    // Act
+    const result = audit(snapshot, { ruleIds: ['network-path'] });
+    // Assess
+    expect(findingOf(result, 'network-path', admitted).status).toBe('PASS');
+    expect(findingOf(result, 'network-path', refused)).toMatchObject({
+      status: 'FAIL',
+      reason: 'ENDPOINT_SG_NO_443',
+    });
   });
 });
