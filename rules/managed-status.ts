@@ -63,7 +63,7 @@ function registrationOutcome(
     return {
       status: 'FAIL',
       reason: 'CONNECTION_LOST',
-      message: `Registered but ConnectionLost since ${evidence.lastPing ?? 'an unknown time'}${first ? `; likely cause: ${first.message}` : ''}.`,
+      message: `Registered but ConnectionLost since ${evidence.lastPing ?? 'an unknown time'}${first ? `; likely cause: ${first.message.replace(/\.$/, '')}` : ''}.`,
       evidence: { ...evidence, rootCauses: failures, possibleCauses: doubts, notCheckable: NOT_CHECKABLE },
       remediation:
         first?.remediation ??

@@ -51,10 +51,18 @@ const REMEDIATION: Record<string, (c: FixContext) => string> = {
     'Collect the VPC, subnet and route data (ec2:DescribeVpcs, ec2:DescribeSubnets) for this instance.',
 };
 
+const ENDPOINT_NOTE_CODES = new Set(['ENDPOINT_MISSING', 'ENDPOINT_PRIVATE_DNS_DISABLED', 'VPC_DNS_DISABLED']);
+
 function firstProblem(services: ServicePath[], status: 'blocked' | 'unverifiable') {
   for (const s of services) {
     if (s.required && s.status === status) {
-      const problem = s.problems.find((p) => p.code !== 'ENDPOINT_OTHER_AZ');
+      // On the internet route, the endpoint note (why no endpoint is used) explains but does not decide
+      // doubt: what cannot be verified is the route itself.
+      const problem = s.problems.find(
+        (p) =>
+          p.code !== 'ENDPOINT_OTHER_AZ' &&
+          !(status === 'unverifiable' && s.route === 'internet' && ENDPOINT_NOTE_CODES.has(p.code)),
+      );
       if (problem) return { service: s.service, ...problem };
     }
   }

@@ -230,7 +230,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
       status: 'WARN',
       severity: 'LOW',
       reason: 'S3_REGION_WILDCARD',
-      message: `The SSM buckets are granted through a wildcard (${problems[0]!.detail.split(' (')[0]}); seed 002 recommends naming each region's buckets.`,
+      message: `The SSM buckets are ${problems[0]!.detail.split(' (')[0]}; seed 002 recommends naming each region's buckets.`,
       evidence,
       remediation: `Replace the wildcard with the eight ${inventory.region} bucket ARNs (e.g. arn:${inventory.partition}:s3:::aws-ssm-${inventory.region}/*).`,
     };

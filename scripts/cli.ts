@@ -6,7 +6,7 @@ import { auditConfigSchema, resolveConfig, type AuditConfig } from '../shared/co
 import { SnapshotValidationError, UsageError } from '../shared/errors';
 import { STATUS_RANK, type Finding, type Status } from '../shared/model';
 import { formatReference } from '../shared/rule';
-import { FORMATS, render, type Format } from '../shared/report';
+import { FORMATS, render, resourceNames, type Format } from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 
 /** `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input. */
@@ -95,6 +95,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
   io.out(
     render(result.findings, options.format, {
       color,
+      names: resourceNames(snapshot),
       title: `SSM readiness of account ${snapshot.accountId} in ${snapshot.region} (snapshot ${snapshot.collectedAt})`,
     }),
   );

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { createColors } from 'picocolors';
+import type { Snapshot } from './snapshot/schema';
 import { FINDING_FIELDS, RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from './model';
 
 /** Renders findings for `--format json|csv|table`. JSON and CSV carry exactly the DESIGN §3 fields. */
@@ -25,6 +26,24 @@ export interface TableOptions {
   /** Cap on resources listed per section, so a 10,000-instance run stays readable. */
   maxListed?: number;
   title?: string;
+  /** Display names (EC2 Name tag, hybrid node name) shown next to resource ids. */
+  names?: ReadonlyMap<string, string>;
+}
+
+/** Names a person recognizes: the EC2 `Name` tag, or a hybrid node's registered name. */
+export function resourceNames(snapshot: Snapshot): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const reservation of snapshot.ec2?.Reservations ?? []) {
+    for (const instance of reservation.Instances) {
+      const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value;
+      if (name) names.set(instance.InstanceId, name);
+    }
+  }
+  for (const info of snapshot.ssm?.InstanceInformationList ?? []) {
+    const name = info.Name ?? info.ComputerName;
+    if (name && !names.has(info.InstanceId)) names.set(info.InstanceId, name);
+  }
+  return names;
 }
 
 const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - text.length));
@@ -92,7 +111,8 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
         );
         break;
       }
-      lines.push(`  ${c.bold(resourceId)} ${c.dim(`(${list[0]!.resourceType})`)}`);
+      const name = options.names?.get(resourceId);
+      lines.push(`  ${c.bold(resourceId)}${name ? ` ${name}` : ''} ${c.dim(`(${list[0]!.resourceType})`)}`);
       for (const f of list) {
         lines.push(`    ${paint[f.status](f.status)} ${f.ruleId} ${c.dim(f.reason)} [${f.severity}]`);
         lines.push(`      ${f.message}`);

@@ -298,6 +298,21 @@ describe('ssm-audit scan --format table', () => {
     expect(out).not.toMatch(ANSI);
   });
 
+  it('shows the Name tag next to each failing instance id', async () => {
+    // Prepare
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: BAD, profile: null, tags: { Name: 'legacy-batch-7' } })],
+      ec2: aNetwork(),
+      roles: [],
+    });
+    const file = join(dir, 'named.json');
+    writeFileSync(file, JSON.stringify(snapshot));
+    // Act
+    const { out } = await run(['scan', '--snapshot', file]);
+    // Assess
+    expect(out).toContain(`  ${BAD} legacy-batch-7 (EC2Instance)`);
+  });
+
   it('is the default format', async () => {
     const { out } = await run(['scan', '--snapshot', files.failing]);
     expect(out).toContain('Summary by rule and status');

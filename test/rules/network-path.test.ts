@@ -198,6 +198,12 @@ const rows: Row[] = [
     reason: 'ROUTE_UNVERIFIABLE',
   },
   {
+    case: 'endpoints with private DNS off and a transit-gateway route: the route is what cannot be verified',
+    network: { endpoints: ALL, endpointPrivateDns: false, defaultRoute: { tgw: 'tgw-0262a0e521EXAMPLE' } },
+    status: 'WARN',
+    reason: 'ROUTE_UNVERIFIABLE',
+  },
+  {
     case: 'default route to a peering connection cannot be verified',
     network: { defaultRoute: { peering: 'pcx-111aaa111aaa111aa' } },
     status: 'WARN',
@@ -261,6 +267,7 @@ describe('network-path', () => {
       status: row.status,
       reason: row.reason,
     });
+    expect(finding.message).not.toMatch(/\.\.|\(granted by/);
     if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
   });
 
