@@ -1,3 +1,4 @@
+import { AWS_MANAGED_POLICY_DOCUMENTS } from '../../shared/aws-managed-policies';
 import { parsePolicyDocument } from '../../shared/policy/document';
 import {
   CompiledPolicySet,
@@ -875,5 +876,19 @@ describe('compileActionMatcher', () => {
 
     // Assess
     expect(result).toBe(expected);
+  });
+});
+
+describe('built-in AWS managed policy copies', () => {
+  // The engine falls back to shared/aws-managed-policies.ts when a snapshot lacks a managed policy;
+  // this test keeps that copy equal, action for action, to the independently transcribed one above.
+  it('AmazonSSMManagedInstanceCore built-in copy grants exactly the published actions', () => {
+    const { AWS_MANAGED_POLICY_DOCUMENTS } =
+      require('../../shared/aws-managed-policies') as typeof import('../../shared/aws-managed-policies');
+    const actionsOf = (doc: unknown) =>
+      parsePolicyDocument(doc)
+        .Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : s.Action ? [s.Action] : []))
+        .sort();
+    expect(actionsOf(AWS_MANAGED_POLICY_DOCUMENTS[CORE_ARN])).toEqual(actionsOf(MANAGED_INSTANCE_CORE));
   });
 });

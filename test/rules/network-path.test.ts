@@ -91,6 +91,22 @@ const rows: Row[] = [
     reason: 'ENDPOINT_SG_NO_443',
   },
   {
+    case: "endpoint without an interface in the instance's AZ: reachable across AZs, noted in evidence",
+    network: { endpoints: ALL, defaultRoute: null },
+    instance: { az: 'eu-west-1b' },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+    evidence: {
+      services: expect.arrayContaining([
+        expect.objectContaining({
+          service: 'ssm',
+          problems: [expect.objectContaining({ code: 'ENDPOINT_OTHER_AZ' })],
+        }),
+      ]),
+    },
+  },
+  {
     case: 'VPC DNS hostnames off: private DNS names do not resolve',
     network: { endpoints: ALL, defaultRoute: null, dns: { hostnames: false } },
     info: OLD_AGENT,
