@@ -36,13 +36,32 @@ export function parseResourceIds(ids: readonly string[]): string[] {
   return [...ids];
 }
 
+/**
+ * The resources a scoped snapshot speaks for: its instances and hybrid nodes, plus the instance ids the
+ * scope asked for (so an id that no longer exists is still "in scope"). Undefined for a whole-region
+ * snapshot. Account-level rules are not evaluated from a scoped snapshot: it holds only part of the
+ * account's hybrid nodes and activations, and a count over part of them would be wrong.
+ */
+export function scopedResourceIds(snapshot: Snapshot): Set<string> | undefined {
+  const scope = snapshot.scope;
+  if (!scope || scope.kind === 'region') return undefined;
+  const ids = new Set<string>(scope.kind === 'instances' ? scope.instanceIds : []);
+  for (const reservation of snapshot.ec2?.Reservations ?? [])
+    for (const instance of reservation.Instances) ids.add(instance.InstanceId);
+  for (const info of snapshot.ssm?.InstanceInformationList ?? []) ids.add(info.InstanceId);
+  return ids;
+}
+
 /** normalize → evaluate for one validated snapshot: the shared core of the CLI and the Lambda handlers. */
 export function auditSnapshot(snapshot: Snapshot, options: AuditOptions = {}): AuditResult {
   const inventory = buildInventory(snapshot);
+  let resourceIds = options.resourceIds ? parseResourceIds(options.resourceIds) : undefined;
+  const inScope = scopedResourceIds(snapshot);
+  if (inScope) resourceIds = resourceIds ? resourceIds.filter((id) => inScope.has(id)) : [...inScope];
   return evaluateInventory(inventory, {
     rules: RULES,
     ruleIds: options.ruleIds ? parseRuleIds(options.ruleIds) : undefined,
-    resourceIds: options.resourceIds ? parseResourceIds(options.resourceIds) : undefined,
+    resourceIds,
     config: options.config,
     now: options.now,
     evaluatedAt: options.evaluatedAt,

@@ -174,7 +174,12 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
       const listing: SectionKey | undefined =
         kind === 'ec2' ? 'ec2.Reservations' : kind === 'hybrid' ? 'ssm.InstanceInformationList' : undefined;
       const availability = listing ? inventory.section(listing) : undefined;
-      if (listing && availability && !availability.available && !resourceFilter) {
+      // With a resource filter, only when the filter asks for resources of this kind (an instance-scoped
+      // audit whose DescribeInstances was denied must still say so, not return nothing).
+      const wanted =
+        !resourceFilter ||
+        [...resourceFilter].some((id) => (kind === 'ec2' ? id.startsWith('i-') : id.startsWith('mi-')));
+      if (listing && availability && !availability.available && wanted) {
         push(
           { kind: 'account' },
           unavailableOutcome(

@@ -16,3 +16,11 @@ export class SnapshotValidationError extends Error {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/**
+ * A live collection that cannot start or cannot produce a snapshot at all: no credentials, no region,
+ * no account id. Individual failing calls are not this error: they become `calls` entries and ERROR findings.
+ */
+export class CollectionError extends Error {
+  override readonly name = 'CollectionError';
+}

@@ -244,6 +244,36 @@ const managedPolicy = z.object({
     .optional(),
 });
 
+/**
+ * What a snapshot covers (absent = the whole region). A scoped snapshot holds only what its scope needs,
+ * so only its own instances and hybrid nodes are evaluated from it, and account-level rules are not.
+ */
+export const scopeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('region') }),
+  z.object({
+    kind: z.literal('instances'),
+    instanceIds: z
+      .array(
+        z
+          .string()
+          .refine(
+            (id) => INSTANCE_ID.test(id) || MANAGED_INSTANCE_ID.test(id),
+            'must be an instance id like i-0123456789abcdef0 or mi-0123456789abcdef0',
+          ),
+      )
+      .min(1),
+  }),
+  z.object({
+    kind: z.literal('vpc'),
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id like vpc-0123456789abcdef0'),
+  }),
+  z.object({
+    kind: z.literal('role'),
+    roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (without path)'),
+  }),
+]);
+
+
 const callRecord = z.object({
   status: z.enum(['denied', 'error']),
   error: z.string().min(1),
@@ -256,6 +286,7 @@ export const snapshotSchema = z.object({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name like eu-west-1'),
   partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).optional().default('aws'),
   collectedAt: z.iso.datetime({ offset: true }),
+  scope: scopeSchema.optional(),
   calls: z.record(z.string(), callRecord).optional().default({}),
   ec2: z
     .object({
@@ -304,6 +335,7 @@ export type ActivationRaw = z.output<typeof activation>;
 export type RoleDetailRaw = z.output<typeof roleDetail>;
 export type ManagedPolicyRaw = z.output<typeof managedPolicy>;
 export type CallRecord = z.output<typeof callRecord>;
+export type CollectionScope = z.output<typeof scopeSchema>;
 
 /**
  * Every section of the snapshot, the API call that fills it, and so the permission a user needs.

@@ -1,0 +1,49 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
+
+/**
+ * The SDK v3 clients the collectors use. Credentials, region and endpoints resolve the standard way
+ * (`--profile`/AWS_PROFILE, environment, shared config and credentials files, SSO, container and
+ * instance roles; AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> for custom endpoints) because we
+ * pass nothing the SDK would otherwise resolve itself.
+ */
+export interface AwsClients {
+  ec2: EC2Client;
+  ssm: SSMClient;
+  iam: IAMClient;
+  sts: STSClient;
+}
+
+export interface ClientOptions {
+  /** Region to audit; default: the SDK's resolution (AWS_REGION, then the profile's region). */
+  region?: string;
+  /** Named profile from the shared config files; default: AWS_PROFILE or `default`. */
+  profile?: string;
+}
+
+/**
+ * The SDK's own retry strategy: adaptive mode adds client-side rate limiting on top of exponential
+ * backoff, which is what a collection of thousands of pages against EC2's and IAM's request-rate
+ * limits needs. Our bounded wrapper (faults.ts withBackoff) retries a page again after the SDK gives up.
+ */
+export const SDK_RETRY = { maxAttempts: 6, retryMode: 'adaptive' } as const;
+
+export function createAwsClients(options: ClientOptions = {}): AwsClients {
+  const config = {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...SDK_RETRY,
+  };
+  return {
+    ec2: new EC2Client(config),
+    ssm: new SSMClient(config),
+    iam: new IAMClient(config),
+    sts: new STSClient(config),
+  };
+}
+
+export function destroyAwsClients(clients: AwsClients): void {
+  for (const client of Object.values(clients)) client.destroy();
+}

@@ -1,0 +1,230 @@
+import type { Instance, Reservation } from '@aws-sdk/client-ec2';
+import type { Activation, InstanceInformation } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { CollectionError } from '../errors';
+import { roleNameOf } from '../inventory';
+import { parseSnapshot } from '../snapshot/load';
+import type { Snapshot } from '../snapshot/schema';
+import { DHMC_SETTING_ID, TIER_SETTING_ID } from '../ssm-requirements';
+import type { AwsClients } from './aws-clients';
+import { CollectionContext, type CollectionContextOptions } from './context';
+import { collectNetwork, describeInstances, instancesOf, type NetworkSections } from './ec2';
+import { collectIam, listInstanceProfilesForRole } from './iam';
+import { REGION_SCOPE, type CollectionScope } from './scope';
+import { describeActivations, describeInstanceInformation, getServiceSettings } from './ssm';
+
+export interface CollectOptions extends CollectionContextOptions {
+  region: string;
+  scope?: CollectionScope;
+  /** Known account id (a Lambda reads it from its own ARN); otherwise taken from DescribeInstances or STS. */
+  accountId?: string;
+  /** The collection's timestamp (`collectedAt`); default: the current time. */
+  now?: () => Date;
+}
+
+export interface CollectionStats {
+  /** Requests sent per IAM action name (retries included). */
+  calls: Record<string, number>;
+  totalCalls: number;
+  durationMs: number;
+}
+
+export interface CollectResult {
+  /** The validated snapshot, exactly what loading the written file gives. */
+  snapshot: Snapshot;
+  /** The JSON document to write (`collect --out`): AWS's own shapes, every field AWS returned. */
+  document: Record<string, unknown>;
+  stats: CollectionStats;
+}
+
+export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+const dhmcRoleOf = (settings: readonly { SettingId?: string; SettingValue?: string }[] | undefined) => {
+  const value = settings?.find((s) => s.SettingId === DHMC_SETTING_ID)?.SettingValue?.trim() ?? '';
+  return value === '' || value === '$None' || value.toLowerCase() === 'none' ? undefined : roleNameOf(value);
+};
+
+/** Drops undefined sections so that "not collected" and "collected, empty" stay distinguishable. */
+const defined = (record: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+
+/**
+ * Builds the DESIGN §2 snapshot of one account and region (or of a scope within it) from live AWS APIs.
+ * Calls that fail are recorded in the snapshot's `calls` (and the rules report ERROR for what they
+ * affect); the collection itself only fails when no snapshot can be built at all (no account id).
+ */
+export async function collectSnapshot(clients: AwsClients, options: CollectOptions): Promise<CollectResult> {
+  const started = Date.now();
+  const scope = options.scope ?? REGION_SCOPE;
+  const region = options.region;
+  const ctx = new CollectionContext(options);
+  const collectedAt = (options.now?.() ?? new Date()).toISOString();
+
+  ctx.setPhase('instances and SSM settings');
+  const wholeRegion = scope.kind === 'region';
+  const settingsPromise = getServiceSettings(
+    clients.ssm,
+    ctx,
+    wholeRegion ? [DHMC_SETTING_ID, TIER_SETTING_ID] : [DHMC_SETTING_ID],
+  );
+  // Activations feed account-level rules only, which a scoped audit does not evaluate.
+  const activationsPromise: Promise<Activation[] | undefined> = wholeRegion
+    ? describeActivations(clients.ssm, ctx)
+    : Promise.resolve(undefined);
+
+  /** EC2 side of the scope: the instances, and whether they are the whole region's. */
+  let reservations: Reservation[] | undefined;
+  let allInstances = wholeRegion;
+  let hybridRole: string | undefined;
+  switch (scope.kind) {
+    case 'region':
+      reservations = await describeInstances(clients.ec2, ctx);
+      break;
+    case 'instances': {
+      const ids = scope.instanceIds.filter((id) => id.startsWith('i-'));
+      reservations = ids.length
+        ? await describeInstances(clients.ec2, ctx, { Name: 'instance-id', Values: ids })
+        : [];
+      break;
+    }
+    case 'vpc':
+      reservations = await describeInstances(clients.ec2, ctx, { Name: 'vpc-id', Values: [scope.vpcId] });
+      break;
+    case 'role': {
+      hybridRole = scope.roleName;
+      const dhmcRole = dhmcRoleOf(await settingsPromise);
+      const profiles =
+        dhmcRole?.toLowerCase() === scope.roleName.toLowerCase()
+          ? undefined
+          : await listInstanceProfilesForRole(clients.iam, ctx, scope.roleName);
+      if (profiles === undefined) {
+        // The DHMC role serves every instance whose profile does not; and when the profiles that carry
+        // the role cannot be listed, only the whole region is a scope we can be sure covers them.
+        allInstances = true;
+        reservations = await describeInstances(clients.ec2, ctx);
+      } else {
+        const arns = profiles.map((p) => p.Arn).filter((a): a is string => Boolean(a));
+        reservations = arns.length
+          ? await describeInstances(clients.ec2, ctx, { Name: 'iam-instance-profile.arn', Values: arns })
+          : [];
+      }
+      break;
+    }
+  }
+  const instances: Instance[] = reservations ? instancesOf(reservations) : [];
+  const instanceIds = instances.map((i) => i.InstanceId).filter((id): id is string => Boolean(id));
+
+  ctx.setPhase('network and SSM registrations');
+  const vpcIds: string[] | undefined = allInstances
+    ? undefined
+    : [
+        ...new Set([
+          ...(scope.kind === 'vpc' ? [scope.vpcId] : []),
+          ...instances.map((i) => i.VpcId).filter((id): id is string => Boolean(id)),
+        ]),
+      ].sort();
+  const networkPromise: Promise<NetworkSections> =
+    reservations === undefined && !allInstances
+      ? Promise.resolve({})
+      : collectNetwork(clients.ec2, ctx, region, vpcIds);
+
+  const informationPromise = (async (): Promise<InstanceInformation[] | undefined> => {
+    if (allInstances) return describeInstanceInformation(clients.ssm, ctx);
+    const requested =
+      scope.kind === 'instances' ? scope.instanceIds.filter((id) => id.startsWith('mi-')) : [];
+    const ec2Ids = reservations ? instanceIds : scope.kind === 'instances' ? scope.instanceIds : [];
+    const ids = [...new Set([...ec2Ids, ...requested])];
+    const byId = await describeInstanceInformation(clients.ssm, ctx, { Key: 'InstanceIds', Values: ids });
+    if (!byId || !hybridRole) return byId;
+    // DescribeInstanceInformation's IamRole filter matches the registered string exactly (with or without
+    // a path), so hybrid nodes of the role are matched here by role name instead.
+    const hybrids = await describeInstanceInformation(clients.ssm, ctx, {
+      Key: 'ResourceType',
+      Values: ['ManagedInstance'],
+    });
+    if (!hybrids) return undefined;
+    const wanted = hybridRole.toLowerCase();
+    return [...byId, ...hybrids.filter((h) => h.IamRole && roleNameOf(h.IamRole).toLowerCase() === wanted)];
+  })();
+
+  const [settings, activations, information, network] = await Promise.all([
+    settingsPromise,
+    activationsPromise,
+    informationPromise,
+    networkPromise,
+  ]);
+
+  ctx.setPhase('IAM roles and policies');
+  const roleNames = new Set<string>();
+  const dhmcRole = dhmcRoleOf(settings);
+  if (dhmcRole) roleNames.add(dhmcRole);
+  if (scope.kind === 'role') roleNames.add(scope.roleName);
+  for (const info of information ?? []) {
+    if (info.IamRole && (info.ResourceType === 'ManagedInstance' || info.InstanceId?.startsWith('mi-')))
+      roleNames.add(roleNameOf(info.IamRole));
+  }
+  for (const activation of activations ?? [])
+    if (activation.IamRole) roleNames.add(roleNameOf(activation.IamRole));
+  const profileArns = new Set<string>();
+  for (const instance of instances)
+    if (instance.IamInstanceProfile?.Arn) profileArns.add(instance.IamInstanceProfile.Arn);
+  const iamSections = await collectIam(clients.iam, ctx, { profileArns, roleNames });
+
+  const accountId =
+    options.accountId ?? reservations?.find((r) => r.OwnerId)?.OwnerId ?? (await callerAccount(clients, ctx));
+
+  ctx.setPhase('done');
+  const document = defined({
+    schemaVersion: 1,
+    accountId,
+    region,
+    partition: partitionOf(region),
+    collectedAt,
+    ...(wholeRegion ? {} : { scope }),
+    calls: { ...ctx.failures },
+    ec2: defined({ Reservations: reservations, ...network }),
+    ssm: defined({
+      InstanceInformationList: information,
+      ServiceSettings: settings,
+      ActivationList: activations,
+    }),
+    iam: iamSections,
+  });
+  // Through JSON exactly as the file would be: Dates become ISO strings, undefined fields vanish.
+  const json = JSON.parse(JSON.stringify(document)) as Record<string, unknown>;
+  let snapshot: Snapshot;
+  try {
+    snapshot = parseSnapshot(json, 'collected snapshot');
+  } catch (err) {
+    throw new CollectionError(
+      `AWS returned data the snapshot format cannot hold: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return {
+    snapshot,
+    document: json,
+    stats: {
+      calls: Object.fromEntries(ctx.counts),
+      totalCalls: ctx.totalCalls,
+      durationMs: Date.now() - started,
+    },
+  };
+}
+
+async function callerAccount(clients: AwsClients, ctx: CollectionContext): Promise<string> {
+  const result = await ctx.call('sts:GetCallerIdentity', () =>
+    clients.sts.send(new GetCallerIdentityCommand({})),
+  );
+  if (result.status === 'ok' && result.value.Account) return result.value.Account;
+  const failure = ctx.failures['sts:GetCallerIdentity'];
+  throw new CollectionError(
+    `cannot determine the AWS account id: sts:GetCallerIdentity failed${failure ? ` (${failure.error}${failure.message ? `: ${failure.message}` : ''})` : ''}`,
+  );
+}
