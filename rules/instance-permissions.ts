@@ -245,14 +245,20 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
  * grants nothing on the real setting.
  */
 function evaluateAccount(ctx: RuleContext): Outcome {
-  const hits: { role: string; policy: string }[] = [];
+  const hits: { role?: string; policy: string }[] = [];
+  const wrong = `servicesetting/ssm/managed-instance/${DHMC_SEED_SETTING_NAME}`;
+  const seen = new Set<string>();
   for (const role of ctx.inventory.roles.values()) {
     for (const policy of role.identityPolicies) {
-      const text = JSON.stringify(policy.document);
-      if (text.includes(`servicesetting/ssm/managed-instance/${DHMC_SEED_SETTING_NAME}`)) {
+      if (JSON.stringify(policy.document).includes(wrong)) {
         hits.push({ role: role.name, policy: policy.source });
+        seen.add(policy.source);
       }
     }
+  }
+  // Customer managed policies attached to users or groups, or to nothing yet, are read too.
+  for (const [arn, document] of ctx.inventory.managedPolicies) {
+    if (!seen.has(arn) && JSON.stringify(document).includes(wrong)) hits.push({ policy: arn });
   }
   if (hits.length === 0) {
     return {

@@ -1,13 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RULES } from '../rules';
-import { auditSnapshot } from '../shared/audit';
+import { auditSnapshot, parseResourceIds, parseRuleIds } from '../shared/audit';
 import { auditConfigSchema, resolveConfig, type AuditConfig } from '../shared/config';
-import { SnapshotValidationError, UsageError } from '../shared/errors';
+import { createAwsClients, destroyAwsClients, resolveAwsTarget } from '../shared/collect/aws-clients';
+import { collectSnapshot, type CollectResult } from '../shared/collect/collect';
+import type { ProgressEvent } from '../shared/collect/context';
+import { describeScope, REGION_SCOPE, scopeSchema, type CollectionScope } from '../shared/collect/scope';
+import { CollectionError, SnapshotValidationError, UsageError } from '../shared/errors';
 import { STATUS_RANK, type Finding, type Status } from '../shared/model';
 import { formatReference } from '../shared/rule';
 import { FORMATS, render, resourceNames, type Format } from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
+import type { Snapshot } from '../shared/snapshot/schema';
 
 /** `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input. */
 
@@ -15,7 +20,7 @@ export const EXIT = { OK: 0, FINDINGS: 1, BAD_INPUT: 2 } as const;
 
 const FAIL_ON: readonly Status[] = ['WARN', 'FAIL', 'ERROR'];
 
-const collect = (value: string, previous: string[] = []) => [
+const collectList = (value: string, previous: string[] = []) => [
   ...previous,
   ...value
     .split(',')
@@ -60,25 +65,129 @@ export function exitStatusFor(findings: readonly Finding[], failOn: Status | 'no
   return findings.some((f) => STATUS_RANK[f.status] >= threshold) ? EXIT.FINDINGS : EXIT.OK;
 }
 
-interface ScanOptions {
+interface LiveOptions {
+  region?: string;
+  profile?: string;
+  instance?: string[];
+  vpc?: string;
+  role?: string;
+}
+
+interface ScanOptions extends LiveOptions {
   snapshot?: string;
   format: Format;
   rule?: string[];
-  instance?: string[];
   failOn: Status | 'none';
   config?: string;
   now?: Date;
   color?: boolean;
 }
 
+/** The collection scope the live options ask for: at most one of --instance, --vpc, --role. */
+export function scopeOf(options: LiveOptions): CollectionScope {
+  const chosen = [
+    options.instance?.length ? '--instance' : '',
+    options.vpc ? '--vpc' : '',
+    options.role ? '--role' : '',
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one scope, not ${chosen.join(' and ')}`);
+  const scope = options.instance?.length
+    ? { kind: 'instances', instanceIds: options.instance }
+    : options.vpc
+      ? { kind: 'vpc', vpcId: options.vpc }
+      : options.role
+        ? { kind: 'role', roleName: options.role }
+        : REGION_SCOPE;
+  const parsed = scopeSchema.safeParse(scope);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = chosen[0] ?? '--region';
+    const index = issue.path[1];
+    const value =
+      typeof index === 'number' && options.instance ? options.instance[index] : (options.vpc ?? options.role);
+    throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** A one-line progress indicator on stderr, redrawn at most every 100 ms; only when stderr is a terminal. */
+function progressReporter(io: Io): { onProgress?: (event: ProgressEvent) => void; done(): void } {
+  if (!io.errIsTTY) return { done: () => undefined };
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let last = 0;
+  let frame = 0;
+  let drawn = false;
+  return {
+    onProgress: (event) => {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      drawn = true;
+      io.err(
+        `\r\x1b[2K${frames[frame++ % frames.length]} collecting ${event.phase} — ${event.calls} API calls`,
+      );
+    },
+    done: () => {
+      if (drawn) io.err('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}
+
+/** Collects a live snapshot with the standard AWS credential, region and endpoint resolution. */
+async function collectLive(options: LiveOptions, io: Io): Promise<CollectResult> {
+  const scope = scopeOf(options);
+  const clients = createAwsClients({ region: options.region, profile: options.profile });
+  const progress = progressReporter(io);
+  try {
+    const { region } = await resolveAwsTarget(clients, options.profile);
+    const result = await collectSnapshot(clients, { region, scope, onProgress: progress.onProgress });
+    progress.done();
+    io.err(
+      `Collected ${describeScope(scope)} of account ${result.snapshot.accountId} in ${region}: ${result.stats.totalCalls} API calls in ${(result.stats.durationMs / 1000).toFixed(1)} s.\n`,
+    );
+    for (const [action, record] of Object.entries(result.snapshot.calls)) {
+      io.err(
+        `  ${action} ${record.status === 'denied' ? 'was denied' : 'failed'} (${record.error}): the findings that need it are ERROR.\n`,
+      );
+    }
+    return result;
+  } finally {
+    progress.done();
+    destroyAwsClients(clients);
+  }
+}
+
+async function collectCommand(options: LiveOptions & { out: string }, io: Io): Promise<number> {
+  const result = await collectLive(options, io);
+  try {
+    await writeFile(options.out, `${JSON.stringify(result.document, null, 2)}\n`);
+  } catch (err) {
+    throw new UsageError(`cannot write ${options.out}: ${(err as Error).message}`);
+  }
+  io.err(`Snapshot written to ${options.out}; audit it with: ssm-audit scan --snapshot ${options.out}\n`);
+  return EXIT.OK;
+}
+
 async function scan(options: ScanOptions, io: Io): Promise<number> {
-  if (!options.snapshot) {
+  if (options.snapshot && (options.region || options.profile || options.vpc || options.role)) {
     throw new UsageError(
-      'scan needs --snapshot FILE (live scans with --region arrive with the AWS collectors)',
+      '--snapshot scans a saved snapshot; --region, --profile, --vpc and --role are for live scans',
     );
   }
   const config = await loadConfig(options.config);
-  const snapshot = await loadSnapshotFile(options.snapshot);
+  // Bad ids fail before any AWS call is made.
+  if (options.rule) parseRuleIds(options.rule);
+  if (options.instance) parseResourceIds(options.instance);
+  let snapshot: Snapshot;
+  let source: string;
+  if (options.snapshot) {
+    snapshot = await loadSnapshotFile(options.snapshot);
+    source = `snapshot ${snapshot.collectedAt}`;
+  } else {
+    snapshot = (await collectLive(options, io)).snapshot;
+    source = `live, ${snapshot.collectedAt}`;
+  }
   // A saved snapshot is judged as of its collection time, so re-running it gives the same answer.
   const now = options.now ?? new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
@@ -89,14 +198,16 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     evaluatedAt: new Date(),
   });
   if (options.instance && result.findings.length === 0 && result.closedResourceIds.length === 0) {
-    throw new UsageError(`no instance ${options.instance.join(', ')} in ${options.snapshot}`);
+    throw new UsageError(
+      `no instance ${options.instance.join(', ')} in ${options.snapshot ?? `account ${snapshot.accountId} ${snapshot.region}`}`,
+    );
   }
   const color = options.color ?? io.isTTY;
   io.out(
     render(result.findings, options.format, {
       color,
       names: resourceNames(snapshot),
-      title: `SSM readiness of account ${snapshot.accountId} in ${snapshot.region} (snapshot ${snapshot.collectedAt})`,
+      title: `SSM readiness of account ${snapshot.accountId} in ${snapshot.region} (${source})`,
     }),
   );
   if (options.format === 'table' && result.closedResourceIds.length > 0) {
@@ -111,6 +222,8 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   isTTY: boolean;
+  /** stderr is a terminal: show the collection progress indicator. */
+  errIsTTY?: boolean;
 }
 
 export function buildProgram(io: Io, setCode: (code: number) => void): Command {
@@ -124,14 +237,21 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   program
     .command('scan')
-    .description('Audit a snapshot and print the findings.')
+    .description('Audit a saved snapshot (--snapshot) or the live account (--region) and print the findings.')
     .option('-s, --snapshot <file>', 'snapshot JSON file (format: README "Snapshot format")')
+    .option('--region <region>', "live scan of this region (default: AWS_REGION or the profile's region)")
+    .option(
+      '--profile <name>',
+      'AWS named profile for a live scan (default: AWS_PROFILE or the default chain)',
+    )
+    .option('--vpc <id>', 'live scan of the instances of one VPC only')
+    .option('--role <name>', 'live scan of the instances and hybrid nodes that use one IAM role only')
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
-    .option('-r, --rule <id>', 'only this rule (repeatable or comma-separated)', collect)
+    .option('-r, --rule <id>', 'only this rule (repeatable or comma-separated)', collectList)
     .option(
       '-i, --instance <id>',
       'only this instance or hybrid node (repeatable or comma-separated)',
-      collect,
+      collectList,
     )
     .option(
       '--fail-on <status>',
@@ -147,6 +267,23 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--no-color', 'never colour the table')
     .action(async (opts: ScanOptions & { color: boolean }) => {
       setCode(await scan({ ...opts, color: opts.color === false ? false : undefined }, io));
+    });
+
+  program
+    .command('collect')
+    .description('Collect a snapshot of a live account and region into a file (read-only AWS calls).')
+    .requiredOption('-o, --out <file>', 'where to write the snapshot JSON')
+    .option('--region <region>', "region to collect (default: AWS_REGION or the profile's region)")
+    .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')
+    .option(
+      '-i, --instance <id>',
+      'collect only these instances or hybrid nodes (repeatable or comma-separated)',
+      collectList,
+    )
+    .option('--vpc <id>', 'collect only one VPC and its instances')
+    .option('--role <name>', 'collect only the instances and hybrid nodes that use one IAM role')
+    .action(async (opts: LiveOptions & { out: string }) => {
+      setCode(await collectCommand(opts, io));
     });
 
   program
@@ -174,7 +311,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       // --help and --version exit through here with code 0.
       return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
     }
-    if (err instanceof SnapshotValidationError || err instanceof UsageError) {
+    if (
+      err instanceof SnapshotValidationError ||
+      err instanceof UsageError ||
+      err instanceof CollectionError
+    ) {
       io.err(`ssm-audit: ${err.message}\n`);
       return EXIT.BAD_INPUT;
     }
@@ -188,5 +329,6 @@ function defaultIo(): Io {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    errIsTTY: Boolean(process.stderr.isTTY),
   };
 }

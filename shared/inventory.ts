@@ -109,6 +109,8 @@ export interface Inventory {
   natGateways: ReadonlyMap<string, NatGatewayRaw>;
   roles: ReadonlyMap<string, RoleView>;
   instanceProfiles: ReadonlyMap<string, InstanceProfileView>;
+  /** Default versions of the managed policies in the snapshot (not the built-in copies), by ARN. */
+  managedPolicies: ReadonlyMap<string, PolicyDocument>;
   serviceSettings: ReadonlyMap<string, ServiceSettingRaw>;
   activations: readonly ActivationRaw[];
   dhmc: DhmcState;
@@ -166,6 +168,7 @@ function parseDocumentAt(raw: unknown, path: string): PolicyDocument {
 function buildRoles(snapshot: Snapshot): {
   roles: Map<string, RoleView>;
   profiles: Map<string, InstanceProfileView>;
+  managed: Map<string, PolicyDocument>;
 } {
   const managed = new Map<string, PolicyDocument>();
   (snapshot.iam?.Policies ?? []).forEach((policy, i) => {
@@ -248,7 +251,7 @@ function buildRoles(snapshot: Snapshot): {
       });
     }
   });
-  return { roles, profiles };
+  return { roles, profiles, managed };
 }
 
 function parseDate(value: string | number | undefined): Date | undefined {
@@ -362,7 +365,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
   const securityGroups = new Map<string, SecurityGroupRaw>();
   for (const sg of snapshot.ec2?.SecurityGroups ?? []) securityGroups.set(sg.GroupId, sg);
 
-  const { roles, profiles } = buildRoles(snapshot);
+  const { roles, profiles, managed } = buildRoles(snapshot);
 
   const serviceSettings = new Map<string, ServiceSettingRaw>();
   for (const setting of snapshot.ssm?.ServiceSettings ?? []) serviceSettings.set(setting.SettingId, setting);
@@ -396,6 +399,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     natGateways,
     roles,
     instanceProfiles: profiles,
+    managedPolicies: managed,
     serviceSettings,
     activations: snapshot.ssm?.ActivationList ?? [],
     dhmc,

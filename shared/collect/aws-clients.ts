@@ -1,3 +1,4 @@
+import { CollectionError } from '../errors';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -46,4 +47,34 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
 
 export function destroyAwsClients(clients: AwsClients): void {
   for (const client of Object.values(clients)) client.destroy();
+}
+
+/**
+ * Resolves the region and checks that credentials can be found, before any call is made, so that a
+ * machine without credentials gets one clear error instead of one ERROR finding per API call.
+ */
+export async function resolveAwsTarget(clients: AwsClients, profile?: string): Promise<{ region: string }> {
+  let region: string | undefined;
+  try {
+    region = await clients.ec2.config.region();
+  } catch {
+    region = undefined;
+  }
+  if (!region) {
+    throw new CollectionError(
+      'no AWS region: pass --region, set AWS_REGION, or set a region in your AWS config profile',
+    );
+  }
+  try {
+    await clients.sts.config.credentials();
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new CollectionError(
+      `no AWS credentials found${profile ? ` for profile ${profile}` : ''} (${detail}). ` +
+        'Configure credentials the standard way: --profile NAME or AWS_PROFILE with a shared config/credentials file, ' +
+        '`aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a role of the machine you run on.',
+      { cause: err },
+    );
+  }
+  return { region };
 }

@@ -2,14 +2,15 @@ import type { Instance, Reservation } from '@aws-sdk/client-ec2';
 import type { Activation, InstanceInformation } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CollectionError } from '../errors';
-import { roleNameOf } from '../inventory';
+import { buildInventory, roleNameOf } from '../inventory';
+import { assessCoreActions } from '../permissions';
 import { parseSnapshot } from '../snapshot/load';
 import type { Snapshot } from '../snapshot/schema';
 import { DHMC_SETTING_ID, TIER_SETTING_ID } from '../ssm-requirements';
 import type { AwsClients } from './aws-clients';
 import { CollectionContext, type CollectionContextOptions } from './context';
 import { collectNetwork, describeInstances, instancesOf, type NetworkSections } from './ec2';
-import { collectIam, listInstanceProfilesForRole } from './iam';
+import { collectIam, collectIamAccount, listInstanceProfilesForRole, type IamSections } from './iam';
 import { REGION_SCOPE, type CollectionScope } from './scope';
 import { describeActivations, describeInstanceInformation, getServiceSettings } from './ssm';
 
@@ -161,7 +162,6 @@ export async function collectSnapshot(clients: AwsClients, options: CollectOptio
   ctx.setPhase('IAM roles and policies');
   const roleNames = new Set<string>();
   const dhmcRole = dhmcRoleOf(settings);
-  if (dhmcRole) roleNames.add(dhmcRole);
   if (scope.kind === 'role') roleNames.add(scope.roleName);
   for (const info of information ?? []) {
     if (info.IamRole && (info.ResourceType === 'ManagedInstance' || info.InstanceId?.startsWith('mi-')))
@@ -172,10 +172,27 @@ export async function collectSnapshot(clients: AwsClients, options: CollectOptio
   const profileArns = new Set<string>();
   for (const instance of instances)
     if (instance.IamInstanceProfile?.Arn) profileArns.add(instance.IamInstanceProfile.Arn);
-  const iamSections = await collectIam(clients.iam, ctx, { profileArns, roleNames });
+  let iamSections: IamSections;
+  if (wholeRegion) {
+    if (dhmcRole) roleNames.add(dhmcRole);
+    iamSections = await collectIamAccount(clients.iam, ctx, { profileArns, roleNames });
+  } else {
+    iamSections = await collectIam(clients.iam, ctx, { profileArns, roleNames });
+    if (dhmcRole && !roleNames.has(dhmcRole) && needsDhmcRole(instances, iamSections, region, ctx)) {
+      const more = await collectIam(clients.iam, ctx, { profileArns: [], roleNames: [dhmcRole] });
+      const knownPolicies = new Set(iamSections.Policies.map((p) => p.Arn));
+      iamSections = {
+        RoleDetailList: [...iamSections.RoleDetailList, ...more.RoleDetailList],
+        Policies: [...iamSections.Policies, ...more.Policies.filter((p) => !knownPolicies.has(p.Arn))],
+      };
+    }
+  }
 
   const accountId =
-    options.accountId ?? reservations?.find((r) => r.OwnerId)?.OwnerId ?? (await callerAccount(clients, ctx));
+    options.accountId ??
+    reservations?.find((r) => r.OwnerId)?.OwnerId ??
+    settings?.map((setting) => setting.ARN?.split(':')[4]).find((id) => id && /^\d{12}$/.test(id)) ??
+    (await callerAccount(clients, ctx));
 
   ctx.setPhase('done');
   const document = defined({
@@ -216,6 +233,42 @@ export async function collectSnapshot(clients: AwsClients, options: CollectOptio
       durationMs: Date.now() - started,
     },
   };
+}
+
+/**
+ * In a scoped collection, is the DHMC role needed at all? The agent falls back to DHMC only when the
+ * instance profile does not allow ssm:UpdateInstanceInformation (seed 002), so an instance whose profile
+ * role allows it never reads the DHMC role; skipping it keeps a one-instance audit within its call
+ * budget. Decided with the same evaluator the rules use; when IAM could not be read, the role is fetched.
+ */
+function needsDhmcRole(
+  instances: readonly Instance[],
+  iam: IamSections,
+  region: string,
+  ctx: CollectionContext,
+): boolean {
+  if (Object.keys(ctx.failures).some((action) => action.startsWith('iam:'))) return true;
+  const inventory = buildInventory(
+    parseSnapshot(
+      JSON.parse(
+        JSON.stringify({
+          schemaVersion: 1,
+          accountId: '000000000000',
+          region,
+          collectedAt: new Date(0).toISOString(),
+          iam,
+        }),
+      ),
+    ),
+  );
+  return instances.some((instance) => {
+    const arn = instance.IamInstanceProfile?.Arn;
+    const profile = arn ? inventory.instanceProfiles.get(arn) : undefined;
+    const role = profile ? inventory.roles.get(profile.roleName.toLowerCase()) : undefined;
+    if (!role) return true;
+    const registration = assessCoreActions(role).registration;
+    return registration !== 'allowed' && registration !== 'conditional';
+  });
 }
 
 async function callerAccount(clients: AwsClients, ctx: CollectionContext): Promise<string> {

@@ -1,4 +1,5 @@
 import {
+  GetAccountAuthorizationDetailsCommand,
   GetInstanceProfileCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -14,18 +15,23 @@ import { AWS_MANAGED_POLICY_DOCUMENTS } from '../aws-managed-policies';
 import type { CollectionContext } from './context';
 
 /*
- * Why per-role calls and not GetAccountAuthorizationDetails (GAAD):
- * GAAD returns every user, group, role and policy of the account; its cost grows with the account's
- * whole IAM (hundreds of pages in a large account, and the AWS-managed policy filter alone is over a
- * thousand policies with every version), while an audit needs only the handful of roles its instances,
- * DHMC, hybrid nodes and activations use. Per-role calls cost a constant per distinct role/profile/policy
- * — independent of the instance count and of the rest of the account — and they are what a scoped audit
- * of one role or one instance needs anyway. The collector still emits GAAD's shape (RoleDetailList,
- * Policies), so a snapshot assembled with `aws iam get-account-authorization-details` is read the same way.
+ * GetAccountAuthorizationDetails (GAAD) or per-role calls? Both, by scope:
+ * - A whole-region audit reads GAAD filtered to roles and customer managed policies. Its cost grows with
+ *   the account's roles and policies (a page holds up to 1,000 entries), never with the instance count,
+ *   and it is the only way to see IAM the instances do not use: the account check for policies copied
+ *   from seed 002 with the wrong DHMC setting name looks at every role and customer managed policy.
+ *   Users and groups are left out (they can be most of a large account's IAM and no rule reads them), as
+ *   are AWS managed policies (over a thousand, with every version).
+ * - A scoped audit (one instance, one VPC, one role — the event-driven case) fetches only the roles it
+ *   uses with per-role calls, a constant handful per distinct profile, role and policy, so re-checking
+ *   one instance never costs a walk over the account's whole IAM.
+ * Either way the snapshot holds GAAD's shape (RoleDetailList, Policies), so a snapshot assembled with
+ * `aws iam get-account-authorization-details` is read the same way.
  *
- * The AWS managed policies the auditor carries verified copies of (AmazonSSMManagedInstanceCore,
- * AmazonSSMManagedEC2InstanceDefaultPolicy, AmazonEC2RoleforSSM; see aws-managed-policies.ts) are not
- * fetched: they are the same in every account, and the inventory uses the copies when a snapshot lacks them.
+ * AWS managed policies that roles in use attach are fetched with GetPolicy + GetPolicyVersion, except
+ * the three the auditor carries verified copies of (AmazonSSMManagedInstanceCore,
+ * AmazonSSMManagedEC2InstanceDefaultPolicy, AmazonEC2RoleforSSM; aws-managed-policies.ts): those are the
+ * same in every account, and the inventory uses the copies when a snapshot lacks them.
  */
 
 export interface IamSections {
@@ -97,6 +103,72 @@ export async function collectIam(
     (p): p is Record<string, unknown> => p !== undefined,
   );
   roles.sort((a, b) => a.RoleName.localeCompare(b.RoleName));
+  return { RoleDetailList: roles as unknown as Record<string, unknown>[], Policies: policies };
+}
+
+/** GAAD page size: the API's maximum. */
+export const GAAD_PAGE = 1000;
+
+/**
+ * Whole-account IAM for a region audit: every role (with its profiles, inline and attached policies and
+ * boundary) and every customer managed policy from GAAD, plus the AWS managed policies that the roles in
+ * use attach. `inUse` names the instance profiles and roles the audit's resources use.
+ */
+export async function collectIamAccount(
+  iam: IAMClient,
+  ctx: CollectionContext,
+  inUse: { profileArns: Iterable<string>; roleNames: Iterable<string> },
+): Promise<IamSections> {
+  const entries = await ctx.pages(
+    'iam:GetAccountAuthorizationDetails',
+    (Marker) =>
+      iam.send(
+        new GetAccountAuthorizationDetailsCommand({
+          Filter: ['Role', 'LocalManagedPolicy'],
+          MaxItems: GAAD_PAGE,
+          Marker,
+        }),
+      ),
+    (page) => [
+      ...(page.RoleDetailList ?? []).map((role) => ({ role })),
+      ...(page.Policies ?? []).map((policy) => ({ policy })),
+    ],
+    (page) => (page.IsTruncated ? page.Marker : undefined),
+  );
+  if (!entries) return { RoleDetailList: [], Policies: [] };
+  const roles = entries.flatMap((e) => ('role' in e ? [e.role] : []));
+  // Only the default version is evaluated; older versions would only make the snapshot larger.
+  const policies: Record<string, unknown>[] = entries.flatMap((e) =>
+    'policy' in e
+      ? [
+          {
+            ...e.policy,
+            PolicyVersionList: (e.policy.PolicyVersionList ?? []).filter(
+              (v) => v.IsDefaultVersion || v.VersionId === e.policy.DefaultVersionId,
+            ),
+          },
+        ]
+      : [],
+  );
+
+  const profileArns = new Set(inUse.profileArns);
+  const roleNames = new Set([...inUse.roleNames].map((n) => n.toLowerCase()));
+  const known = new Set(policies.map((p) => String(p.Arn)));
+  const awsManaged = new Set<string>();
+  for (const role of roles) {
+    const used =
+      roleNames.has((role.RoleName ?? '').toLowerCase()) ||
+      (role.InstanceProfileList ?? []).some((p) => p.Arn && profileArns.has(p.Arn));
+    if (!used) continue;
+    const arns = (role.AttachedManagedPolicies ?? []).map((p) => p.PolicyArn);
+    if (role.PermissionsBoundary?.PermissionsBoundaryArn)
+      arns.push(role.PermissionsBoundary.PermissionsBoundaryArn);
+    for (const arn of arns) {
+      if (arn && !known.has(arn) && AWS_MANAGED_POLICY_DOCUMENTS[arn] === undefined) awsManaged.add(arn);
+    }
+  }
+  const fetched = await Promise.all([...awsManaged].sort().map((arn) => collectManagedPolicy(iam, ctx, arn)));
+  for (const policy of fetched) if (policy) policies.push(policy);
   return { RoleDetailList: roles as unknown as Record<string, unknown>[], Policies: policies };
 }
 
