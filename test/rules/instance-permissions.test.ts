@@ -357,6 +357,25 @@ describe('instance-permissions', () => {
     });
   });
 
+  it("flags a customer managed policy with the seed's setting name that no role attaches (e.g. a user's)", () => {
+    // Prepare: GetAccountAuthorizationDetails lists every customer managed policy, attached to a role or not.
+    const arn = managedPolicyArn('dhmc-admins');
+    const wrong = policy(
+      allow(
+        'ssm:UpdateServiceSetting',
+        'arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/managed-instance/default-instance-management-role',
+      ),
+    );
+    // Act
+    const result = audit(aSnapshot({ policies: [aManagedPolicy(arn, wrong)] }), {
+      ruleIds: ['instance-permissions'],
+    });
+    // Assess
+    const finding = findingOf(result, 'instance-permissions', '123456789012');
+    expect(finding).toMatchObject({ status: 'WARN', reason: 'DHMC_POLICY_USES_WRONG_SETTING_ID' });
+    expect(finding.evidence).toMatchObject({ policies: [{ policy: arn }] });
+  });
+
   it('passes the account check when policies use the real setting id', () => {
     const admin = aRole({
       name: 'FleetAdmin',

@@ -1,0 +1,212 @@
+import { auditSnapshot } from '../../shared/audit';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../shared/collect/aws-clients';
+import { collectSnapshot } from '../../shared/collect/collect';
+import type { CollectionScope } from '../../shared/collect/scope';
+import type { Finding } from '../../shared/model';
+import { parseSnapshot } from '../../shared/snapshot/load';
+import type { Snapshot, SnapshotInput } from '../../shared/snapshot/schema';
+import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
+import { deniedError, fakeAwsFromSnapshot, type FakeAws } from '../../scripts/fleet/fake-aws';
+
+const noSleep = { sleep: async () => undefined, random: () => 0 };
+let fake: FakeAws | undefined;
+let clients: AwsClients;
+beforeEach(() => {
+  clients = createAwsClients({ region: 'eu-west-1' });
+});
+afterEach(() => {
+  fake?.restore();
+  fake = undefined;
+  destroyAwsClients(clients);
+});
+
+const key = (f: Finding) => `${f.resourceId} ${f.ruleId} ${f.status} ${f.reason} ${f.message}`;
+const findingsOf = (snapshot: Snapshot) =>
+  auditSnapshot(snapshot, { now: new Date(snapshot.collectedAt), evaluatedAt: new Date(0) }).findings;
+
+/** The whole-region audit's findings for just these resources: what a scoped audit must reproduce. */
+function expectedFor(source: SnapshotInput, ids: (id: string) => boolean): string[] {
+  return findingsOf(parseSnapshot(source))
+    .filter((f) => f.resourceType !== 'Account' && ids(f.resourceId))
+    .map(key)
+    .sort();
+}
+
+async function collectScope(source: SnapshotInput, scope: CollectionScope, fail: Record<string, Error> = {}) {
+  fake = fakeAwsFromSnapshot(source, { fail });
+  const result = await collectSnapshot(clients, {
+    region: source.region,
+    scope,
+    now: () => new Date(source.collectedAt),
+    backoff: noSleep,
+  });
+  return { result, fake, findings: findingsOf(result.snapshot) };
+}
+
+const fleet = () => buildCollectionFleet({ instances: 300, profiles: 20, hybridNodes: 10 });
+const instancesWhere = (
+  source: SnapshotInput,
+  predicate: (i: { VpcId?: string; IamInstanceProfile?: { Arn: string } }) => boolean,
+) =>
+  new Set(
+    (source.ec2?.Reservations ?? []).flatMap((r) => r.Instances.filter(predicate).map((i) => i.InstanceId)),
+  );
+
+describe('scoped collection', () => {
+  it('instances: only the named EC2 instance and hybrid node, with the findings a full audit gives them', async () => {
+    const { snapshot: source } = fleet();
+    const ids = ['i-00000000000000007', 'mi-00000000000000002'];
+    const { findings, fake } = await collectScope(source, { kind: 'instances', instanceIds: ids });
+    expect(findings.map(key).sort()).toEqual(expectedFor(source, (id) => ids.includes(id)));
+    expect(new Set(findings.map((f) => f.resourceId))).toEqual(new Set(ids));
+    expect(fake.inputs.get('ec2:DescribeInstances')).toEqual([
+      {
+        Filters: [{ Name: 'instance-id', Values: ['i-00000000000000007'] }],
+        MaxResults: 1000,
+        NextToken: undefined,
+      },
+    ]);
+    expect(fake.inputs.get('ssm:DescribeInstanceInformation')).toEqual([
+      {
+        Filters: [{ Key: 'InstanceIds', Values: ['i-00000000000000007', 'mi-00000000000000002'] }],
+        MaxResults: 50,
+        NextToken: undefined,
+      },
+    ]);
+    // The hybrid node's role, fetched with per-role calls, not the account's whole IAM.
+    expect(fake.calls.get('iam:GetAccountAuthorizationDetails')).toBeUndefined();
+    expect((fake.inputs.get('iam:GetRole') as { RoleName: string }[]).map((i) => i.RoleName).sort()).toEqual([
+      'app-07-role',
+      'hybrid-role',
+    ]);
+  });
+
+  it('vpc: the instances of one VPC and only that VPC’s network objects', async () => {
+    const { snapshot: source } = fleet();
+    const vpcId = 'vpc-0e0d00000000000b2';
+    const inVpc = instancesWhere(source, (i) => i.VpcId === vpcId);
+    const { findings, fake, result } = await collectScope(source, { kind: 'vpc', vpcId });
+    expect(findings.map(key).sort()).toEqual(expectedFor(source, (id) => inVpc.has(id)));
+    expect(inVpc.size).toBe(100);
+    for (const action of [
+      'ec2:DescribeSubnets',
+      'ec2:DescribeRouteTables',
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeVpcEndpoints',
+    ]) {
+      expect(fake.inputs.get(action)).toEqual([
+        expect.objectContaining({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+      ]);
+    }
+    // NAT and internet gateways by the ids its route tables use.
+    expect(fake.inputs.get('ec2:DescribeNatGateways')).toEqual([
+      expect.objectContaining({ Filter: [{ Name: 'nat-gateway-id', Values: ['nat-0e0d0000000000011'] }] }),
+    ]);
+    expect(result.snapshot.ec2?.Vpcs?.map((v) => v.VpcId)).toEqual([vpcId]);
+    expect(fake.calls.get('ec2:DescribeVpcAttribute')).toBeUndefined(); // no SSM endpoints in this VPC
+    expect(fake.calls.get('ssm:DescribeActivations')).toBeUndefined();
+  });
+
+  it('role: the instances whose profile carries the role, found through the profile ARN', async () => {
+    const { snapshot: source } = fleet();
+    const arn = 'arn:aws:iam::123456789012:instance-profile/app-03';
+    const using = instancesWhere(source, (i) => i.IamInstanceProfile?.Arn === arn);
+    const { findings, fake } = await collectScope(source, { kind: 'role', roleName: 'app-03-role' });
+    expect(using.size).toBe(15);
+    expect(findings.map(key).sort()).toEqual(expectedFor(source, (id) => using.has(id)));
+    expect(fake.inputs.get('iam:ListInstanceProfilesForRole')).toEqual([
+      { RoleName: 'app-03-role', Marker: undefined },
+    ]);
+    expect(fake.inputs.get('ec2:DescribeInstances')).toEqual([
+      expect.objectContaining({ Filters: [{ Name: 'iam-instance-profile.arn', Values: [arn] }] }),
+    ]);
+  });
+
+  it('role: a hybrid service role re-evaluates the hybrid nodes registered with it', async () => {
+    const { snapshot: source } = fleet();
+    const { findings, fake } = await collectScope(source, { kind: 'role', roleName: 'hybrid-role' });
+    const hybrids = new Set(findings.map((f) => f.resourceId));
+    expect(hybrids.size).toBe(10);
+    expect([...hybrids].every((id) => id.startsWith('mi-'))).toBe(true);
+    expect(findings.map(key).sort()).toEqual(expectedFor(source, (id) => hybrids.has(id)));
+    expect(fake.calls.get('ec2:DescribeInstances')).toBeUndefined(); // no profile carries it
+  });
+
+  it('role: the DHMC role concerns every instance, so the scope widens to the region', async () => {
+    const { snapshot: source } = fleet();
+    const { findings, fake } = await collectScope(source, { kind: 'role', roleName: 'dhmc-role' });
+    expect(fake.calls.get('iam:ListInstanceProfilesForRole')).toBeUndefined();
+    expect(
+      new Set(findings.filter((f) => f.resourceType === 'EC2Instance').map((f) => f.resourceId)).size,
+    ).toBe(300);
+  });
+
+  it('role: when the profiles cannot be listed, it widens to the region and records the denial', async () => {
+    const { snapshot: source } = fleet();
+    const { findings, result } = await collectScope(
+      source,
+      { kind: 'role', roleName: 'app-03-role' },
+      { 'iam:ListInstanceProfilesForRole': deniedError('iam:ListInstanceProfilesForRole') },
+    );
+    expect(result.snapshot.calls['iam:ListInstanceProfilesForRole']).toMatchObject({
+      status: 'denied',
+      error: 'AccessDenied',
+    });
+    const all = instancesWhere(source, () => true);
+    expect(
+      new Set(findings.filter((f) => f.resourceType === 'EC2Instance').map((f) => f.resourceId)),
+    ).toEqual(all);
+  });
+
+  it('fetches the DHMC role only when an instance in scope falls back to it', async () => {
+    const { snapshot: source } = fleet();
+    source.ec2!.Reservations![4]!.Instances[0]!.IamInstanceProfile = undefined; // i-...4: no profile
+    const covered = await collectScope(source, { kind: 'instances', instanceIds: ['i-00000000000000003'] });
+    const roles = (f: FakeAws) =>
+      (f.inputs.get('iam:GetRole') as { RoleName: string }[]).map((i) => i.RoleName);
+    expect(roles(covered.fake)).toEqual(['app-03-role']);
+    covered.fake.restore();
+    const { findings, fake } = await collectScope(source, {
+      kind: 'instances',
+      instanceIds: ['i-00000000000000004'],
+    });
+    expect(roles(fake)).toEqual(['dhmc-role']);
+    expect(findings.map(key).sort()).toEqual(expectedFor(source, (id) => id === 'i-00000000000000004'));
+    expect(findings.find((f) => f.ruleId === 'instance-permissions')?.reason).toBe('DHMC_PATH_OK');
+  });
+
+  it('a scoped snapshot never yields account-level findings computed from part of the account', async () => {
+    const { snapshot: source } = fleet();
+    const { findings, result } = await collectScope(source, {
+      kind: 'instances',
+      instanceIds: ['i-00000000000000001'],
+    });
+    expect(result.snapshot.scope).toEqual({ kind: 'instances', instanceIds: ['i-00000000000000001'] });
+    expect(findings.some((f) => f.resourceType === 'Account')).toBe(false);
+    expect(result.snapshot.ssm?.ActivationList).toBeUndefined();
+  });
+
+  it('an instance that no longer exists gives an empty scope, not an error', async () => {
+    const { snapshot: source } = fleet();
+    const { findings, result, fake } = await collectScope(source, {
+      kind: 'instances',
+      instanceIds: ['i-0ffffffffffffffff'],
+    });
+    expect(findings).toEqual([]);
+    expect(result.snapshot.calls).toEqual({});
+    expect(fake.calls.get('ec2:DescribeVpcs')).toBeUndefined();
+  });
+
+  it('a denied DescribeInstances in an instance scope is reported, not silently empty', async () => {
+    const { snapshot: source } = fleet();
+    const { findings } = await collectScope(
+      source,
+      { kind: 'instances', instanceIds: ['i-00000000000000001'] },
+      { 'ec2:DescribeInstances': deniedError('ec2:DescribeInstances') },
+    );
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.every((f) => f.status === 'ERROR' && f.message.includes('ec2:DescribeInstances'))).toBe(
+      true,
+    );
+  });
+});
