@@ -41,27 +41,19 @@ const chunk = <T>(items: readonly T[], size: number): T[][] => {
  * an id that no longer exists is simply absent instead of failing the whole request with
  * InvalidInstanceID.NotFound, and MaxResults stays allowed.
  */
-export async function describeInstances(
+export function describeInstances(
   ec2: EC2Client,
   ctx: CollectionContext,
   filter?: { Name: string; Values: readonly string[] },
 ): Promise<Reservation[] | undefined> {
-  const groups = filter ? chunk(filter.Values, FILTER_VALUES) : [undefined];
-  const out: Reservation[] = [];
-  for (const values of groups) {
-    const Filters: Filter[] | undefined =
-      values && filter ? [{ Name: filter.Name, Values: values }] : undefined;
-    const reservations = await ctx.pages(
-      'ec2:DescribeInstances',
-      (NextToken) =>
-        ec2.send(new DescribeInstancesCommand({ Filters, MaxResults: DESCRIBE_INSTANCES_PAGE, NextToken })),
-      (page) => page.Reservations,
-      (page) => page.NextToken,
-    );
-    if (!reservations) return undefined;
-    out.push(...reservations);
-  }
-  return out;
+  return describeAll(
+    ctx,
+    'ec2:DescribeInstances',
+    { name: filter?.Name ?? '', values: filter?.Values },
+    (input) => ec2.send(new DescribeInstancesCommand(input)),
+    (page) => page.Reservations,
+    DESCRIBE_INSTANCES_PAGE,
+  );
 }
 
 export interface NetworkSections {
@@ -75,26 +67,34 @@ export interface NetworkSections {
   NatGateways?: NatGateway[];
 }
 
+interface PageInput {
+  Filters?: Filter[];
+  NextToken?: string;
+  MaxResults: number;
+}
+
 /**
- * One paginated Describe* call; `values` narrows it with a filter (scoped collection), `undefined`
- * lists the whole region. An empty VPC list needs no call at all.
+ * One paginated Describe* call, narrowed by one filter in a scoped collection (`values`), or listing
+ * the whole region (`values` undefined). An empty value list needs no call at all.
  */
-async function describeNetwork<P extends { NextToken?: string }, I>(
+async function describeAll<P extends { NextToken?: string }, I>(
   ctx: CollectionContext,
   action: string,
-  filterName: string,
-  values: readonly string[] | undefined,
-  send: (filters: Filter[] | undefined, token: string | undefined) => Promise<P>,
+  filter: { name: string; values: readonly string[] | undefined },
+  send: (input: PageInput) => Promise<P>,
   items: (page: P) => I[] | undefined,
+  /** The API's largest page: 1000 for most, 100 for DescribeRouteTables and DescribeNetworkAcls. */
+  maxResults = 1000,
 ): Promise<I[] | undefined> {
+  const { name, values } = filter;
   if (values && values.length === 0) return [];
   const groups = values ? chunk(values, FILTER_VALUES) : [undefined];
   const out: I[] = [];
   for (const group of groups) {
-    const filters = group ? [{ Name: filterName, Values: group }] : undefined;
+    const Filters = group ? [{ Name: name, Values: group }] : undefined;
     const got = await ctx.pages(
       action,
-      (token) => send(filters, token),
+      (NextToken) => send({ Filters, NextToken, MaxResults: maxResults }),
       items,
       (page) => page.NextToken,
     );
@@ -123,111 +123,87 @@ export async function collectNetwork(
   region: string,
   vpcIds: readonly string[] | undefined,
 ): Promise<NetworkSections> {
-  const PAGE = { MaxResults: 1000 } as const;
-  // DescribeRouteTables and DescribeNetworkAcls allow at most 100 per page.
-  const SMALL_PAGE = { MaxResults: 100 } as const;
+  const byVpc = { name: 'vpc-id', values: vpcIds };
   const [Vpcs, Subnets, RouteTables, SecurityGroups, NetworkAcls, VpcEndpoints] = await Promise.all([
-    describeNetwork(
+    describeAll(
       ctx,
       'ec2:DescribeVpcs',
-      'vpc-id',
-      vpcIds,
-      (Filters, NextToken) => ec2.send(new DescribeVpcsCommand({ Filters, NextToken, ...PAGE })),
-      (page) => page.Vpcs,
+      byVpc,
+      (i) => ec2.send(new DescribeVpcsCommand(i)),
+      (p) => p.Vpcs,
     ),
-    describeNetwork(
+    describeAll(
       ctx,
       'ec2:DescribeSubnets',
-      'vpc-id',
-      vpcIds,
-      (Filters, NextToken) => ec2.send(new DescribeSubnetsCommand({ Filters, NextToken, ...PAGE })),
-      (page) => page.Subnets,
+      byVpc,
+      (i) => ec2.send(new DescribeSubnetsCommand(i)),
+      (p) => p.Subnets,
     ),
-    describeNetwork(
+    describeAll(
       ctx,
       'ec2:DescribeRouteTables',
-      'vpc-id',
-      vpcIds,
-      (Filters, NextToken) => ec2.send(new DescribeRouteTablesCommand({ Filters, NextToken, ...SMALL_PAGE })),
-      (page) => page.RouteTables,
+      byVpc,
+      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
+      (p) => p.RouteTables,
+      100,
     ),
-    describeNetwork(
+    describeAll(
       ctx,
       'ec2:DescribeSecurityGroups',
-      'vpc-id',
-      vpcIds,
-      (Filters, NextToken) => ec2.send(new DescribeSecurityGroupsCommand({ Filters, NextToken, ...PAGE })),
-      (page) => page.SecurityGroups,
+      byVpc,
+      (i) => ec2.send(new DescribeSecurityGroupsCommand(i)),
+      (p) => p.SecurityGroups,
     ),
-    describeNetwork(
+    describeAll(
       ctx,
       'ec2:DescribeNetworkAcls',
-      'vpc-id',
-      vpcIds,
-      (Filters, NextToken) => ec2.send(new DescribeNetworkAclsCommand({ Filters, NextToken, ...SMALL_PAGE })),
-      (page) => page.NetworkAcls,
+      byVpc,
+      (i) => ec2.send(new DescribeNetworkAclsCommand(i)),
+      (p) => p.NetworkAcls,
+      100,
     ),
-    describeNetwork(
+    describeAll(
       ctx,
       'ec2:DescribeVpcEndpoints',
-      'vpc-id',
-      vpcIds,
-      (Filters, NextToken) => ec2.send(new DescribeVpcEndpointsCommand({ Filters, NextToken, ...PAGE })),
-      (page) => page.VpcEndpoints,
+      byVpc,
+      (i) => ec2.send(new DescribeVpcEndpointsCommand(i)),
+      (p) => p.VpcEndpoints,
     ),
   ]);
 
-  let InternetGateways: InternetGateway[] | undefined;
-  let NatGateways: NatGateway[] | undefined;
-  if (vpcIds === undefined) {
-    [InternetGateways, NatGateways] = await Promise.all([
-      describeNetwork(
-        ctx,
-        'ec2:DescribeInternetGateways',
-        '',
-        undefined,
-        (_f, NextToken) => ec2.send(new DescribeInternetGatewaysCommand({ NextToken, ...PAGE })),
-        (page) => page.InternetGateways,
-      ),
-      describeNetwork(
-        ctx,
-        'ec2:DescribeNatGateways',
-        '',
-        undefined,
-        (_f, NextToken) => ec2.send(new DescribeNatGatewaysCommand({ NextToken, ...PAGE })),
-        (page) => page.NatGateways,
-      ),
-    ]);
-  } else if (RouteTables) {
-    const igwIds = new Set<string>();
-    const natIds = new Set<string>();
-    for (const table of RouteTables) {
-      for (const route of table.Routes ?? []) {
-        if (route.GatewayId?.startsWith('igw-')) igwIds.add(route.GatewayId);
-        if (route.NatGatewayId) natIds.add(route.NatGatewayId);
-      }
+  // Internet and NAT gateways: every one in the region, or in a scoped collection only those the
+  // route tables point at (none at all for a VPC that reaches SSM through endpoints only).
+  let igwIds: string[] | undefined;
+  let natIds: string[] | undefined;
+  if (vpcIds !== undefined) {
+    const igw = new Set<string>();
+    const nat = new Set<string>();
+    for (const route of (RouteTables ?? []).flatMap((t) => t.Routes ?? [])) {
+      if (route.GatewayId?.startsWith('igw-')) igw.add(route.GatewayId);
+      if (route.NatGatewayId) nat.add(route.NatGatewayId);
     }
-    [InternetGateways, NatGateways] = await Promise.all([
-      describeNetwork(
-        ctx,
-        'ec2:DescribeInternetGateways',
-        'internet-gateway-id',
-        [...igwIds],
-        (Filters, NextToken) =>
-          ec2.send(new DescribeInternetGatewaysCommand({ Filters, NextToken, ...PAGE })),
-        (page) => page.InternetGateways,
-      ),
-      describeNetwork(
-        ctx,
-        'ec2:DescribeNatGateways',
-        'nat-gateway-id',
-        [...natIds],
-        // DescribeNatGateways names its filter parameter `Filter`, not `Filters`.
-        (Filter, NextToken) => ec2.send(new DescribeNatGatewaysCommand({ Filter, NextToken, ...PAGE })),
-        (page) => page.NatGateways,
-      ),
-    ]);
+    [igwIds, natIds] = [[...igw].sort(), [...nat].sort()];
   }
+  const skip = vpcIds !== undefined && !RouteTables;
+  const [InternetGateways, NatGateways] = skip
+    ? [undefined, undefined]
+    : await Promise.all([
+        describeAll(
+          ctx,
+          'ec2:DescribeInternetGateways',
+          { name: 'internet-gateway-id', values: igwIds },
+          (i) => ec2.send(new DescribeInternetGatewaysCommand(i)),
+          (p) => p.InternetGateways,
+        ),
+        describeAll(
+          ctx,
+          'ec2:DescribeNatGateways',
+          { name: 'nat-gateway-id', values: natIds },
+          // DescribeNatGateways names its filter parameter `Filter`, not `Filters`.
+          ({ Filters, ...rest }) => ec2.send(new DescribeNatGatewaysCommand({ ...rest, Filter: Filters })),
+          (p) => p.NatGateways,
+        ),
+      ]);
 
   if (Vpcs && VpcEndpoints) {
     const needDns = new Set(VpcEndpoints.filter((e) => isAgentEndpoint(e, region)).map((e) => e.VpcId));

@@ -3,38 +3,24 @@ import path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { auditSnapshot } from '../../shared/audit';
-import {
-  createAwsClients,
-  destroyAwsClients,
-  SDK_RETRY,
-  type AwsClients,
-} from '../../shared/collect/aws-clients';
-import { collectSnapshot } from '../../shared/collect/collect';
+import { SDK_RETRY } from '../../shared/collect/aws-clients';
+import type { CollectOptions } from '../../shared/collect/collect';
 import { CollectionContext } from '../../shared/collect/context';
 import { describeInstances } from '../../shared/collect/ec2';
 import type { Finding } from '../../shared/model';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import type { SnapshotInput } from '../../shared/snapshot/schema';
 import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
-import { awsError, deniedError, fakeAwsFromSnapshot, type FakeAws } from '../../scripts/fleet/fake-aws';
+import { awsError, deniedError, type FakeAws } from '../../scripts/fleet/fake-aws';
+import { collectionHarness, noSleep } from './harness';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'aws');
 const readFixture = (name: string) => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
 const demo = (): SnapshotInput =>
   JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'demo', 'demo-fleet.json'), 'utf8'));
 
-const noSleep = { sleep: async () => undefined, random: () => 0 };
-let fake: FakeAws | undefined;
-let clients: AwsClients;
-
-beforeEach(() => {
-  clients = createAwsClients({ region: 'eu-west-1' });
-});
-afterEach(() => {
-  fake?.restore();
-  fake = undefined;
-  destroyAwsClients(clients);
-});
+const h = collectionHarness();
+let fake: FakeAws;
 
 const key = (f: Finding) => `${f.resourceId} ${f.ruleId} ${f.status} ${f.reason} ${f.message}`;
 function auditAt(snapshot: Parameters<typeof auditSnapshot>[0]) {
@@ -42,23 +28,14 @@ function auditAt(snapshot: Parameters<typeof auditSnapshot>[0]) {
   return auditSnapshot(snapshot, { now, evaluatedAt: now }).findings.map(key).sort();
 }
 
-async function collect(
-  snapshot: SnapshotInput,
-  options: Partial<Parameters<typeof collectSnapshot>[1]> = {},
-) {
-  return collectSnapshot(clients, {
-    region: snapshot.region,
-    now: () => new Date(snapshot.collectedAt),
-    backoff: noSleep,
-    ...options,
-  });
-}
+const collect = (snapshot: SnapshotInput, options: Partial<CollectOptions> = {}) =>
+  h.collect(snapshot, options);
 
 describe('call budget', () => {
   it('collects 5,000 instances sharing 20 profiles in 3 VPCs with a fixed number of IAM and network calls', async () => {
     // Prepare
     const { snapshot, counts } = buildCollectionFleet({ instances: 5000, profiles: 20 });
-    fake = fakeAwsFromSnapshot(snapshot);
+    fake = h.serve(snapshot);
     // Act
     const result = await collect(snapshot);
     // Assess
@@ -92,9 +69,8 @@ describe('call budget', () => {
   it('spends the same IAM and network calls on 500 instances as on 5,000', async () => {
     const callsFor = async (instances: number) => {
       const { snapshot } = buildCollectionFleet({ instances });
-      const f = fakeAwsFromSnapshot(snapshot);
+      const f = h.serve(snapshot);
       await collect(snapshot);
-      f.restore();
       return Object.fromEntries(
         [...f.calls].filter(
           ([action]) => !['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'].includes(action),
@@ -110,7 +86,7 @@ describe('call budget', () => {
     { case: 'a public instance behind an internet gateway', instance: 'i-0000000000000000b' },
   ])('collects $case within 15 calls', async ({ instance }) => {
     const { snapshot } = buildCollectionFleet({ instances: 5000 });
-    fake = fakeAwsFromSnapshot(snapshot);
+    fake = h.serve(snapshot);
     const result = await collect(snapshot, { scope: { kind: 'instances', instanceIds: [instance] } });
     expect(fake.totalCalls()).toBeLessThanOrEqual(15);
     expect(result.snapshot.ec2?.Reservations?.flatMap((r) => r.Instances.map((i) => i.InstanceId))).toEqual([
@@ -132,7 +108,7 @@ describe('round trip', () => {
     'collecting $case from a fake account gives the findings of the account itself',
     async ({ snapshot }) => {
       const source = snapshot();
-      fake = fakeAwsFromSnapshot(source);
+      fake = h.serve(source);
       const result = await collect(source);
       expect(auditAt(result.snapshot)).toEqual(auditAt(parseSnapshot(source)));
       // The written document reads back to the same snapshot.
@@ -142,7 +118,7 @@ describe('round trip', () => {
 
   it('writes timestamps as ISO strings and keeps IAM documents URL-encoded as AWS returns them', async () => {
     const source = demo();
-    fake = fakeAwsFromSnapshot(source);
+    fake = h.serve(source);
     const { document } = await collect(source);
     const ec2 = document.ec2 as { Reservations: { Instances: { LaunchTime: unknown }[] }[] };
     expect(typeof ec2.Reservations[0]!.Instances[0]!.LaunchTime).toBe('string');
@@ -164,7 +140,7 @@ describe('pagination', () => {
       .resolvesOnce(second);
     const ctx = new CollectionContext();
     // Act
-    const reservations = await describeInstances(clients.ec2, ctx);
+    const reservations = await describeInstances(h.clients.ec2, ctx);
     // Assess
     const ids = (p: { Reservations: { Instances: { InstanceId: string }[] }[] }) =>
       p.Reservations.flatMap((r) => r.Instances.map((i) => i.InstanceId));
@@ -189,7 +165,7 @@ describe('pagination', () => {
       .resolvesOnce({ ...page, NextToken: 'page-2' })
       .rejects(deniedError('ec2:DescribeInstances'));
     const ctx = new CollectionContext({ backoff: noSleep });
-    expect(await describeInstances(clients.ec2, ctx)).toBeUndefined();
+    expect(await describeInstances(h.clients.ec2, ctx)).toBeUndefined();
     expect(ctx.failures['ec2:DescribeInstances']).toMatchObject({
       status: 'denied',
       error: 'UnauthorizedOperation',
@@ -222,7 +198,7 @@ describe('faults', () => {
     'a denied %s completes the run, is recorded, and yields ERROR findings naming it',
     async (action) => {
       const { snapshot } = buildCollectionFleet({ instances: 30 });
-      fake = fakeAwsFromSnapshot(snapshot, { fail: { [action]: deniedError(action) } });
+      fake = h.serve(snapshot, { fail: { [action]: deniedError(action) } });
       const result = await collect(snapshot);
       expect(result.snapshot.calls[action]?.status).toBe('denied');
       const findings = auditSnapshot(result.snapshot, { now: new Date(snapshot.collectedAt) }).findings;
@@ -242,7 +218,7 @@ describe('faults', () => {
     'iam:GetRolePolicy',
   ])('a denied %s in a scoped audit gives ERROR, never a PASS or FAIL from half the IAM', async (action) => {
     const { snapshot } = buildCollectionFleet({ instances: 30 });
-    fake = fakeAwsFromSnapshot(snapshot, { fail: { [action]: deniedError(action) } });
+    fake = h.serve(snapshot, { fail: { [action]: deniedError(action) } });
     // i-...0 uses app-00, which has an inline policy, so GetRolePolicy is called too.
     const result = await collect(snapshot, {
       scope: { kind: 'instances', instanceIds: ['i-00000000000000000'] },
@@ -257,7 +233,7 @@ describe('faults', () => {
 
   it('records an unexpected server error as "error", not "denied"', async () => {
     const { snapshot } = buildCollectionFleet({ instances: 30 });
-    fake = fakeAwsFromSnapshot(snapshot, {
+    fake = h.serve(snapshot, {
       fail: { 'ec2:DescribeNetworkAcls': awsError('InternalError', 'An internal error has occurred', 500) },
     });
     const result = await collect(snapshot);
@@ -276,7 +252,7 @@ describe('faults', () => {
 
   it('retries throttled pages with backoff and then succeeds', async () => {
     const { snapshot } = buildCollectionFleet({ instances: 2500 });
-    fake = fakeAwsFromSnapshot(snapshot, {
+    fake = h.serve(snapshot, {
       throttleFirst: {
         'ec2:DescribeInstances': 2,
         'iam:GetAccountAuthorizationDetails': 1,
@@ -297,7 +273,7 @@ describe('faults', () => {
 
   it('gives up on a call that stays throttled, records it, and finishes the run', async () => {
     const { snapshot } = buildCollectionFleet({ instances: 30 });
-    fake = fakeAwsFromSnapshot(snapshot, { throttleFirst: { 'ec2:DescribeVpcEndpoints': 1000 } });
+    fake = h.serve(snapshot, { throttleFirst: { 'ec2:DescribeVpcEndpoints': 1000 } });
     const result = await collect(snapshot, { backoff: { ...noSleep, retries: 3 } });
     expect(fake.calls.get('ec2:DescribeVpcEndpoints')).toBe(4);
     expect(result.snapshot.calls['ec2:DescribeVpcEndpoints']).toMatchObject({
@@ -311,7 +287,7 @@ describe('faults', () => {
   it('treats a service setting that was never changed as its default, not an error', async () => {
     const { snapshot } = buildCollectionFleet({ instances: 3 });
     snapshot.ssm!.ServiceSettings = [];
-    fake = fakeAwsFromSnapshot(snapshot);
+    fake = h.serve(snapshot);
     const result = await collect(snapshot);
     expect(result.snapshot.calls).toEqual({});
     expect(result.snapshot.ssm?.ServiceSettings?.map((s) => [s.SettingId, s.SettingValue])).toEqual([
@@ -327,7 +303,7 @@ describe('faults', () => {
       Id: 'AIPAEXAMPLE0000000009',
     };
     snapshot.ssm!.ServiceSettings = [];
-    fake = fakeAwsFromSnapshot(snapshot);
+    fake = h.serve(snapshot);
     const result = await collect(snapshot, {
       scope: { kind: 'instances', instanceIds: ['i-00000000000000000'] },
     });
@@ -343,7 +319,7 @@ describe('faults', () => {
   it('takes the account id from STS only when nothing else names it', async () => {
     const { snapshot } = buildCollectionFleet({ instances: 0, hybridNodes: 0 });
     snapshot.ssm!.ServiceSettings = [];
-    fake = fakeAwsFromSnapshot(snapshot);
+    fake = h.serve(snapshot);
     const result = await collect(snapshot);
     expect(result.snapshot.accountId).toBe('123456789012');
     expect(fake.calls.get('sts:GetCallerIdentity')).toBe(1);
@@ -352,7 +328,7 @@ describe('faults', () => {
 
 describe('SDK configuration and IAM concurrency', () => {
   it('configures the SDK retry strategy on every client', async () => {
-    for (const client of Object.values(clients)) {
+    for (const client of Object.values(h.clients)) {
       expect(await client.config.maxAttempts()).toBe(SDK_RETRY.maxAttempts);
       const strategy = await client.config.retryStrategy();
       expect(strategy.constructor.name).toBe('AdaptiveRetryStrategy');

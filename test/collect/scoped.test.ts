@@ -1,24 +1,13 @@
 import { auditSnapshot } from '../../shared/audit';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../shared/collect/aws-clients';
-import { collectSnapshot } from '../../shared/collect/collect';
 import type { CollectionScope } from '../../shared/collect/scope';
 import type { Finding } from '../../shared/model';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import type { Snapshot, SnapshotInput } from '../../shared/snapshot/schema';
 import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
-import { deniedError, fakeAwsFromSnapshot, type FakeAws } from '../../scripts/fleet/fake-aws';
+import { deniedError, type FakeAws } from '../../scripts/fleet/fake-aws';
+import { collectionHarness } from './harness';
 
-const noSleep = { sleep: async () => undefined, random: () => 0 };
-let fake: FakeAws | undefined;
-let clients: AwsClients;
-beforeEach(() => {
-  clients = createAwsClients({ region: 'eu-west-1' });
-});
-afterEach(() => {
-  fake?.restore();
-  fake = undefined;
-  destroyAwsClients(clients);
-});
+const h = collectionHarness();
 
 const key = (f: Finding) => `${f.resourceId} ${f.ruleId} ${f.status} ${f.reason} ${f.message}`;
 const findingsOf = (snapshot: Snapshot) =>
@@ -33,13 +22,8 @@ function expectedFor(source: SnapshotInput, ids: (id: string) => boolean): strin
 }
 
 async function collectScope(source: SnapshotInput, scope: CollectionScope, fail: Record<string, Error> = {}) {
-  fake = fakeAwsFromSnapshot(source, { fail });
-  const result = await collectSnapshot(clients, {
-    region: source.region,
-    scope,
-    now: () => new Date(source.collectedAt),
-    backoff: noSleep,
-  });
+  const fake = h.serve(source, { fail });
+  const result = await h.collect(source, { scope });
   return { result, fake, findings: findingsOf(result.snapshot) };
 }
 
@@ -165,7 +149,6 @@ describe('scoped collection', () => {
     const roles = (f: FakeAws) =>
       (f.inputs.get('iam:GetRole') as { RoleName: string }[]).map((i) => i.RoleName);
     expect(roles(covered.fake)).toEqual(['app-03-role']);
-    covered.fake.restore();
     const { findings, fake } = await collectScope(source, {
       kind: 'instances',
       instanceIds: ['i-00000000000000004'],
