@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readOnlyPolicy, READ_ACTIONS } from '../../shared/collect/permissions';
+import type { CollectionScope } from '../../shared/collect/scope';
+import { evaluatePolicies } from '../../shared/policy/evaluator';
+import { parsePolicyDocument } from '../../shared/policy/document';
+import { SECTIONS } from '../../shared/snapshot/schema';
+import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
+import { collectionHarness } from './harness';
+
+/** The README's ready IAM policy for `scan --region`: complete, read-only, and the file is current. */
+
+const POLICY_FILE = path.join(__dirname, '..', '..', 'scripts', 'iam', 'ssm-audit-read-only-policy.json');
+const h = collectionHarness();
+const document = parsePolicyDocument(readOnlyPolicy());
+const SETTING_ARN =
+  'arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/managed-instance/default-ec2-instance-management-role';
+/** The policy's decision for an action on the resource the collector asks for (the DHMC setting for GetServiceSetting). */
+const allows = (action: string, resource = action === 'ssm:GetServiceSetting' ? SETTING_ARN : '*') =>
+  evaluatePolicies({ identityPolicies: [{ source: 'read-only', document }], action, resource }).decision;
+
+it('the committed policy file is the generated policy', () => {
+  expect(JSON.parse(readFileSync(POLICY_FILE, 'utf8'))).toEqual(readOnlyPolicy());
+});
+
+it('grants only read actions (Describe/Get/List), never a wildcard action', () => {
+  const actions = Object.values(READ_ACTIONS).flat();
+  expect(actions.every((a) => /^[a-z0-9]+:(Describe|Get|List)[A-Za-z]+$/.test(a))).toBe(true);
+  expect(JSON.stringify(readOnlyPolicy())).not.toMatch(/"[a-z0-9]+:\*"|"\*"\s*\]?\s*,?\s*"Action"/);
+});
+
+it('allows every call that fills a snapshot section', () => {
+  for (const calls of Object.values(SECTIONS))
+    for (const call of calls) expect([call, allows(call)]).toEqual([call, 'allowed']);
+});
+
+it.each<{ case: string; scope: CollectionScope }>([
+  { case: 'a whole-region collection', scope: { kind: 'region' } },
+  {
+    case: 'an instance-scoped collection',
+    scope: { kind: 'instances', instanceIds: ['i-00000000000000000', 'mi-00000000000000001'] },
+  },
+  { case: 'a VPC-scoped collection', scope: { kind: 'vpc', vpcId: 'vpc-0e0d00000000000b2' } },
+  { case: 'a role-scoped collection', scope: { kind: 'role', roleName: 'app-04-role' } },
+])('allows every call of $case', async ({ scope }) => {
+  const { snapshot } = buildCollectionFleet({ instances: 40 });
+  const fake = h.serve(snapshot);
+  await h.collect(snapshot, { scope });
+  const made = [...fake.calls.keys()].filter((action) => action !== 'sts:GetCallerIdentity');
+  expect(made.length).toBeGreaterThan(5);
+  for (const action of made) {
+    expect([action, allows(action)]).toEqual([action, 'allowed']);
+  }
+});
+
+it('does not allow settings other than the two the rules read', () => {
+  expect(
+    allows(
+      'ssm:GetServiceSetting',
+      'arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/opsitem/ssm-patchmanager',
+    ),
+  ).toBe('notAllowed');
+});
