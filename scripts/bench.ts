@@ -18,11 +18,14 @@ import { RULES } from '../rules';
 import { evaluateInventory } from '../shared/engine';
 import { buildInventory } from '../shared/inventory';
 import { loadSnapshotFile } from '../shared/snapshot/load';
+import { API_CALL_SIZES, measureApiCalls, renderApiCallRows, type ApiCallRow } from './bench-api-calls';
 import { writeSnapshotFile } from './fleet/snapshot-file';
 import { buildSynthetic } from './fleet/synthetic';
 
 export interface BenchOptions {
   sizes: number[];
+  /** Fleet sizes of the API-call section (default 1,000 / 10,000 / 100,000; --sizes sets both). */
+  apiSizes: number[];
   seed: number;
 }
 
@@ -214,14 +217,27 @@ export const evaluationSection: BenchSection = {
   },
 };
 
+export const apiCallSection: BenchSection = {
+  title: 'API calls per audit (collection against a mocked account)',
+  async run(options) {
+    const rows: ApiCallRow[] = [];
+    for (const size of options.apiSizes) {
+      process.stderr.write(`  collecting ${size.toLocaleString('en-US')} instances ...\n`);
+      rows.push(await measureApiCalls(size));
+      gc?.();
+    }
+    return renderApiCallRows(rows, renderTable);
+  },
+};
+
 /** Every section, in print order. */
-export const SECTIONS: readonly BenchSection[] = [evaluationSection];
+export const SECTIONS: readonly BenchSection[] = [evaluationSection, apiCallSection];
 
 // ---------------------------------------------------------------------------------------------------
 // CLI
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { sizes: DEFAULT_SIZES, seed: 1 };
+  const options: BenchOptions = { sizes: DEFAULT_SIZES, apiSizes: API_CALL_SIZES, seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.includes('=')
@@ -240,6 +256,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         throw new Error('--sizes expects positive integers, e.g. --sizes 1000,10000');
       }
       options.sizes = sizes;
+      options.apiSizes = sizes;
     } else if (flag === '--seed') {
       options.seed = Number(value());
       if (!Number.isInteger(options.seed)) throw new Error('--seed expects an integer');
