@@ -51,7 +51,11 @@ const REMEDIATION: Record<string, (c: FixContext) => string> = {
     'Collect the VPC, subnet and route data (ec2:DescribeVpcs, ec2:DescribeSubnets) for this instance.',
 };
 
-const ENDPOINT_NOTE_CODES = new Set(['ENDPOINT_MISSING', 'ENDPOINT_PRIVATE_DNS_DISABLED', 'VPC_DNS_DISABLED']);
+const ENDPOINT_NOTE_CODES = new Set([
+  'ENDPOINT_MISSING',
+  'ENDPOINT_PRIVATE_DNS_DISABLED',
+  'VPC_DNS_DISABLED',
+]);
 
 function firstProblem(services: ServicePath[], status: 'blocked' | 'unverifiable') {
   for (const s of services) {

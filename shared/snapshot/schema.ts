@@ -273,7 +273,6 @@ export const scopeSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-
 const callRecord = z.object({
   status: z.enum(['denied', 'error']),
   error: z.string().min(1),
