@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -196,8 +196,14 @@ const serviceOf = (req: IncomingMessage) =>
  * A local endpoint speaking each service's real protocol: EC2 (ec2 query) and IAM (awsQuery) answer
  * with their XML denial, SSM (JSON 1.1) with AccessDeniedException, STS with a GetCallerIdentity result.
  */
-function startAwsEndpoint(): Promise<{ server: Server; url: string; seen: string[] }> {
+function startAwsEndpoint(): Promise<{
+  server: Server;
+  url: string;
+  seen: string[];
+  credentials: Set<string>;
+}> {
   const seen: string[] = [];
+  const credentials = new Set<string>();
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -209,6 +215,8 @@ function startAwsEndpoint(): Promise<{ server: Server; url: string; seen: string
           .split('.')
           .pop();
       seen.push(`${service}:${action}`);
+      const scope = /Credential=([^/]+\/\d{8}\/[^/]+)\//.exec(String(req.headers.authorization))?.[1];
+      if (scope) credentials.add(scope.replace(/\/\d{8}\//, '/'));
       if (service === 'ec2') {
         res.writeHead(403, { 'content-type': 'text/xml' });
         res.end(
@@ -244,7 +252,7 @@ function startAwsEndpoint(): Promise<{ server: Server; url: string; seen: string
   return new Promise((resolvePromise) =>
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
-      resolvePromise({ server, url: `http://127.0.0.1:${port}`, seen });
+      resolvePromise({ server, url: `http://127.0.0.1:${port}`, seen, credentials });
     }),
   );
 }
@@ -329,6 +337,37 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
     } finally {
       main.server.close();
       ssm.server.close();
+    }
+  }, 60_000);
+
+  it('uses a named profile from the shared config and credentials files (--profile)', async () => {
+    const endpoint = await startAwsEndpoint();
+    const dir = mkdtempSync(join(tmpdir(), 'ssm-audit-profile-'));
+    try {
+      writeFileSync(join(dir, 'config'), '[profile audit]\nregion = ap-southeast-2\n');
+      writeFileSync(
+        join(dir, 'credentials'),
+        '[audit]\naws_access_key_id = AKIAPROFILEEXAMPLE01\naws_secret_access_key = secretsecretsecret\n',
+      );
+      const { code, err } = await runBin(
+        ['collect', '--profile', 'audit', '--out', join(dir, 'snapshot.json')],
+        isolatedEnv({
+          AWS_CONFIG_FILE: join(dir, 'config'),
+          AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+          AWS_ENDPOINT_URL: endpoint.url,
+        }),
+      );
+      expect(err).toContain('in ap-southeast-2');
+      expect(code).toBe(0);
+      // Every request was signed with the profile's key for the profile's region (IAM and STS sign for us-east-1).
+      expect([...endpoint.credentials].every((c) => c.startsWith('AKIAPROFILEEXAMPLE01/'))).toBe(true);
+      expect(endpoint.credentials.has('AKIAPROFILEEXAMPLE01/ap-southeast-2')).toBe(true);
+      const written = JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8'));
+      expect(written).toMatchObject({ region: 'ap-southeast-2', accountId: '210987654321' });
+      expect(Object.keys(written.calls)).toContain('ec2:DescribeInstances');
+    } finally {
+      endpoint.server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -178,13 +178,12 @@ export async function collectSnapshot(clients: AwsClients, options: CollectOptio
     iamSections = await collectIamAccount(clients.iam, ctx, { profileArns, roleNames });
   } else {
     iamSections = await collectIam(clients.iam, ctx, { profileArns, roleNames });
-    if (dhmcRole && !roleNames.has(dhmcRole) && needsDhmcRole(instances, iamSections, region, ctx)) {
-      const more = await collectIam(clients.iam, ctx, { profileArns: [], roleNames: [dhmcRole] });
-      const knownPolicies = new Set(iamSections.Policies.map((p) => p.Arn));
-      iamSections = {
-        RoleDetailList: [...iamSections.RoleDetailList, ...more.RoleDetailList],
-        Policies: [...iamSections.Policies, ...more.Policies.filter((p) => !knownPolicies.has(p.Arn))],
-      };
+    if (dhmcRole && needsDhmcRole(instances, iamSections, region, ctx)) {
+      iamSections = await collectIam(clients.iam, ctx, {
+        profileArns: [],
+        roleNames: [dhmcRole],
+        known: iamSections,
+      });
     }
   }
 

@@ -68,8 +68,16 @@ export function listInstanceProfilesForRole(
 export async function collectIam(
   iam: IAMClient,
   ctx: CollectionContext,
-  input: { profileArns: Iterable<string>; roleNames: Iterable<string> },
+  input: {
+    profileArns: Iterable<string>;
+    roleNames: Iterable<string>;
+    /** What an earlier pass of this run already fetched: not fetched again, and part of the result. */
+    known?: IamSections;
+  },
 ): Promise<IamSections> {
+  const known = input.known ?? { RoleDetailList: [], Policies: [] };
+  const knownRoles = new Set(known.RoleDetailList.map((r) => String(r.RoleName).toLowerCase()));
+  const knownPolicies = new Set(known.Policies.map((p) => String(p.Arn)));
   const profiles: InstanceProfile[] = [];
   const profileNames = [...new Set([...input.profileArns].map(profileNameOf))];
   await Promise.all(
@@ -84,7 +92,8 @@ export async function collectIam(
   // IAM role names are unique case-insensitively; the first spelling seen is the one fetched.
   const roleNames = new Map<string, string>();
   const addRole = (name: string | undefined) => {
-    if (name && !roleNames.has(name.toLowerCase())) roleNames.set(name.toLowerCase(), name);
+    const lower = name?.toLowerCase();
+    if (name && lower && !roleNames.has(lower) && !knownRoles.has(lower)) roleNames.set(lower, name);
   };
   for (const profile of profiles) for (const role of profile.Roles ?? []) addRole(role.RoleName);
   for (const name of input.roleNames) addRole(name);
@@ -98,12 +107,17 @@ export async function collectIam(
     for (const attached of role.AttachedManagedPolicies) managedArns.add(attached.PolicyArn);
     if (role.PermissionsBoundary) managedArns.add(role.PermissionsBoundary.PermissionsBoundaryArn);
   }
-  const toFetch = [...managedArns].filter((arn) => AWS_MANAGED_POLICY_DOCUMENTS[arn] === undefined).sort();
+  const toFetch = [...managedArns]
+    .filter((arn) => AWS_MANAGED_POLICY_DOCUMENTS[arn] === undefined && !knownPolicies.has(arn))
+    .sort();
   const policies = (await Promise.all(toFetch.map((arn) => collectManagedPolicy(iam, ctx, arn)))).filter(
     (p): p is Record<string, unknown> => p !== undefined,
   );
   roles.sort((a, b) => a.RoleName.localeCompare(b.RoleName));
-  return { RoleDetailList: roles as unknown as Record<string, unknown>[], Policies: policies };
+  return {
+    RoleDetailList: [...known.RoleDetailList, ...(roles as unknown as Record<string, unknown>[])],
+    Policies: [...known.Policies, ...policies],
+  };
 }
 
 /** GAAD page size: the API's maximum. */

@@ -158,6 +158,34 @@ describe('scoped collection', () => {
     expect(findings.find((f) => f.ruleId === 'instance-permissions')?.reason).toBe('DHMC_PATH_OK');
   });
 
+  it('fetches each profile, role and policy once however many instances share it', async () => {
+    const { snapshot: source } = fleet();
+    // The DHMC role doubles as an instance profile role, and one instance falls back to DHMC.
+    const dhmc = source.iam!.RoleDetailList!.find((r) => r.RoleName === 'dhmc-role')!;
+    dhmc.InstanceProfileList = [
+      { InstanceProfileName: 'dhmc-profile', Arn: 'arn:aws:iam::123456789012:instance-profile/dhmc-profile' },
+    ];
+    source.ec2!.Reservations![1]!.Instances[0]!.IamInstanceProfile = {
+      Arn: 'arn:aws:iam::123456789012:instance-profile/dhmc-profile',
+    };
+    source.ec2!.Reservations![4]!.Instances[0]!.IamInstanceProfile = undefined;
+    const { fake } = await collectScope(source, { kind: 'vpc', vpcId: 'vpc-0e0d00000000000b2' });
+    for (const [action, field] of [
+      ['iam:GetInstanceProfile', 'InstanceProfileName'],
+      ['iam:GetRole', 'RoleName'],
+      ['iam:ListAttachedRolePolicies', 'RoleName'],
+      ['iam:GetPolicy', 'PolicyArn'],
+      ['iam:GetPolicyVersion', 'PolicyArn'],
+    ] as const) {
+      const asked = (fake.inputs.get(action) as Record<string, string>[]).map((i) => i[field]);
+      expect([action, asked.length]).toEqual([action, new Set(asked).size]);
+    }
+    expect(fake.calls.get('iam:GetInstanceProfile')).toBe(21); // 20 app profiles + dhmc-profile
+    expect(
+      (fake.inputs.get('iam:GetRole') as { RoleName: string }[]).filter((i) => i.RoleName === 'dhmc-role'),
+    ).toHaveLength(1);
+  });
+
   it('a scoped snapshot never yields account-level findings computed from part of the account', async () => {
     const { snapshot: source } = fleet();
     const { findings, result } = await collectScope(source, {
