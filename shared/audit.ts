@@ -58,10 +58,20 @@ export function auditSnapshot(snapshot: Snapshot, options: AuditOptions = {}): A
   let resourceIds = options.resourceIds ? parseResourceIds(options.resourceIds) : undefined;
   const inScope = scopedResourceIds(snapshot);
   if (inScope) resourceIds = resourceIds ? resourceIds.filter((id) => inScope.has(id)) : [...inScope];
+  const scope = snapshot.scope;
+  const resourceKinds: ('ec2' | 'hybrid')[] | undefined =
+    !scope || scope.kind === 'region' || options.resourceIds
+      ? undefined
+      : scope.kind === 'vpc'
+        ? ['ec2']
+        : scope.kind === 'role'
+          ? ['ec2', 'hybrid']
+          : undefined;
   return evaluateInventory(inventory, {
     rules: RULES,
     ruleIds: options.ruleIds ? parseRuleIds(options.ruleIds) : undefined,
     resourceIds,
+    resourceKinds,
     config: options.config,
     now: options.now,
     evaluatedAt: options.evaluatedAt,

@@ -21,6 +21,12 @@ export interface EvaluateOptions {
   ruleIds?: readonly RuleId[];
   /** Only these EC2 / hybrid resources; account-level rules are skipped when set. */
   resourceIds?: readonly string[];
+  /**
+   * With `resourceIds`: the kinds of resource the caller asked about, so that an unavailable instance
+   * list is still reported for them (a VPC-scoped audit whose DescribeInstances was denied has no ids
+   * to filter by, yet must not come back empty). Default: the kinds of the ids in `resourceIds`.
+   */
+  resourceKinds?: readonly ('ec2' | 'hybrid')[];
   config?: AuditConfig;
   /** The rules' clock (activation expiry, stale pings). Default: the current time. */
   now?: Date;
@@ -178,7 +184,9 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
       // audit whose DescribeInstances was denied must still say so, not return nothing).
       const wanted =
         !resourceFilter ||
-        [...resourceFilter].some((id) => (kind === 'ec2' ? id.startsWith('i-') : id.startsWith('mi-')));
+        (options.resourceKinds
+          ? options.resourceKinds.includes(kind as 'ec2' | 'hybrid')
+          : [...resourceFilter].some((id) => (kind === 'ec2' ? id.startsWith('i-') : id.startsWith('mi-'))));
       if (listing && availability && !availability.available && wanted) {
         push(
           { kind: 'account' },

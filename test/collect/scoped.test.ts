@@ -220,4 +220,28 @@ describe('scoped collection', () => {
       true,
     );
   });
+
+  it.each<{ case: string; scope: CollectionScope; denied: string }>([
+    {
+      case: 'a VPC scope',
+      scope: { kind: 'vpc', vpcId: 'vpc-0e0d00000000000b2' },
+      denied: 'ec2:DescribeInstances',
+    },
+    {
+      case: 'a role scope',
+      scope: { kind: 'role', roleName: 'app-03-role' },
+      denied: 'ec2:DescribeInstances',
+    },
+    {
+      case: 'a role scope (hybrid nodes)',
+      scope: { kind: 'role', roleName: 'hybrid-role' },
+      denied: 'ssm:DescribeInstanceInformation',
+    },
+  ])('a denied listing in $case is reported, although no resource id is known', async ({ scope, denied }) => {
+    const { snapshot: source } = fleet();
+    const { findings } = await collectScope(source, scope, { [denied]: deniedError(denied) });
+    const errors = findings.filter((f) => f.status === 'ERROR' && f.message.includes(denied));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(findings.some((f) => f.status === 'PASS')).toBe(false);
+  });
 });
