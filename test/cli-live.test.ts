@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../scripts/cli';
+import { auditSnapshot } from '../shared/audit';
+import { createAwsClients, destroyAwsClients } from '../shared/collect/aws-clients';
+import { collectSnapshot } from '../shared/collect/collect';
 import { buildCollectionFleet } from '../scripts/fleet/collection-fleet';
 import { deniedError, fakeAwsFromSnapshot, type FakeAws } from '../scripts/fleet/fake-aws';
 import type { Finding } from '../shared/model';
@@ -368,6 +371,42 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
     } finally {
       endpoint.server.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('a hung endpoint times out, is recorded as a failed call and the run completes', async () => {
+    // Prepare: EC2 never answers; every other service answers with its real-protocol denial.
+    const wire = await startAwsEndpoint();
+    const hung = createServer(() => undefined);
+    await new Promise<void>((done) => hung.listen(0, '127.0.0.1', () => done()));
+    const saved = { ...process.env };
+    Object.assign(process.env, FAKE_CREDENTIALS, {
+      AWS_ENDPOINT_URL: wire.url,
+      AWS_ENDPOINT_URL_EC2: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`,
+    });
+    const clients = createAwsClients({ region: 'eu-west-1', requestTimeoutMs: 200 });
+    try {
+      // Act
+      const result = await collectSnapshot(clients, { region: 'eu-west-1', backoff: { retries: 0 } });
+      // Assess
+      expect(result.snapshot.calls['ec2:DescribeInstances']).toMatchObject({
+        status: 'error',
+        error: 'TimeoutError',
+      });
+      expect(result.snapshot.calls['ssm:DescribeInstanceInformation']).toMatchObject({ status: 'denied' });
+      expect(result.snapshot.accountId).toBe('210987654321');
+      const findings = auditSnapshot(result.snapshot, { now: new Date() }).findings;
+      expect(
+        findings.some(
+          (f) => f.status === 'ERROR' && f.message.includes('ec2:DescribeInstances failed (TimeoutError)'),
+        ),
+      ).toBe(true);
+    } finally {
+      process.env = saved;
+      destroyAwsClients(clients);
+      hung.closeAllConnections();
+      hung.close();
+      wire.server.close();
     }
   }, 60_000);
 });

@@ -22,6 +22,8 @@ export interface ClientOptions {
   region?: string;
   /** Named profile from the shared config files; default: AWS_PROFILE or `default`. */
   profile?: string;
+  /** Per-request timeout; default 30 s. A request that hangs fails (and is retried) instead of stalling the run. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -36,6 +38,12 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...SDK_RETRY,
+    // Without throwOnRequestTimeout the SDK only logs a warning and waits on a hung connection forever.
+    requestHandler: {
+      connectionTimeout: 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      throwOnRequestTimeout: true,
+    },
   };
   return {
     ec2: new EC2Client(config),
