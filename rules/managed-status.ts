@@ -51,9 +51,12 @@ function registrationOutcome(
   resourceId: string,
   rules: readonly RuleId[],
 ): Outcome {
+  const online = info.PingStatus !== 'ConnectionLost' && info.PingStatus !== 'Inactive';
+  // An Online agent pings every few minutes: its last ping time is news only once the pings stop.
+  // Leaving it out keeps an unchanged finding unchanged, so the findings table is not rewritten each run.
   const evidence = {
     pingStatus: info.PingStatus ?? null,
-    lastPing: parseDate(info.LastPingDateTime)?.toISOString() ?? null,
+    ...(online ? {} : { lastPing: parseDate(info.LastPingDateTime)?.toISOString() ?? null }),
     agentVersion: info.AgentVersion ?? null,
     isLatestVersion: info.IsLatestVersion ?? null,
   };
@@ -63,7 +66,7 @@ function registrationOutcome(
     return {
       status: 'FAIL',
       reason: 'CONNECTION_LOST',
-      message: `Registered but ConnectionLost since ${evidence.lastPing ?? 'an unknown time'}${first ? `; likely cause: ${first.message.replace(/\.$/, '')}` : ''}.`,
+      message: `Registered but ConnectionLost since ${parseDate(info.LastPingDateTime)?.toISOString() ?? 'an unknown time'}${first ? `; likely cause: ${first.message.replace(/\.$/, '')}` : ''}.`,
       evidence: { ...evidence, rootCauses: failures, possibleCauses: doubts, notCheckable: NOT_CHECKABLE },
       remediation:
         first?.remediation ??

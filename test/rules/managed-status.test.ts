@@ -158,6 +158,28 @@ describe('managed-status', () => {
     if (row.message) expect(finding.message).toContain(row.message);
   });
 
+  it('an Online finding does not change when only the last ping time does (the table is not rewritten each run)', () => {
+    const at = (lastPing: string) =>
+      findingOf(
+        audit(
+          aSnapshot({
+            instances: [anInstance({ id: ID })],
+            ec2: aNetwork(),
+            infos: [instanceInfo({ id: ID, lastPing })],
+            roles: [goodProfile],
+          }),
+          { ruleIds: ['managed-status'] },
+        ),
+        'managed-status',
+        ID,
+      );
+    const first = at('2026-11-23T09:55:00+00:00');
+    const later = at('2026-11-23T10:00:00+00:00');
+    expect(first.status).toBe('PASS');
+    expect(later).toEqual(first);
+    expect(first.evidence).not.toHaveProperty('lastPing');
+  });
+
   it('closes a terminated instance: no findings at all, listed for closing', () => {
     const snapshot = aSnapshot({
       instances: [anInstance({ id: ID, state: 'terminated', profile: null })],

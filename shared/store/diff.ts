@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import type { Finding, RuleId, Status } from '../model';
+import { FAILING_STATUSES, findingId } from './keys';
+
+/** DESIGN §5: alerts go out on transitions only. */
+export type AlertKind = 'NEW_FAILURE' | 'REGRESSION' | 'RESOLVED';
+
+/** An alert recorded on the finding's own item in the same write as the transition (the outbox). */
+export interface PendingAlert {
+  /** `<findingId>#v<version>`: one per transition, so a redelivered alert is recognisable. */
+  id: string;
+  kind: AlertKind;
+  fromStatus: Status | null;
+  /** `CLOSED` when the resource is gone or terminated. */
+  toStatus: Status | 'CLOSED';
+  at: string;
+  runId: string;
+  version: number;
+}
+
+export type CloseReason = 'RESOURCE_GONE' | 'TERMINATED' | 'NO_LONGER_REPORTED';
+
+/** A finding as stored: the DESIGN §3 fields plus its bookkeeping. */
+export interface StoredFinding extends Finding {
+  version: number;
+  /** Hash of everything that makes a finding "changed" (not evaluatedAt). */
+  hash: string;
+  firstSeenAt: string;
+  statusChangedAt: string;
+  previousStatus?: Status | null;
+  lastRunId?: string;
+  /** Set when the resource is gone or terminated: the item stays as a tombstone until its TTL. */
+  closedAt?: string;
+  closeReason?: CloseReason;
+  pendingAlerts?: PendingAlert[];
+}
+
+export type Change =
+  | {
+      type: 'new';
+      id: string;
+      finding: Finding;
+      previous?: StoredFinding;
+      statusChanged: true;
+      alert?: AlertKind;
+    }
+  | {
+      type: 'changed';
+      id: string;
+      finding: Finding;
+      previous: StoredFinding;
+      statusChanged: boolean;
+      alert?: AlertKind;
+    }
+  | {
+      type: 'closed';
+      id: string;
+      previous: StoredFinding;
+      reason: CloseReason;
+      statusChanged: true;
+      alert?: AlertKind;
+    };
+
+export interface FindingsDiff {
+  /** New findings, including findings of a resource that reappeared after being closed. */
+  created: Change[];
+  changed: Change[];
+  /** Findings whose resource is gone or terminated, or that a rule no longer reports. */
+  closed: Change[];
+  unchanged: number;
+}
+
+export interface DiffInput {
+  /** Stored findings of the audit's coverage (open ones and tombstones), by findingId. */
+  stored: ReadonlyMap<string, StoredFinding>;
+  findings: readonly Finding[];
+  /** Instances that are terminated or shutting down: all their findings close. */
+  terminated: readonly string[];
+  /** The rules whose findings this audit reports: a stored finding of another rule is left alone. */
+  rulesRun: ReadonlySet<RuleId | string>;
+  /**
+   * Whether the audit listed every resource of the stored finding's kind: only then does absence mean
+   * "gone". A run whose DescribeInstances was denied must not close every instance's findings.
+   */
+  listed: (stored: StoredFinding) => boolean;
+}
+
+const isFailing = (status: Status | 'CLOSED' | null | undefined) =>
+  status !== null && status !== undefined && status !== 'CLOSED' && FAILING_STATUSES.includes(status);
+
+/** New failure, regression or resolution, or nothing (DESIGN §5). `null` = absent or closed. */
+export function alertFor(from: Status | null, to: Status | 'CLOSED'): AlertKind | undefined {
+  if (isFailing(to)) {
+    if (isFailing(from)) return undefined;
+    return from === null ? 'NEW_FAILURE' : 'REGRESSION';
+  }
+  return isFailing(from) ? 'RESOLVED' : undefined;
+}
+
+/** JSON with sorted keys, so equal evidence hashes equally whatever order a rule built it in. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** What decides "changed": everything a reader sees except the evaluation time. */
+export function findingHash(f: Finding): string {
+  return createHash('sha256')
+    .update(
+      stableStringify({
+        resourceType: f.resourceType,
+        status: f.status,
+        severity: f.severity,
+        reason: f.reason,
+        message: f.message,
+        evidence: f.evidence,
+        remediation: f.remediation,
+        reference: f.reference,
+      }),
+    )
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** Compares one new finding with its stored state (also used to re-decide after a write conflict). */
+export function diffOne(finding: Finding, previous: StoredFinding | undefined): Change | undefined {
+  const id = findingId(finding);
+  if (!previous || previous.closedAt) {
+    return {
+      type: 'new',
+      id,
+      finding,
+      previous,
+      statusChanged: true,
+      alert: alertFor(null, finding.status),
+    };
+  }
+  if (previous.hash === findingHash(finding)) return undefined;
+  const statusChanged = previous.status !== finding.status;
+  return {
+    type: 'changed',
+    id,
+    finding,
+    previous,
+    statusChanged,
+    alert: statusChanged ? alertFor(previous.status, finding.status) : undefined,
+  };
+}
+
+/**
+ * new / changed / unchanged / closed between the stored findings of an audit's coverage and its new
+ * findings. Pure: the store applies the result with conditional writes.
+ */
+export function diffFindings(input: DiffInput): FindingsDiff {
+  const out: FindingsDiff = { created: [], changed: [], closed: [], unchanged: 0 };
+  const seen = new Set<string>();
+  const present = new Set<string>();
+  for (const finding of input.findings) {
+    const id = findingId(finding);
+    seen.add(id);
+    present.add(finding.resourceId);
+    const change = diffOne(finding, input.stored.get(id));
+    if (!change) out.unchanged++;
+    else if (change.type === 'new') out.created.push(change);
+    else out.changed.push(change);
+  }
+  const terminated = new Set(input.terminated);
+  for (const [id, previous] of input.stored) {
+    if (seen.has(id) || previous.closedAt || !input.rulesRun.has(previous.ruleId)) continue;
+    let reason: CloseReason | undefined;
+    if (terminated.has(previous.resourceId)) reason = 'TERMINATED';
+    else if (present.has(previous.resourceId)) reason = 'NO_LONGER_REPORTED';
+    else if (input.listed(previous)) reason = 'RESOURCE_GONE';
+    if (!reason) continue;
+    out.closed.push({
+      type: 'closed',
+      id,
+      previous,
+      reason,
+      statusChanged: true,
+      alert: alertFor(previous.status, 'CLOSED'),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+import { SEVERITY_RANK, type Finding, type RuleId, type Severity, type Status } from '../model';
+
+/**
+ * The single-table layout of the findings table (DESIGN §4). Every access pattern is a Query:
+ *
+ * | access pattern                              | index          | partition key                    | sort key                                    |
+ * |---------------------------------------------|----------------|----------------------------------|---------------------------------------------|
+ * | all rules for one resource                  | table          | RES#<resourceId>                 | begins_with FINDING#                        |
+ * | status history of one resource              | table          | RES#<resourceId>                 | begins_with HIST#  (time-ordered)           |
+ * | all failing findings, most severe first     | byProblem      | PROBLEM#<FAIL|ERROR|WARN>        | <severity order>#<account>#<region>#…       |
+ * | all findings of one rule and status         | byRule         | RULE#<ruleId>#<status>           | <account>#<region>#<resourceId>             |
+ * | everything in one account/region, changes   | byScope        | SCOPE#<account>#<region>         | <statusChangedAt>#<resourceId>#<ruleId>     |
+ * |   since a time                              |                |                                  |                                             |
+ * | alerts not yet delivered (outbox)           | pendingAlerts  | PENDING#<account>#<region>       | <resourceId>#<ruleId>                       |
+ * | summaries of recent runs                    | table          | RUN#<account>#<region>           | <startedAt>#<runId>                         |
+ * | the account/regions ever audited            | table          | SCOPES                           | <account>#<region>                          |
+ *
+ * Instance and hybrid node ids are unique, so a resource's partition needs no account or region; the
+ * sort key carries them for account-level resources (the account id itself), which recur per region.
+ * byProblem is sparse (only FAIL, ERROR and WARN), pendingAlerts is sparse (only findings with an
+ * undelivered alert), and closed findings leave byProblem/byRule/byScope.
+ */
+
+export const INDEX = {
+  byProblem: 'byProblem',
+  byRule: 'byRule',
+  byScope: 'byScope',
+  pendingAlerts: 'pendingAlerts',
+} as const;
+
+/** Statuses that are problems: indexed in byProblem. */
+export const PROBLEM_STATUSES: readonly Status[] = ['FAIL', 'ERROR', 'WARN'];
+/** Statuses that alert on entry and resolve on exit (DESIGN §5: new failure, regression, resolved). */
+export const FAILING_STATUSES: readonly Status[] = ['FAIL', 'ERROR'];
+
+export const resourcePk = (resourceId: string) => `RES#${resourceId}`;
+export const findingSk = (accountId: string, region: string, ruleId: string) =>
+  `FINDING#${accountId}#${region}#${ruleId}`;
+export const historySk = (changedAt: string, accountId: string, region: string, ruleId: string) =>
+  `HIST#${changedAt}#${accountId}#${region}#${ruleId}`;
+export const runPk = (accountId: string, region: string) => `RUN#${accountId}#${region}`;
+export const SCOPES_PK = 'SCOPES';
+export const scopeSk = (accountId: string, region: string) => `${accountId}#${region}`;
+
+/** "0" sorts first: CRITICAL findings come first in byProblem. */
+export const severityOrder = (severity: Severity) => String(4 - SEVERITY_RANK[severity]);
+
+/** The identity of a finding: one per resource, rule, account and region. */
+export const findingId = (f: { accountId: string; region: string; resourceId: string; ruleId: string }) =>
+  `${f.accountId}#${f.region}#${f.resourceId}#${f.ruleId}`;
+
+export function indexKeys(
+  f: Pick<Finding, 'accountId' | 'region' | 'resourceId' | 'ruleId' | 'status' | 'severity'>,
+  statusChangedAt: string,
+): Record<string, string | undefined> {
+  const problem = PROBLEM_STATUSES.includes(f.status);
+  return {
+    gsi1pk: problem ? `PROBLEM#${f.status}` : undefined,
+    gsi1sk: problem
+      ? `${severityOrder(f.severity)}#${f.accountId}#${f.region}#${f.resourceId}#${f.ruleId}`
+      : undefined,
+    gsi2pk: `RULE#${f.ruleId}#${f.status}`,
+    gsi2sk: `${f.accountId}#${f.region}#${f.resourceId}`,
+    gsi3pk: `SCOPE#${f.accountId}#${f.region}`,
+    gsi3sk: `${statusChangedAt}#${f.resourceId}#${f.ruleId}`,
+  };
+}
+
+export const pendingKeys = (f: {
+  accountId: string;
+  region: string;
+  resourceId: string;
+  ruleId: RuleId | string;
+}) => ({
+  gsi4pk: `PENDING#${f.accountId}#${f.region}`,
+  gsi4sk: `${f.resourceId}#${f.ruleId}`,
+});
