@@ -8,11 +8,13 @@ import { collectSnapshot, type CollectResult } from '../shared/collect/collect';
 import type { ProgressEvent } from '../shared/collect/context';
 import { describeScope, REGION_SCOPE, scopeSchema, type CollectionScope } from '../shared/collect/scope';
 import { CollectionError, SnapshotValidationError, UsageError } from '../shared/errors';
+import { FindingsStoreError } from '../shared/store/findings-store';
 import { STATUS_RANK, type Finding, type Status } from '../shared/model';
 import { formatReference } from '../shared/rule';
 import { FORMATS, render, resourceNames, type Format } from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 import type { Snapshot } from '../shared/snapshot/schema';
+import { findingsCommand } from './findings-command';
 
 /** `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input. */
 
@@ -286,6 +288,8 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       setCode(await collectCommand(opts, io));
     });
 
+  program.addCommand(findingsCommand(io, setCode));
+
   program
     .command('rules')
     .description('List the rules with their severity and the seed section each implements.')
@@ -314,9 +318,16 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     if (
       err instanceof SnapshotValidationError ||
       err instanceof UsageError ||
-      err instanceof CollectionError
+      err instanceof CollectionError ||
+      err instanceof FindingsStoreError
     ) {
       io.err(`ssm-audit: ${err.message}\n`);
+      return EXIT.BAD_INPUT;
+    }
+    // An AWS or network failure outside the collectors (e.g. the findings table's endpoint): one line.
+    const aws = err as { $metadata?: unknown; code?: unknown; name?: string; message?: string };
+    if (aws && (aws.$metadata !== undefined || typeof aws.code === 'string')) {
+      io.err(`ssm-audit: AWS call failed: ${aws.name ?? 'Error'}${aws.code ? ` (${String(aws.code)})` : ''}: ${aws.message}\n`);
       return EXIT.BAD_INPUT;
     }
     io.err(`ssm-audit: internal error: ${(err as Error).stack ?? err}\n`);

@@ -91,7 +91,7 @@ export function transitionMessage(finding: StoredFinding, alert: PendingAlert): 
       `${title}: ${finding.ruleId} on ${where}`,
       '',
       `Status: ${alert.fromStatus ?? 'none'} -> ${alert.toStatus}${closed ? ` (${finding.closeReason === 'TERMINATED' ? 'instance terminated' : finding.closeReason === 'RESOURCE_GONE' ? 'resource no longer exists' : 'no longer reported'})` : ''}`,
-      `Severity: ${finding.severity}    Reason: ${finding.reason}`,
+      `Severity: ${alert.severity ?? finding.severity}    Reason: ${finding.reason}`,
       '',
       closed ? `Last finding: ${finding.message}` : finding.message,
       ...(closed || alert.kind === 'RESOLVED' ? [] : ['', 'How to fix:', finding.remediation]),
@@ -110,7 +110,7 @@ export function transitionMessage(finding: StoredFinding, alert: PendingAlert): 
       text: lines.join('\n'),
       json: { ...json, ...(evidenceTruncated ? { evidenceTruncated } : {}) },
       attributes: {
-        severity: finding.severity,
+        severity: alert.severity ?? finding.severity,
         ruleId: finding.ruleId,
         status: alert.toStatus,
         accountId: finding.accountId,
@@ -150,9 +150,9 @@ export function digestMessage(input: DigestInput): AlertMessage {
   };
   for (const t of input.transitions) groups[t.alert.kind].push(t);
   const failing = [...groups.NEW_FAILURE, ...groups.REGRESSION];
-  const severity = worst(failing.map((t) => t.finding.severity));
+  const severity = worst(input.transitions.map((t) => t.alert.severity ?? t.finding.severity));
   const line = (t: { finding: StoredFinding; alert: PendingAlert }) =>
-    `  ${t.finding.severity.padEnd(13)} ${t.finding.ruleId.padEnd(20)} ${t.finding.resourceId}: ${t.alert.fromStatus ?? 'none'} -> ${t.alert.toStatus} ${t.finding.reason}`;
+    `  ${(t.alert.severity ?? t.finding.severity).padEnd(13)} ${t.finding.ruleId.padEnd(20)} ${t.finding.resourceId}: ${t.alert.fromStatus ?? 'none'} -> ${t.alert.toStatus} ${t.finding.reason}`;
   const entry = (t: { finding: StoredFinding; alert: PendingAlert }) => ({
     resourceId: t.finding.resourceId,
     ruleId: t.finding.ruleId,

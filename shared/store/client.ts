@@ -9,10 +9,19 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
 }
 
 /** A DynamoDB client with the standard resolution (region, credentials) and an optional endpoint (local). */
-export function dynamoClient(options: { region?: string; endpoint?: string } = {}): DynamoDBClient {
+export function dynamoClient(
+  options: {
+    region?: string;
+    endpoint?: string;
+    profile?: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  } = {},
+): DynamoDBClient {
   return new DynamoDBClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: 6,
     retryMode: 'adaptive',
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Finding, RuleId, Status } from '../model';
+import type { Finding, RuleId, Severity, Status } from '../model';
 import { FAILING_STATUSES, findingId } from './keys';
 
 /** DESIGN §5: alerts go out on transitions only. */
@@ -16,6 +16,8 @@ export interface PendingAlert {
   at: string;
   runId: string;
   version: number;
+  /** The severity of the failing side: a resolved HIGH failure is still a HIGH alert for filter policies. */
+  severity?: Severity;
 }
 
 export type CloseReason = 'RESOURCE_GONE' | 'TERMINATED' | 'NO_LONGER_REPORTED';

@@ -303,6 +303,12 @@ export class FindingsStore {
           at: now,
           runId: run.runId,
           version,
+          severity:
+            change.alert === 'RESOLVED' && previous
+              ? previous.severity
+              : change.type === 'closed'
+                ? base.severity
+                : change.finding.severity,
         }
       : undefined;
 

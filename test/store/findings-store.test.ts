@@ -151,6 +151,18 @@ describe('recording audits', () => {
     expect(history.filter((h) => h.toStatus === 'CLOSED')).toHaveLength(2);
     const alert = sink.sent.find((e) => e.MessageAttributes?.kind?.StringValue === 'RESOLVED');
     expect(alert?.MessageAttributes?.status?.StringValue).toBe('CLOSED');
+    expect(alert?.MessageAttributes?.severity?.StringValue).toBe('HIGH');
+  });
+
+  it('a resolved alert carries the severity of the failure it resolves (for severity filter policies)', async () => {
+    const store = await freshStore();
+    await record(store, [aFinding({ resourceId: iid(9), status: 'FAIL', severity: 'CRITICAL' })]);
+    const { sink } = await record(store, [aFinding({ resourceId: iid(9), status: 'PASS' })], {
+      now: later(1),
+    });
+    const resolved = sink.sent.find((e) => e.MessageAttributes?.kind?.StringValue === 'RESOLVED');
+    expect(resolved?.MessageAttributes?.severity?.StringValue).toBe('CRITICAL');
+    expect(resolved?.MessageAttributes?.status?.StringValue).toBe('PASS');
   });
 
   it('closes the findings of a terminated instance, but nothing when the instance list could not be read', async () => {

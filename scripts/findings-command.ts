@@ -1,0 +1,204 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../shared/errors';
+import { RULE_IDS, SEVERITIES, STATUSES, type Severity, type Status } from '../shared/model';
+import { FORMATS, type Format } from '../shared/report';
+import { documentClient, dynamoClient } from '../shared/store/client';
+import { FindingsStore } from '../shared/store/findings-store';
+import { queryFindings, queryHistory, queryRuns, type FindingFilters } from '../shared/store/query';
+import { renderHistory, renderRuns, renderStoredFindings } from '../shared/store/render';
+import { DEFAULT_TABLE_NAME } from '../shared/store/table';
+
+/** `ssm-audit findings`: query the findings table (deployed, or local with --endpoint-url). */
+
+export interface FindingsIo {
+  out(text: string): void;
+  err(text: string): void;
+  isTTY: boolean;
+}
+
+interface FindingsOptions {
+  status?: Status[];
+  rule?: string;
+  instance?: string;
+  severity?: Severity;
+  since?: string;
+  history?: string;
+  runs?: boolean;
+  account?: string;
+  scope?: string;
+  format: Format;
+  table: string;
+  endpointUrl?: string;
+  region?: string;
+  profile?: string;
+  explain?: boolean;
+  color?: boolean;
+}
+
+const upperList =
+  <T extends string>(allowed: readonly T[], what: string) =>
+  (value: string, previous: T[] = []): T[] => {
+    const items = value
+      .split(',')
+      .map((v) => v.trim().toUpperCase())
+      .filter(Boolean);
+    const bad = items.filter((v) => !allowed.includes(v as T));
+    if (bad.length)
+      throw new InvalidArgumentError(`unknown ${what} ${bad.join(', ')}; expected ${allowed.join(', ')}`);
+    return [...previous, ...(items as T[])];
+  };
+
+function parseSeverity(value: string): Severity {
+  const upper = value.toUpperCase();
+  if (!SEVERITIES.includes(upper as Severity))
+    throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
+  return upper as Severity;
+}
+
+function parseRule(value: string): string {
+  if (!RULE_IDS.includes(value as (typeof RULE_IDS)[number]))
+    throw new InvalidArgumentError(`unknown rule id; valid ids: ${RULE_IDS.join(', ')}`);
+  return value;
+}
+
+/** An ISO time, or a duration back from now: 30m, 24h, 7d. */
+export function parseSince(value: string, now = new Date()): string {
+  const relative = /^(\d+)\s*([mhd])$/.exec(value.trim());
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(relative[1]) * unit).toISOString();
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError(
+      'expected an ISO 8601 time (2026-11-23T10:00:00Z) or a duration such as 24h or 7d',
+    );
+  return date.toISOString();
+}
+
+function parseScope(value: string): string {
+  if (!/^\d{12}\/[a-z]{2}(-[a-z]+)+-\d+$/.test(value))
+    throw new InvalidArgumentError('expected ACCOUNT/REGION, e.g. 123456789012/eu-west-1');
+  return value;
+}
+
+function parseResource(value: string): string {
+  if (!/^[\w.:/-]{3,128}$/.test(value) || value.includes('#'))
+    throw new InvalidArgumentError(
+      'expected a resource id such as i-0123456789abcdef0 or mi-0123456789abcdef0',
+    );
+  return value;
+}
+
+/** A store on the table; with --endpoint-url (a local DynamoDB) dummy credentials stand in for missing ones. */
+async function openStore(options: FindingsOptions): Promise<FindingsStore> {
+  const probe = dynamoClient({
+    region: options.region,
+    endpoint: options.endpointUrl,
+    profile: options.profile,
+  });
+  const region = await probe.config.region().catch(() => undefined);
+  const credentialsOk = await probe.config.credentials().then(
+    () => true,
+    () => false,
+  );
+  if (!region && !options.endpointUrl) {
+    probe.destroy();
+    throw new UsageError(
+      'no AWS region for the findings table: pass --region, or set AWS_REGION or a profile region',
+    );
+  }
+  if (!credentialsOk && !options.endpointUrl) {
+    probe.destroy();
+    throw new UsageError(
+      `no AWS credentials found${options.profile ? ` for profile ${options.profile}` : ''} to read the findings table (use --profile/AWS_PROFILE, environment variables or aws sso login)`,
+    );
+  }
+  if (region && credentialsOk)
+    return new FindingsStore({ client: documentClient(probe), tableName: options.table });
+  probe.destroy();
+  // A local DynamoDB accepts any signature.
+  const local = dynamoClient({
+    region: region ?? 'us-east-1',
+    endpoint: options.endpointUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return new FindingsStore({ client: documentClient(local), tableName: options.table });
+}
+
+export async function runFindings(options: FindingsOptions, io: FindingsIo): Promise<number> {
+  const chosen = [options.history ? '--history' : '', options.runs ? '--runs' : ''].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError('choose --history or --runs, not both');
+  const [accountId, region] = options.scope ? options.scope.split('/') : [options.account, undefined];
+  const store = await openStore(options);
+  const color = options.color ?? io.isTTY;
+  let text: string;
+  let plan: string[];
+  if (options.history) {
+    const outcome = await queryHistory(store, options.history);
+    plan = outcome.plan;
+    text = renderHistory(options.history, outcome.items, options.format);
+  } else if (options.runs) {
+    const outcome = await queryRuns(store, { accountId, region });
+    plan = outcome.plan;
+    text = renderRuns(outcome.items, options.format);
+  } else {
+    const filters: FindingFilters = {
+      status: options.status,
+      ruleId: options.rule,
+      instance: options.instance,
+      severity: options.severity,
+      since: options.since,
+      accountId,
+      region,
+    };
+    const outcome = await queryFindings(store, filters);
+    plan = outcome.plan;
+    text = renderStoredFindings(outcome.items, options.format, color);
+  }
+  if (options.explain) for (const line of plan) io.err(`${line}\n`);
+  io.out(text);
+  return 0;
+}
+
+export function findingsCommand(io: FindingsIo, setCode: (code: number) => void): Command {
+  return new Command('findings')
+    .description(
+      'Query the findings table: by default every failing finding (FAIL, ERROR, WARN), most severe first. Each filter is served by a DynamoDB Query.',
+    )
+    .option(
+      '--status <status>',
+      `only these statuses (${STATUSES.join(', ')}; repeatable or comma-separated)`,
+      upperList(STATUSES, 'status'),
+    )
+    .option('--rule <id>', 'only this rule', parseRule)
+    .option(
+      '--instance <id>',
+      'every rule for one instance or hybrid node (or account-level resource)',
+      parseResource,
+    )
+    .option('--severity <severity>', `only this severity (${SEVERITIES.join(', ')})`, parseSeverity)
+    .option(
+      '--since <time>',
+      'only findings whose status changed since then (ISO time, or 30m, 24h, 7d)',
+      (v) => parseSince(v),
+    )
+    .option('--history <id>', 'the status history of one resource, oldest first', parseResource)
+    .option('--runs', 'summaries of the most recent audit runs')
+    .option('--account <id>', 'only this AWS account')
+    .option('--scope <account/region>', 'only this account and region', parseScope)
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+    .option(
+      '--table <name>',
+      'the findings table (default: SSM_AUDIT_TABLE or ssm-audit-findings)',
+      process.env.SSM_AUDIT_TABLE ?? DEFAULT_TABLE_NAME,
+    )
+    .option('--endpoint-url <url>', 'a DynamoDB endpoint other than AWS, e.g. a local DynamoDB')
+    .option('--region <region>', "the table's AWS region (default: AWS_REGION or the profile's region)")
+    .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')
+    .option('--explain', 'print the DynamoDB Queries made, on stderr')
+    .option('--no-color', 'never colour the table')
+    .action(async (opts: FindingsOptions & { color: boolean }) => {
+      setCode(await runFindings({ ...opts, color: opts.color === false ? false : undefined }, io));
+    });
+}
