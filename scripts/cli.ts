@@ -288,7 +288,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       setCode(await collectCommand(opts, io));
     });
 
-  program.addCommand(findingsCommand(io, setCode));
+  program.addCommand(findingsCommand(io, setCode).copyInheritedSettings(program));
 
   program
     .command('rules')
