@@ -19,6 +19,7 @@ import { evaluateInventory } from '../shared/engine';
 import { buildInventory } from '../shared/inventory';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 import { API_CALL_SIZES, measureApiCalls, renderApiCallRows, type ApiCallRow } from './bench-api-calls';
+import { measureStore, renderStoreRows, STORE_FLEET } from './bench-store';
 import { writeSnapshotFile } from './fleet/snapshot-file';
 import { buildSynthetic } from './fleet/synthetic';
 
@@ -26,6 +27,8 @@ export interface BenchOptions {
   sizes: number[];
   /** Fleet sizes of the API-call section (default 1,000 / 10,000 / 100,000; --sizes sets both). */
   apiSizes: number[];
+  /** Fleet size of the DynamoDB-writes section (default 10,000; --store-size). */
+  storeSize: number;
   seed: number;
 }
 
@@ -230,14 +233,29 @@ export const apiCallSection: BenchSection = {
   },
 };
 
+export const storeSection: BenchSection = {
+  title: `DynamoDB writes per audit (findings table on dynalite, ${STORE_FLEET.toLocaleString('en-US')}-instance fleet)`,
+  async run(options) {
+    process.stderr.write(
+      `  recording ${options.storeSize.toLocaleString('en-US')} instances' findings ...\n`,
+    );
+    return renderStoreRows(await measureStore(options.storeSize, options.seed), renderTable);
+  },
+};
+
 /** Every section, in print order. */
-export const SECTIONS: readonly BenchSection[] = [evaluationSection, apiCallSection];
+export const SECTIONS: readonly BenchSection[] = [evaluationSection, apiCallSection, storeSection];
 
 // ---------------------------------------------------------------------------------------------------
 // CLI
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { sizes: DEFAULT_SIZES, apiSizes: API_CALL_SIZES, seed: 1 };
+  const options: BenchOptions = {
+    sizes: DEFAULT_SIZES,
+    apiSizes: API_CALL_SIZES,
+    storeSize: STORE_FLEET,
+    seed: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.includes('=')
@@ -257,11 +275,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       }
       options.sizes = sizes;
       options.apiSizes = sizes;
+    } else if (flag === '--store-size') {
+      options.storeSize = Number(value().replace(/_/g, ''));
+      if (!Number.isInteger(options.storeSize) || options.storeSize <= 0)
+        throw new Error('--store-size expects a positive integer');
     } else if (flag === '--seed') {
       options.seed = Number(value());
       if (!Number.isInteger(options.seed)) throw new Error('--seed expects an integer');
     } else {
-      throw new Error(`unknown argument ${arg} (usage: npm run bench -- [--sizes 10000,100000] [--seed 1])`);
+      throw new Error(
+        `unknown argument ${arg} (usage: npm run bench -- [--sizes 10000,100000] [--store-size 10000] [--seed 1])`,
+      );
     }
   }
   return options;

@@ -327,7 +327,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     // An AWS or network failure outside the collectors (e.g. the findings table's endpoint): one line.
     const aws = err as { $metadata?: unknown; code?: unknown; name?: string; message?: string };
     if (aws && (aws.$metadata !== undefined || typeof aws.code === 'string')) {
-      io.err(`ssm-audit: AWS call failed: ${aws.name ?? 'Error'}${aws.code ? ` (${String(aws.code)})` : ''}: ${aws.message}\n`);
+      io.err(
+        `ssm-audit: AWS call failed: ${aws.name ?? 'Error'}${aws.code ? ` (${String(aws.code)})` : ''}: ${aws.message}\n`,
+      );
       return EXIT.BAD_INPUT;
     }
     io.err(`ssm-audit: internal error: ${(err as Error).stack ?? err}\n`);
