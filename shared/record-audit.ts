@@ -94,6 +94,7 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
     findings: result.findings,
     terminated: result.closedResourceIds,
     rulesRun: new Set(options.ruleIds),
+    asOf: result.findings[0]?.evaluatedAt ?? now.toISOString(),
     listed: (f) =>
       f.resourceType === 'EC2Instance'
         ? listed.ec2
@@ -112,7 +113,7 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
     changed: applied.filter((a) => a.change.type === 'changed').length,
     closed: applied.filter((a) => a.change.type === 'closed').length,
     unchanged: diff.unchanged,
-    superseded,
+    superseded: superseded + diff.newerStored,
     statusChanges: applied.filter((a) => a.change.statusChanged).length,
   };
   const byStatus: Partial<Record<Status, number>> = {};

@@ -70,6 +70,8 @@ export interface FindingsDiff {
   /** Findings whose resource is gone or terminated, or that a rule no longer reports. */
   closed: Change[];
   unchanged: number;
+  /** Stored findings newer than this audit, left as they are. */
+  newerStored: number;
 }
 
 export interface DiffInput {
@@ -85,6 +87,11 @@ export interface DiffInput {
    * "gone". A run whose DescribeInstances was denied must not close every instance's findings.
    */
   listed: (stored: StoredFinding) => boolean;
+  /**
+   * The audit's evaluation time. A stored finding that changed after it (a newer audit already
+   * recorded) is left alone: an older evaluation never overwrites or closes a newer one.
+   */
+  asOf?: string;
 }
 
 const isFailing = (status: Status | 'CLOSED' | null | undefined) =>
@@ -160,14 +167,21 @@ export function diffOne(finding: Finding, previous: StoredFinding | undefined): 
  * findings. Pure: the store applies the result with conditional writes.
  */
 export function diffFindings(input: DiffInput): FindingsDiff {
-  const out: FindingsDiff = { created: [], changed: [], closed: [], unchanged: 0 };
+  const out: FindingsDiff = { created: [], changed: [], closed: [], unchanged: 0, newerStored: 0 };
+  const newer = (previous: StoredFinding | undefined) =>
+    input.asOf !== undefined && previous !== undefined && previous.evaluatedAt > input.asOf;
   const seen = new Set<string>();
   const present = new Set<string>();
   for (const finding of input.findings) {
     const id = findingId(finding);
     seen.add(id);
     present.add(finding.resourceId);
-    const change = diffOne(finding, input.stored.get(id));
+    const previous = input.stored.get(id);
+    if (newer(previous)) {
+      out.newerStored++;
+      continue;
+    }
+    const change = diffOne(finding, previous);
     if (!change) out.unchanged++;
     else if (change.type === 'new') out.created.push(change);
     else out.changed.push(change);
@@ -175,6 +189,10 @@ export function diffFindings(input: DiffInput): FindingsDiff {
   const terminated = new Set(input.terminated);
   for (const [id, previous] of input.stored) {
     if (seen.has(id) || previous.closedAt || !input.rulesRun.has(previous.ruleId)) continue;
+    if (newer(previous)) {
+      out.newerStored++;
+      continue;
+    }
     let reason: CloseReason | undefined;
     if (terminated.has(previous.resourceId)) reason = 'TERMINATED';
     else if (present.has(previous.resourceId)) reason = 'NO_LONGER_REPORTED';

@@ -63,7 +63,7 @@ describe('diffFindings', () => {
       rulesRun: ALL_RULES,
       listed: listedAll,
     });
-    expect(d).toEqual({ created: [], changed: [], closed: [], unchanged: 1 });
+    expect(d).toEqual({ created: [], changed: [], closed: [], unchanged: 1, newerStored: 0 });
   });
 
   it('unchanged: evidence with its keys in another order', () => {
@@ -193,5 +193,23 @@ describe('diffFindings', () => {
       expect.objectContaining({ type: 'new', alert: 'NEW_FAILURE', previous: tomb }),
     ]);
     expect(d.closed).toEqual([]);
+  });
+
+  it('an audit older than what is stored neither overwrites nor closes the newer findings', () => {
+    const newer = stored(
+      aFinding({ resourceId: A, status: 'FAIL', evaluatedAt: '2026-11-25T00:00:00.000Z' }),
+    );
+    const newerGone = stored(
+      aFinding({ resourceId: B, status: 'FAIL', evaluatedAt: '2026-11-25T00:00:00.000Z' }),
+    );
+    const d = diffFindings({
+      stored: mapOf(newer, newerGone),
+      findings: [aFinding({ resourceId: A, status: 'PASS', evaluatedAt: '2026-11-24T00:00:00.000Z' })],
+      terminated: [],
+      rulesRun: ALL_RULES,
+      listed: listedAll,
+      asOf: '2026-11-24T00:00:00.000Z',
+    });
+    expect(d).toEqual({ created: [], changed: [], closed: [], unchanged: 0, newerStored: 2 });
   });
 });
