@@ -1,0 +1,198 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+import type { CollectionScope } from '../collect/scope';
+import { INSTANCE_ID } from '../snapshot/schema';
+import eventNames from './event-names.json';
+
+/**
+ * DESIGN §6: every event maps to the smallest scope it can change. This module only decides; the
+ * event-audit core (shared/lambda) looks up VPC ids when needed and runs the audits.
+ */
+
+/** EC2 Instance State-change Notification. Published samples carry quirks we accept: an upper-case
+ * state ("RUNNING") and a space-padded instance id (" i-1234567890abcdef0"); both are normalized. */
+export const stateChangeDetail = z.object({
+  'instance-id': z
+    .string()
+    .transform((s) => s.trim())
+    .pipe(z.string().regex(INSTANCE_ID, 'must be an EC2 instance id like i-0123456789abcdef0')),
+  state: z
+    .string()
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'])),
+});
+
+/** "AWS API Call via CloudTrail": only the fields the mapping reads; the rest is never logged. */
+export const cloudTrailDetail = z.object({
+  eventSource: z.string().min(1),
+  eventName: z.string().min(1),
+  awsRegion: z.string().optional(),
+  errorCode: z.string().optional(),
+  requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
+  responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+/** The EventBridge envelope (Powertools' schema); `version` is optional because AWS's own documented
+ * sample of a state-change event omits it. */
+export const eventEnvelope = EventBridgeSchema.extend({ version: z.string().optional() });
+export type EventEnvelope = z.output<typeof eventEnvelope>;
+
+export const STATE_CHANGE = 'EC2 Instance State-change Notification';
+export const CLOUDTRAIL_CALL = 'AWS API Call via CloudTrail';
+
+/**
+ * The events the deployment subscribes to, in one file that serverless.yml's EventBridge patterns read too
+ * (`${file(./shared/events/event-names.json):ec2Instance}`), so the code and the rules cannot drift apart.
+ */
+export const EVENT_NAMES = eventNames;
+
+export type NetworkResource =
+  | { type: 'vpc'; id: string }
+  | { type: 'security-group'; id: string }
+  | { type: 'route-table'; id: string }
+  | { type: 'network-acl'; id: string }
+  | { type: 'vpc-endpoint'; id: string }
+  | { type: 'subnet'; id: string };
+
+export type EventPlan =
+  | { action: 'ignore'; reason: string }
+  /** A terminated instance: close its findings, no AWS call needed. */
+  | { action: 'close'; region: string; instanceIds: string[]; reason: string }
+  | { action: 'audit'; targets: { region: string; scope: CollectionScope }[]; reason: string }
+  /** A network change: audit the VPC of this resource (looked up), or the region when it cannot be found. */
+  | { action: 'audit-vpc-of'; region: string; resource: NetworkResource; reason: string };
+
+export class InvalidEventError extends Error {
+  override readonly name = 'InvalidEventError';
+}
+
+function zodMessage(error: z.ZodError, prefix: string): string {
+  const issue = error.issues[0];
+  if (!issue) return `${prefix}: invalid`;
+  return `${prefix}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`;
+}
+
+/** Every string under a key with one of these names, anywhere in a CloudTrail request or response. */
+function collect(value: unknown, keys: ReadonlySet<string>, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) collect(item, keys, out);
+    return out;
+  }
+  if (!value || typeof value !== 'object') return out;
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    if (keys.has(key.toLowerCase()) && typeof child === 'string') {
+      out.add(child.trim());
+    } else if (
+      keys.has(key.toLowerCase()) &&
+      Array.isArray(child) &&
+      child.every((c) => typeof c === 'string')
+    ) {
+      for (const s of child as string[]) out.add(s.trim());
+    } else {
+      collect(child, keys, out);
+    }
+  }
+  return out;
+}
+
+const found = (detail: z.output<typeof cloudTrailDetail>, ...keys: string[]) => [
+  ...collect([detail.requestParameters, detail.responseElements], new Set(keys.map((k) => k.toLowerCase()))),
+];
+
+const includes = (list: readonly string[], name: string) => list.includes(name);
+
+/**
+ * The plan for one EventBridge event. `regions` are the regions the deployment audits: IAM events
+ * (delivered in us-east-1 only, IAM being global) re-audit the role's instances in each of them.
+ */
+export function planForEvent(raw: unknown, regions: readonly string[]): EventPlan {
+  const envelope = eventEnvelope.safeParse(raw);
+  if (!envelope.success) throw new InvalidEventError(zodMessage(envelope.error, 'event'));
+  const event = envelope.data;
+
+  if (event['detail-type'] === STATE_CHANGE) {
+    const detail = stateChangeDetail.safeParse(event.detail);
+    if (!detail.success) throw new InvalidEventError(zodMessage(detail.error, 'event.detail'));
+    const id = detail.data['instance-id'];
+    const state = detail.data.state;
+    if (state === 'terminated' || state === 'shutting-down') {
+      return { action: 'close', region: event.region, instanceIds: [id], reason: `${id} is ${state}` };
+    }
+    return {
+      action: 'audit',
+      targets: [{ region: event.region, scope: { kind: 'instances', instanceIds: [id] } }],
+      reason: `${id} is ${state}`,
+    };
+  }
+
+  if (event['detail-type'] !== CLOUDTRAIL_CALL) {
+    return { action: 'ignore', reason: `detail-type ${event['detail-type']} is not audited` };
+  }
+  const parsed = cloudTrailDetail.safeParse(event.detail);
+  if (!parsed.success) throw new InvalidEventError(zodMessage(parsed.error, 'event.detail'));
+  const detail = parsed.data;
+  const call = `${detail.eventSource.split('.')[0]}:${detail.eventName}`;
+  // A call that failed changed nothing (DESIGN §6).
+  if (detail.errorCode) return { action: 'ignore', reason: `${call} failed (${detail.errorCode})` };
+  const region = detail.awsRegion ?? event.region;
+  const wholeRegion = (r: string) => ({ region: r, scope: { kind: 'region' } as CollectionScope });
+
+  if (detail.eventSource === 'ec2.amazonaws.com') {
+    if (includes(EVENT_NAMES.ec2Instance, detail.eventName)) {
+      const ids = found(detail, 'instanceId').filter((id) => INSTANCE_ID.test(id));
+      if (ids.length === 0)
+        return { action: 'audit', targets: [wholeRegion(region)], reason: `${call} without an instance id` };
+      return {
+        action: 'audit',
+        targets: [{ region, scope: { kind: 'instances', instanceIds: ids } }],
+        reason: call,
+      };
+    }
+    if (includes(EVENT_NAMES.ec2Network, detail.eventName)) {
+      const vpc = found(detail, 'vpcId').find((id) => id.startsWith('vpc-'));
+      if (vpc)
+        return { action: 'audit', targets: [{ region, scope: { kind: 'vpc', vpcId: vpc } }], reason: call };
+      const candidates: [NetworkResource['type'], string, string][] = [
+        ['security-group', 'groupId', 'sg-'],
+        ['route-table', 'routeTableId', 'rtb-'],
+        ['network-acl', 'networkAclId', 'acl-'],
+        ['vpc-endpoint', 'vpcEndpointId', 'vpce-'],
+        ['subnet', 'subnetId', 'subnet-'],
+      ];
+      for (const [type, key, prefix] of candidates) {
+        const id = found(detail, key).find((v) => v.startsWith(prefix));
+        if (id) return { action: 'audit-vpc-of', region, resource: { type, id }, reason: call };
+      }
+      return { action: 'audit', targets: [wholeRegion(region)], reason: `${call} names no VPC resource` };
+    }
+  }
+
+  if (detail.eventSource === 'iam.amazonaws.com') {
+    if (includes(EVENT_NAMES.iamRole, detail.eventName)) {
+      const role = found(detail, 'roleName')[0];
+      if (role && /^[\w+=,.@-]{1,64}$/.test(role)) {
+        return {
+          action: 'audit',
+          targets: regions.map((r) => ({
+            region: r,
+            scope: { kind: 'role', roleName: role } as CollectionScope,
+          })),
+          reason: `${call} on role ${role}`,
+        };
+      }
+    }
+    if (
+      includes(EVENT_NAMES.iamRole, detail.eventName) ||
+      includes(EVENT_NAMES.iamAccount, detail.eventName)
+    ) {
+      // A managed policy's new version may reach any role: re-audit every audited region.
+      return { action: 'audit', targets: regions.map(wholeRegion), reason: call };
+    }
+  }
+
+  if (detail.eventSource === 'ssm.amazonaws.com' && includes(EVENT_NAMES.ssmRegion, detail.eventName)) {
+    return { action: 'audit', targets: [wholeRegion(region)], reason: call };
+  }
+
+  return { action: 'ignore', reason: `${call} is not audited` };
+}

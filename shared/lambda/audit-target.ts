@@ -1,0 +1,171 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  DescribeNetworkAclsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { auditSnapshot } from '../audit';
+import { collectSnapshot } from '../collect/collect';
+import { describeScope, type CollectionScope } from '../collect/scope';
+import type { NetworkResource } from '../events/event-plan';
+import { RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../model';
+import { recordAudit, type RunReport } from '../record-audit';
+import { parseSnapshot } from '../snapshot/load';
+import type { Runtime } from './runtime';
+
+/** One audit as the Lambda functions run it: collect the scope → evaluate → (unless dry run) store and alert. */
+
+export interface AuditTarget {
+  region: string;
+  scope: CollectionScope;
+  ruleIds?: RuleId[];
+  resourceIds?: string[];
+  dryRun?: boolean;
+  accountId?: string;
+}
+
+export interface TargetOutcome {
+  region: string;
+  scope: string;
+  accountId: string;
+  byStatus: Partial<Record<Status, number>>;
+  findings: Finding[];
+  apiCalls: number;
+  failedCalls: string[];
+  report?: RunReport;
+}
+
+function countByStatus(findings: readonly Finding[]): Partial<Record<Status, number>> {
+  const out: Partial<Record<Status, number>> = {};
+  for (const f of findings) out[f.status] = (out[f.status] ?? 0) + 1;
+  return out;
+}
+
+function recordMetrics(rt: Runtime, outcome: TargetOutcome, durationMs: number): void {
+  for (const status of STATUSES) {
+    const metric = rt.metrics.singleMetric();
+    metric.addDimension('Status', status);
+    metric.addMetric('Findings', MetricUnit.Count, outcome.byStatus[status] ?? 0);
+  }
+  rt.metrics.addMetric('AuditDuration', MetricUnit.Milliseconds, durationMs);
+  rt.metrics.addMetric('ApiErrors', MetricUnit.Count, outcome.failedCalls.length);
+  if (outcome.report) {
+    rt.metrics.addMetric('FindingWrites', MetricUnit.Count, outcome.report.writes.findingWrites);
+    rt.metrics.addMetric('AlertsDelivered', MetricUnit.Count, outcome.report.alerts.delivered ?? 0);
+    rt.metrics.addMetric('AlertsPending', MetricUnit.Count, outcome.report.alerts.pending ?? 0);
+  }
+}
+
+export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<TargetOutcome> {
+  const started = Date.now();
+  const { snapshot, stats } = await collectSnapshot(rt.clientsFor(target.region), {
+    region: target.region,
+    scope: target.scope,
+    accountId: target.accountId,
+  });
+  const now = new Date(snapshot.collectedAt);
+  const result = auditSnapshot(snapshot, {
+    ruleIds: target.ruleIds,
+    resourceIds: target.resourceIds,
+    now,
+    evaluatedAt: now,
+  });
+  const report = target.dryRun
+    ? undefined
+    : await recordAudit({
+        store: rt.store,
+        publisher: rt.publisher,
+        snapshot,
+        result,
+        ruleIds: target.ruleIds ?? RULE_IDS,
+        resourceIds: target.resourceIds,
+        now,
+        maxAlertsPerRun: rt.env.maxAlertsPerRun,
+      });
+  const outcome: TargetOutcome = {
+    region: target.region,
+    scope: describeScope(target.scope),
+    accountId: snapshot.accountId,
+    byStatus: countByStatus(result.findings),
+    findings: result.findings,
+    apiCalls: stats.totalCalls,
+    failedCalls: Object.entries(snapshot.calls).map(([action, r]) => `${action} ${r.status} (${r.error})`),
+    report,
+  };
+  const durationMs = Date.now() - started;
+  recordMetrics(rt, outcome, durationMs);
+  rt.logger.info('audit finished', {
+    region: outcome.region,
+    scope: outcome.scope,
+    dryRun: Boolean(target.dryRun),
+    durationMs,
+    apiCalls: outcome.apiCalls,
+    failedCalls: outcome.failedCalls,
+    findings: outcome.byStatus,
+    stored: report?.counts,
+    writes: report?.writes,
+    alerts: report?.alerts,
+  });
+  return outcome;
+}
+
+/**
+ * A terminated instance: its findings close without any AWS call (DESIGN §3 "terminated … close every
+ * open finding"); failing ones resolve with an alert.
+ */
+export async function closeInstances(
+  rt: Runtime,
+  input: { region: string; accountId: string; instanceIds: string[]; at: string },
+): Promise<RunReport> {
+  const snapshot = parseSnapshot({
+    schemaVersion: 1,
+    accountId: input.accountId,
+    region: input.region,
+    collectedAt: input.at,
+    scope: { kind: 'instances', instanceIds: input.instanceIds },
+  });
+  const report = await recordAudit({
+    store: rt.store,
+    publisher: rt.publisher,
+    snapshot,
+    result: { findings: [], closedResourceIds: input.instanceIds, rulesRun: [...RULE_IDS] },
+    ruleIds: RULE_IDS,
+    now: new Date(input.at),
+    maxAlertsPerRun: rt.env.maxAlertsPerRun,
+  });
+  rt.logger.info('findings closed', {
+    region: input.region,
+    instanceIds: input.instanceIds,
+    closed: report.counts.closed,
+  });
+  return report;
+}
+
+/** The VPC of a network resource named by a CloudTrail event; undefined if it cannot be read (then the region is audited). */
+export async function vpcOf(ec2: EC2Client, resource: NetworkResource): Promise<string | undefined> {
+  try {
+    switch (resource.type) {
+      case 'vpc':
+        return resource.id;
+      case 'security-group':
+        return (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [resource.id] })))
+          .SecurityGroups?.[0]?.VpcId;
+      case 'route-table':
+        return (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [resource.id] })))
+          .RouteTables?.[0]?.VpcId;
+      case 'network-acl':
+        return (await ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [resource.id] })))
+          .NetworkAcls?.[0]?.VpcId;
+      case 'vpc-endpoint':
+        return (await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [resource.id] })))
+          .VpcEndpoints?.[0]?.VpcId;
+      case 'subnet':
+        return (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [resource.id] }))).Subnets?.[0]?.VpcId;
+    }
+  } catch {
+    return undefined;
+  }
+}

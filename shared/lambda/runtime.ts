@@ -1,0 +1,124 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { AlertPublisher, SnsAlertSink } from '../alerts/publisher';
+import { createAwsClients, type AwsClients } from '../collect/aws-clients';
+import { documentClient, dynamoClient } from '../store/client';
+import { FindingsStore } from '../store/findings-store';
+
+/**
+ * What every handler shares, built once per Lambda container (module scope, as Powertools recommends):
+ * configuration from the environment (validated), the findings store, the alert publisher, SDK clients
+ * per audited region, the structured logger and the metrics.
+ */
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+export const lambdaEnvSchema = z.object({
+  FINDINGS_TABLE: z.string().min(3, 'FINDINGS_TABLE must name the findings table'),
+  ALERT_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'ALERT_TOPIC_ARN must be an SNS topic ARN')
+    .optional(),
+  AWS_REGION: z.string().regex(REGION).optional(),
+  /** Comma-separated regions the scheduled audit covers (default: the function's own region). */
+  AUDIT_REGIONS: z.string().optional(),
+  HISTORY_TTL_DAYS: z.coerce.number().int().positive().default(90),
+  MAX_ALERTS_PER_RUN: z.coerce.number().int().nonnegative().default(50),
+});
+
+export interface LambdaEnv {
+  table: string;
+  topicArn?: string;
+  regions: string[];
+  historyTtlDays: number;
+  maxAlertsPerRun: number;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
+  const parsed = lambdaEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigurationError(`invalid environment ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  // An empty AUDIT_REGIONS (the deployment parameter's default) means the function's own region.
+  const regions = (e.AUDIT_REGIONS?.trim() || e.AWS_REGION || '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const bad = regions.filter((r) => !REGION.test(r));
+  if (regions.length === 0)
+    throw new ConfigurationError('no region to audit: set AUDIT_REGIONS or AWS_REGION');
+  if (bad.length)
+    throw new ConfigurationError(`invalid environment AUDIT_REGIONS: ${bad.join(', ')} is not a region name`);
+  return {
+    table: e.FINDINGS_TABLE,
+    topicArn: e.ALERT_TOPIC_ARN,
+    regions: [...new Set(regions)],
+    historyTtlDays: e.HISTORY_TTL_DAYS,
+    maxAlertsPerRun: e.MAX_ALERTS_PER_RUN,
+  };
+}
+
+export interface Runtime {
+  env: LambdaEnv;
+  store: FindingsStore;
+  publisher?: AlertPublisher;
+  clientsFor(region: string): AwsClients;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export const SERVICE_NAME = 'ssm-readiness-auditor';
+
+export function createRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  const config = parseLambdaEnv(env);
+  const clients = new Map<string, AwsClients>();
+  const topicRegion = config.topicArn?.split(':')[3];
+  return {
+    env: config,
+    store: new FindingsStore({
+      client: documentClient(dynamoClient()),
+      tableName: config.table,
+      historyTtlDays: config.historyTtlDays,
+    }),
+    publisher: config.topicArn
+      ? new AlertPublisher(new SnsAlertSink(new SNSClient({ region: topicRegion }), config.topicArn))
+      : undefined,
+    clientsFor(region) {
+      let c = clients.get(region);
+      if (!c) {
+        c = createAwsClients({ region });
+        clients.set(region, c);
+      }
+      return c;
+    },
+    logger: new Logger({ serviceName: SERVICE_NAME }),
+    metrics: new Metrics({ namespace: 'SsmReadinessAuditor', serviceName: SERVICE_NAME }),
+  };
+}
+
+let cached: Runtime | undefined;
+
+/** The container's runtime, created on first use (so configuration errors surface as invocation errors). */
+export function runtime(): Runtime {
+  cached ??= createRuntime();
+  return cached;
+}
+
+/** Tests: forget the cached runtime so the next invocation reads the environment again. */
+export function resetRuntime(): void {
+  cached = undefined;
+}
+
+/** The account id from the function's own ARN (arn:aws:lambda:region:ACCOUNT:function:name). */
+export function accountOf(context: { invokedFunctionArn?: string } | undefined): string | undefined {
+  const account = context?.invokedFunctionArn?.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : undefined;
+}

@@ -1,0 +1,302 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import eventNames from '../../shared/events/event-names.json';
+import { READ_ACTIONS } from '../../shared/collect/permissions';
+import { FINDINGS_TABLE_DEFINITION } from '../../shared/store/table';
+import { packageService, ZIP_TARGET_BYTES, zipSizes } from '../../scripts/package';
+
+/**
+ * `osls package` (offline, no credentials) and the CloudFormation template it generates: least-privilege
+ * roles, the table, the encrypted topic, every EventBridge rule with its dead-letter queue, the alarms.
+ */
+
+type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
+let dir: string;
+let resources: Record<string, Resource>;
+let packaged: ReturnType<typeof packageService>;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ssm-audit-package-'));
+  const env = { ...process.env };
+  // Prove it needs no AWS account: no credentials at all.
+  delete process.env.AWS_ACCESS_KEY_ID;
+  delete process.env.AWS_SECRET_ACCESS_KEY;
+  delete process.env.AWS_PROFILE;
+  process.env.AWS_CONFIG_FILE = '/nonexistent';
+  process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent';
+  try {
+    packaged = packageService(dir, 'prod');
+  } finally {
+    process.env = env;
+  }
+  if (packaged.status !== 0) throw new Error(`osls package failed:\n${packaged.stdout}\n${packaged.stderr}`);
+  const template = JSON.parse(
+    readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  );
+  resources = template.Resources;
+}, 300_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+function statementsOf(role: Resource): Statement[] {
+  const policies = (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]) ?? [];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+/** What a function may do beyond reading EC2/SSM/IAM: its own log group, table, topic, key and queue. */
+const OWN_RESOURCE_ACTIONS = new Set([
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'dynamodb:Query',
+  'dynamodb:GetItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:BatchWriteItem',
+  'sns:Publish',
+  'kms:GenerateDataKey',
+  'kms:Decrypt',
+  'sqs:SendMessage',
+]);
+const READ_ONLY = new Set<string>(Object.values(READ_ACTIONS).flat());
+
+describe('functions and their roles', () => {
+  const functions = () => ofType('AWS::Lambda::Function');
+
+  it('has the three functions, on nodejs22.x arm64, each with a role of its own', () => {
+    expect(
+      functions()
+        .map(([, f]) => f.Properties.FunctionName)
+        .sort(),
+    ).toEqual([
+      'ssm-readiness-auditor-prod-adhocAudit',
+      'ssm-readiness-auditor-prod-eventAudit',
+      'ssm-readiness-auditor-prod-scheduledAudit',
+    ]);
+    const roles = new Set<string>();
+    for (const [, fn] of functions()) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      roles.add(role);
+      expect(resources[role]?.Type).toBe('AWS::IAM::Role');
+    }
+    expect(roles.size).toBe(3);
+    // No shared default execution role is generated.
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('grants only the read-only EC2/SSM/IAM actions plus the function’s own table, topic, key, queue and logs', () => {
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of statementsOf(role)) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of asList(statement.Action)) {
+          expect([name, action, READ_ONLY.has(action) || OWN_RESOURCE_ACTIONS.has(action)]).toEqual([
+            name,
+            action,
+            true,
+          ]);
+        }
+      }
+    }
+  });
+
+  it('has no wildcard action anywhere, and no wildcard resource for any write', () => {
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of statementsOf(role)) {
+        const actions = asList(statement.Action);
+        expect(actions.some((a) => a.includes('*'))).toBe(false);
+        const writes = actions.filter((a) => OWN_RESOURCE_ACTIONS.has(a));
+        if (writes.length === 0) continue;
+        for (const resource of asList(statement.Resource)) {
+          expect([name, writes, JSON.stringify(resource).includes('"*"') || resource === '*']).toEqual([
+            name,
+            writes,
+            false,
+          ]);
+        }
+      }
+    }
+  });
+
+  it('sends failed asynchronous invocations to an on-failure destination', () => {
+    const configs = ofType('AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(3);
+    for (const [, config] of configs) {
+      expect(config.Properties.DestinationConfig).toEqual({
+        OnFailure: { Destination: { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] } },
+      });
+    }
+  });
+
+  it('keeps logs for a set time', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(3);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('bundles each function (SDK v3 included) within 1.5 MB, and the bundle loads and answers an event', () => {
+    const zips = zipSizes(dir);
+    expect(zips.map((z) => z.file).sort()).toEqual([
+      'adhocAudit.zip',
+      'eventAudit.zip',
+      'scheduledAudit.zip',
+    ]);
+    for (const zip of zips) expect([zip.file, zip.bytes <= ZIP_TARGET_BYTES]).toEqual([zip.file, true]);
+    const out = path.join(dir, 'event');
+    const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', path.join(dir, 'eventAudit.zip'), out], {
+      encoding: 'utf8',
+    });
+    expect(unzip.status).toBe(0);
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(path.join(out, 'functions', 'event-audit.js'))}).handler(
+           { version: '0', id: 'e1', 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012',
+             time: '2026-11-23T10:00:00Z', region: 'eu-west-1', resources: [], detail: {} },
+           { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:f', functionName: 'f', awsRequestId: 'r' }
+         ).then((r) => console.log(JSON.stringify(r)))`,
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'eu-west-1',
+          FINDINGS_TABLE: 'findings',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toEqual({
+      action: 'ignore',
+      reason: 'detail-type Object Created is not audited',
+    });
+  });
+});
+
+describe('the findings table, the topic and the queues', () => {
+  it('creates the table from the one definition: PITR, encryption, TTL and the four indexes', () => {
+    const table = resources.FindingsTable!;
+    expect(table.Properties).toEqual(FINDINGS_TABLE_DEFINITION);
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(
+      (table.Properties.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName),
+    ).toEqual(['byProblem', 'byRule', 'byScope', 'pendingAlerts']);
+  });
+
+  it('encrypts the alert topic with its own KMS key, and subscribes the email only when one is given', () => {
+    expect(resources.AlertTopic!.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlertKey' });
+    expect(resources.AlertKey!.Properties.EnableKeyRotation).toBe(true);
+    expect(resources.AlertEmailSubscription).toMatchObject({
+      Condition: 'HasAlertEmail',
+      Properties: { Protocol: 'email' },
+    });
+  });
+
+  it('encrypts both queues', () => {
+    for (const [, queue] of ofType('AWS::SQS::Queue'))
+      expect(queue.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlertKey' });
+  });
+});
+
+describe('EventBridge rules', () => {
+  const rules = () => ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
+  const patterns = () =>
+    rules()
+      .map((r) => r.EventPattern as Record<string, unknown> | undefined)
+      .filter(Boolean) as Record<string, unknown>[];
+  const cloudTrail = (source: string, names: readonly string[]) => ({
+    source: [source],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: [`${source.slice(4)}.amazonaws.com`],
+      eventName: [...names],
+      errorCode: [{ exists: false }],
+    },
+  });
+
+  it('has the schedule and a pattern for every event DESIGN §6 lists, CloudTrail ones only without errorCode', () => {
+    expect(
+      rules()
+        .filter((r) => r.ScheduleExpression)
+        .map((r) => r.ScheduleExpression),
+    ).toEqual(['rate(12 hours)']);
+    expect(patterns()).toEqual(
+      expect.arrayContaining([
+        {
+          source: ['aws.ec2'],
+          'detail-type': ['EC2 Instance State-change Notification'],
+          detail: { state: ['running', 'stopped', 'terminated'] },
+        },
+        cloudTrail('aws.ec2', eventNames.ec2Instance),
+        cloudTrail('aws.ec2', eventNames.ec2Network),
+        cloudTrail('aws.ssm', eventNames.ssmRegion),
+        cloudTrail('aws.iam', eventNames.iamRole),
+        cloudTrail('aws.iam', eventNames.iamAccount),
+      ]),
+    );
+    expect(rules()).toHaveLength(7);
+    for (const name of [
+      'RunInstances',
+      'AssociateIamInstanceProfile',
+      'ModifyInstanceMetadataOptions',
+      'CreateVpcEndpoint',
+      'AuthorizeSecurityGroupIngress',
+      'CreateRoute',
+      'ReplaceNetworkAclEntry',
+    ]) {
+      expect([...eventNames.ec2Instance, ...eventNames.ec2Network]).toContain(name);
+    }
+    for (const name of [
+      'UpdateServiceSetting',
+      'ResetServiceSetting',
+      'CreateActivation',
+      'DeleteActivation',
+      'DeregisterManagedInstance',
+    ]) {
+      expect(eventNames.ssmRegion).toContain(name);
+    }
+  });
+
+  it('gives every rule a retry policy and a dead-letter queue', () => {
+    for (const rule of rules()) {
+      const [target] = rule.Targets as { RetryPolicy?: unknown; DeadLetterConfig?: unknown }[];
+      expect(target?.RetryPolicy).toEqual(
+        expect.objectContaining({ MaximumRetryAttempts: expect.any(Number) }),
+      );
+      expect(target?.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } });
+    }
+  });
+});
+
+describe('alarms', () => {
+  it('alarm on every function’s errors and on both queues’ depth, notifying the alert topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const lambdaErrors = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors');
+    expect(
+      lambdaErrors.map((a) => (a.Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref).sort(),
+    ).toEqual(['AdhocAuditLambdaFunction', 'EventAuditLambdaFunction', 'ScheduledAuditLambdaFunction']);
+    const queues = alarms.filter((a) => a.Namespace === 'AWS/SQS');
+    expect(
+      queues
+        .map((a) => (a.Dimensions as { Value: { 'Fn::GetAtt': string[] } }[])[0]!.Value['Fn::GetAtt'][0])
+        .sort(),
+    ).toEqual(['EventsDeadLetterQueue', 'FailedInvocationsQueue']);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+  });
+});
