@@ -260,7 +260,19 @@ export function fakeAwsFromSnapshot(snapshot: SnapshotInput, options: FakeAwsOpt
   ) =>
     handle(action, (input: Json & { MaxResults?: number; NextToken?: string }) => {
       checkPage(action, input.MaxResults, limits[0], limits[1]);
-      const filtered = applyFilters(action, items, input[filterParam] as Filter[] | undefined, matchers);
+      let filtered = applyFilters(action, items, input[filterParam] as Filter[] | undefined, matchers);
+      // Describe by ids (GroupIds, RouteTableIds, ...): EC2 answers NotFound when an id does not exist.
+      const idsParam = Object.keys(input).find((k) => k.endsWith('Ids') && Array.isArray(input[k]));
+      if (idsParam) {
+        const wanted = input[idsParam] as string[];
+        const idField = `${idsParam.slice(0, -3)}Id`;
+        filtered = filtered.filter((item) => wanted.includes(String(item[idField])));
+        if (filtered.length < wanted.length)
+          throw awsError(
+            `Invalid${idsParam.slice(0, -3)}.NotFound`,
+            `The ${idsParam.slice(0, -3)} ID does not exist`,
+          );
+      }
       const { items: pageItems, next } = page(filtered, input.NextToken, input.MaxResults ?? limits[1]);
       return { [key]: pageItems, NextToken: next };
     });

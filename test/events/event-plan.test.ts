@@ -1,0 +1,260 @@
+import { planForEvent, InvalidEventError } from '../../shared/events/event-plan';
+import eventNames from '../../shared/events/event-names.json';
+
+/** DESIGN §6: each event → the smallest scope. CloudTrail shapes follow the services' request/response elements. */
+
+const REGIONS = ['eu-west-1', 'us-east-1'];
+const cloudTrail = (
+  source: string,
+  eventName: string,
+  detail: Record<string, unknown> = {},
+  region = 'eu-west-1',
+) => ({
+  version: '0',
+  id: 'e-1',
+  'detail-type': 'AWS API Call via CloudTrail',
+  source: `aws.${source}`,
+  account: '123456789012',
+  time: '2026-11-23T10:00:00Z',
+  region,
+  resources: [],
+  detail: {
+    eventSource: `${source}.amazonaws.com`,
+    eventName,
+    awsRegion: region,
+    requestParameters: null,
+    responseElements: null,
+    ...detail,
+  },
+});
+
+describe('planForEvent', () => {
+  it.each([
+    {
+      case: 'RunInstances: the launched instances (responseElements.instancesSet)',
+      event: cloudTrail('ec2', 'RunInstances', {
+        responseElements: {
+          instancesSet: {
+            items: [{ instanceId: 'i-0aaaaaaaaaaaaaaa1' }, { instanceId: 'i-0aaaaaaaaaaaaaaa2' }],
+          },
+        },
+      }),
+      expected: {
+        action: 'audit',
+        targets: [
+          {
+            region: 'eu-west-1',
+            scope: { kind: 'instances', instanceIds: ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'] },
+          },
+        ],
+      },
+    },
+    {
+      case: 'AssociateIamInstanceProfile: the instance of the request',
+      event: cloudTrail('ec2', 'AssociateIamInstanceProfile', {
+        requestParameters: {
+          AssociateIamInstanceProfileRequest: {
+            InstanceId: 'i-0bbbbbbbbbbbbbbb1',
+            IamInstanceProfile: { Name: 'app' },
+          },
+        },
+      }),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'instances', instanceIds: ['i-0bbbbbbbbbbbbbbb1'] } },
+        ],
+      },
+    },
+    {
+      case: 'DisassociateIamInstanceProfile: the instance of the response',
+      event: cloudTrail('ec2', 'DisassociateIamInstanceProfile', {
+        requestParameters: { DisassociateIamInstanceProfileRequest: { AssociationId: 'iip-assoc-0123' } },
+        responseElements: {
+          DisassociateIamInstanceProfileResponse: {
+            iamInstanceProfileAssociation: { instanceId: 'i-0ccccccccccccccc1', state: 'disassociating' },
+          },
+        },
+      }),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'instances', instanceIds: ['i-0ccccccccccccccc1'] } },
+        ],
+      },
+    },
+    {
+      case: 'CreateVpcEndpoint: its VPC',
+      event: cloudTrail('ec2', 'CreateVpcEndpoint', {
+        requestParameters: {
+          CreateVpcEndpointRequest: {
+            VpcId: 'vpc-0ddddddddddddddd1',
+            ServiceName: 'com.amazonaws.eu-west-1.ssm',
+          },
+        },
+      }),
+      expected: {
+        action: 'audit',
+        targets: [{ region: 'eu-west-1', scope: { kind: 'vpc', vpcId: 'vpc-0ddddddddddddddd1' } }],
+      },
+    },
+    {
+      case: 'ModifyVpcEndpoint: the VPC of the endpoint (looked up)',
+      event: cloudTrail('ec2', 'ModifyVpcEndpoint', {
+        requestParameters: {
+          ModifyVpcEndpointRequest: { VpcEndpointId: 'vpce-0eeeeeeeeeeeeeee1', PrivateDnsEnabled: true },
+        },
+      }),
+      expected: {
+        action: 'audit-vpc-of',
+        region: 'eu-west-1',
+        resource: { type: 'vpc-endpoint', id: 'vpce-0eeeeeeeeeeeeeee1' },
+      },
+    },
+    {
+      case: 'CreateRoute: the VPC of the route table (looked up)',
+      event: cloudTrail('ec2', 'CreateRoute', {
+        requestParameters: {
+          routeTableId: 'rtb-0fffffffffffffff1',
+          destinationCidrBlock: '0.0.0.0/0',
+          natGatewayId: 'nat-01',
+        },
+      }),
+      expected: {
+        action: 'audit-vpc-of',
+        region: 'eu-west-1',
+        resource: { type: 'route-table', id: 'rtb-0fffffffffffffff1' },
+      },
+    },
+    {
+      case: 'ReplaceNetworkAclEntry: the VPC of the ACL (looked up)',
+      event: cloudTrail('ec2', 'ReplaceNetworkAclEntry', {
+        requestParameters: { networkAclId: 'acl-01234567', ruleNumber: 100, egress: true },
+      }),
+      expected: {
+        action: 'audit-vpc-of',
+        region: 'eu-west-1',
+        resource: { type: 'network-acl', id: 'acl-01234567' },
+      },
+    },
+    {
+      case: 'DeleteVpcEndpoints naming no VPC resource it can look up: the region',
+      event: cloudTrail('ec2', 'DeleteVpcEndpoints', {
+        requestParameters: { DeleteVpcEndpointsRequest: { VpcEndpointId: { tag: 1, content: 'x' } } },
+      }),
+      expected: { action: 'audit', targets: [{ region: 'eu-west-1', scope: { kind: 'region' } }] },
+    },
+    {
+      case: 'DeleteRole (IAM, us-east-1): that role in every audited region',
+      event: cloudTrail('iam', 'DeleteRole', { requestParameters: { roleName: 'old-role' } }, 'us-east-1'),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'role', roleName: 'old-role' } },
+          { region: 'us-east-1', scope: { kind: 'role', roleName: 'old-role' } },
+        ],
+      },
+    },
+    {
+      case: 'CreatePolicyVersion: a managed policy may reach any role, every audited region',
+      event: cloudTrail(
+        'iam',
+        'CreatePolicyVersion',
+        { requestParameters: { policyArn: 'arn:aws:iam::123456789012:policy/p', setAsDefault: true } },
+        'us-east-1',
+      ),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'region' } },
+          { region: 'us-east-1', scope: { kind: 'region' } },
+        ],
+      },
+    },
+    {
+      case: 'DeregisterManagedInstance: the region',
+      event: cloudTrail('ssm', 'DeregisterManagedInstance', {
+        requestParameters: { instanceId: 'mi-0123456789abcdef0' },
+      }),
+      expected: { action: 'audit', targets: [{ region: 'eu-west-1', scope: { kind: 'region' } }] },
+    },
+    {
+      case: 'an API call the auditor does not follow',
+      event: cloudTrail('ec2', 'CreateTags'),
+      expected: { action: 'ignore', reason: 'ec2:CreateTags is not audited' },
+    },
+    {
+      case: 'a stopped instance is re-evaluated (its findings become N/A), not closed',
+      event: {
+        version: '0',
+        id: 'e',
+        'detail-type': 'EC2 Instance State-change Notification',
+        source: 'aws.ec2',
+        account: '123456789012',
+        time: '2026-11-23T10:00:00Z',
+        region: 'eu-west-1',
+        resources: [],
+        detail: { 'instance-id': 'i-0123456789abcdef0', state: 'stopped' },
+      },
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'instances', instanceIds: ['i-0123456789abcdef0'] } },
+        ],
+      },
+    },
+  ])('$case', ({ event, expected }) => {
+    expect(planForEvent(event, REGIONS)).toMatchObject(expected);
+  });
+
+  it('maps every subscribed event name to something other than "ignore"', () => {
+    for (const [group, names] of Object.entries(eventNames)) {
+      if (group === 'stateChangeStates') continue;
+      const source = group.startsWith('ec2') ? 'ec2' : group.startsWith('iam') ? 'iam' : 'ssm';
+      for (const name of names) {
+        const plan = planForEvent(
+          cloudTrail(source, name, {
+            requestParameters: {
+              roleName: 'r',
+              instanceId: 'i-0123456789abcdef0',
+              vpcId: 'vpc-0123456789abcdef0',
+            },
+          }),
+          REGIONS,
+        );
+        expect([name, plan.action]).not.toEqual([name, 'ignore']);
+      }
+    }
+  });
+
+  it.each([
+    {
+      case: 'not an EventBridge event',
+      event: { hello: 'world' },
+      expected: /^event\.version|^event\.id|^event/,
+    },
+    {
+      case: 'a CloudTrail event without eventName',
+      event: { ...cloudTrail('ec2', 'RunInstances'), detail: { eventSource: 'ec2.amazonaws.com' } },
+      expected: /event\.detail\.eventName/,
+    },
+    {
+      case: 'an unknown instance state',
+      event: {
+        version: '0',
+        id: 'e',
+        'detail-type': 'EC2 Instance State-change Notification',
+        source: 'aws.ec2',
+        account: '1',
+        time: '2026-11-23T10:00:00Z',
+        region: 'eu-west-1',
+        resources: [],
+        detail: { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' },
+      },
+      expected: /event\.detail\.state/,
+    },
+  ])('rejects $case with an error naming the field', ({ event, expected }) => {
+    expect(() => planForEvent(event, REGIONS)).toThrow(InvalidEventError);
+    expect(() => planForEvent(event, REGIONS)).toThrow(expected);
+  });
+});
