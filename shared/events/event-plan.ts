@@ -1,3 +1,4 @@
+import { parse } from '@aws-lambda-powertools/parser';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import type { CollectionScope } from '../collect/scope';
@@ -66,10 +67,22 @@ export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';
 }
 
-function zodMessage(error: z.ZodError, prefix: string): string {
-  const issue = error.issues[0];
-  if (!issue) return `${prefix}: invalid`;
-  return `${prefix}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`;
+/**
+ * Validation at the EventBridge edge with the Powertools parser (zod schemas); a failure names the field:
+ * `event.detail.instance-id: must be an EC2 instance id …`.
+ */
+export function parseAtEdge<T extends z.ZodType>(data: unknown, schema: T, prefix: string): z.output<T> {
+  const result = parse(data, undefined, schema, true);
+  if (result.success) return result.data as z.output<T>;
+  const issues = (result.error.cause ?? []) as readonly {
+    message: string;
+    path?: readonly (PropertyKey | { key: PropertyKey })[];
+  }[];
+  const issue = issues[0];
+  const path = (issue?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+  throw new InvalidEventError(
+    `${prefix}${path.length ? `.${path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+  );
 }
 
 /** Every string under a key with one of these names, anywhere in a CloudTrail request or response. */
@@ -106,15 +119,12 @@ const includes = (list: readonly string[], name: string) => list.includes(name);
  * (delivered in us-east-1 only, IAM being global) re-audit the role's instances in each of them.
  */
 export function planForEvent(raw: unknown, regions: readonly string[]): EventPlan {
-  const envelope = eventEnvelope.safeParse(raw);
-  if (!envelope.success) throw new InvalidEventError(zodMessage(envelope.error, 'event'));
-  const event = envelope.data;
+  const event = parseAtEdge(raw, eventEnvelope, 'event');
 
   if (event['detail-type'] === STATE_CHANGE) {
-    const detail = stateChangeDetail.safeParse(event.detail);
-    if (!detail.success) throw new InvalidEventError(zodMessage(detail.error, 'event.detail'));
-    const id = detail.data['instance-id'];
-    const state = detail.data.state;
+    const detail = parseAtEdge(event.detail, stateChangeDetail, 'event.detail');
+    const id = detail['instance-id'];
+    const state = detail.state;
     if (state === 'terminated' || state === 'shutting-down') {
       return { action: 'close', region: event.region, instanceIds: [id], reason: `${id} is ${state}` };
     }
@@ -128,9 +138,7 @@ export function planForEvent(raw: unknown, regions: readonly string[]): EventPla
   if (event['detail-type'] !== CLOUDTRAIL_CALL) {
     return { action: 'ignore', reason: `detail-type ${event['detail-type']} is not audited` };
   }
-  const parsed = cloudTrailDetail.safeParse(event.detail);
-  if (!parsed.success) throw new InvalidEventError(zodMessage(parsed.error, 'event.detail'));
-  const detail = parsed.data;
+  const detail = parseAtEdge(event.detail, cloudTrailDetail, 'event.detail');
   const call = `${detail.eventSource.split('.')[0]}:${detail.eventName}`;
   // A call that failed changed nothing (DESIGN §6).
   if (detail.errorCode) return { action: 'ignore', reason: `${call} failed (${detail.errorCode})` };

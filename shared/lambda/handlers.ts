@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { parseRuleIds } from '../audit';
 
-import { eventEnvelope, InvalidEventError, planForEvent } from '../events/event-plan';
+import { eventEnvelope, parseAtEdge, planForEvent } from '../events/event-plan';
 import { FINDING_FIELDS, RULE_IDS, type Finding, type RuleId, type Status } from '../model';
 import { INSTANCE_ID, MANAGED_INSTANCE_ID } from '../snapshot/schema';
 import { auditTarget, closeInstances, vpcOf, type TargetOutcome } from './audit-target';
@@ -71,10 +71,9 @@ export class AuditFailedError extends Error {
 // Scheduled audit
 
 export async function handleScheduled(raw: unknown, rt: Runtime, context?: InvocationContext) {
-  const event = eventEnvelope.safeParse(raw);
-  if (!event.success) throw new InvalidEventError(`event: ${event.error.issues[0]?.message ?? 'invalid'}`);
-  rt.logger.info('scheduled audit', { eventId: event.data.id, regions: rt.env.regions });
-  const accountId = accountOf(context) ?? event.data.account;
+  const event = parseAtEdge(raw, eventEnvelope, 'event');
+  rt.logger.info('scheduled audit', { eventId: event.id, regions: rt.env.regions });
+  const accountId = accountOf(context) ?? event.account;
   const { summaries, failed } = await eachRegion(
     rt,
     rt.env.regions.map((region) => ({ region, scope: { kind: 'region' as const }, accountId })),
