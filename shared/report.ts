@@ -49,15 +49,14 @@ export function resourceNames(snapshot: Snapshot): Map<string, string> {
 const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - text.length));
 const padLeft = (text: string, width: number) => ' '.repeat(Math.max(0, width - text.length)) + text;
 
+/** One colour per status, the same in every table the CLI prints. */
+export function statusPainter(c: ReturnType<typeof createColors>): Record<Status, (s: string) => string> {
+  return { PASS: c.green, FAIL: c.red, WARN: c.yellow, NOT_APPLICABLE: c.dim, ERROR: c.magenta };
+}
+
 export function toTable(findings: readonly Finding[], options: TableOptions): string {
   const c = createColors(options.color);
-  const paint: Record<Status, (s: string) => string> = {
-    PASS: c.green,
-    FAIL: c.red,
-    WARN: c.yellow,
-    NOT_APPLICABLE: c.dim,
-    ERROR: c.magenta,
-  };
+  const paint = statusPainter(c);
   const lines: string[] = [];
   if (options.title) lines.push(c.bold(options.title), '');
 

@@ -1,7 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { createColors } from 'picocolors';
-import type { Status } from '../model';
-import { toCsv, toJson, type Format } from '../report';
+import { statusPainter, toCsv, toJson, type Format } from '../report';
 import type { StoredFinding } from './diff';
 import type { RunRecord } from './findings-store';
 
@@ -24,13 +23,7 @@ export function renderStoredFindings(
   if (format === 'json') return toJson(items);
   if (format === 'csv') return toCsv(items);
   const c = createColors(color);
-  const paint: Record<Status, (s: string) => string> = {
-    PASS: c.green,
-    FAIL: c.red,
-    WARN: c.yellow,
-    NOT_APPLICABLE: c.dim,
-    ERROR: c.magenta,
-  };
+  const paint = statusPainter(c);
   if (items.length === 0) return 'No findings match.\n';
   const rows = items.map((f) => [
     f.status,
