@@ -9,11 +9,10 @@
 import { performance } from 'node:perf_hooks';
 import { createAwsClients, destroyAwsClients } from '../shared/collect/aws-clients';
 import { collectSnapshot } from '../shared/collect/collect';
-import { DESCRIBE_INSTANCES_PAGE } from '../shared/collect/ec2';
+import { DESCRIBE_INSTANCES_PAGE, isAgentEndpoint } from '../shared/collect/ec2';
 import { GAAD_PAGE } from '../shared/collect/iam';
 import { DESCRIBE_INSTANCE_INFORMATION_PAGE } from '../shared/collect/ssm';
 import { AWS_MANAGED_POLICY_DOCUMENTS } from '../shared/aws-managed-policies';
-import { AGENT_ENDPOINT_SERVICES } from '../shared/ssm-requirements';
 import type { SnapshotInput } from '../shared/snapshot/schema';
 import { buildCollectionFleet } from './fleet/collection-fleet';
 import { fakeAwsFromSnapshot } from './fleet/fake-aws';
@@ -56,13 +55,7 @@ export function minimumCalls(snapshot: SnapshotInput): number {
   const registered = snapshot.ssm?.InstanceInformationList?.length ?? 0;
   const pages = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
   const endpointVpcs = new Set(
-    (snapshot.ec2?.VpcEndpoints ?? [])
-      .filter(
-        (e) =>
-          e.PrivateDnsEnabled === true &&
-          AGENT_ENDPOINT_SERVICES.some((s) => e.ServiceName.endsWith(`.${snapshot.region}.${s}`)),
-      )
-      .map((e) => e.VpcId),
+    (snapshot.ec2?.VpcEndpoints ?? []).filter((e) => isAgentEndpoint(e, snapshot.region)).map((e) => e.VpcId),
   );
   const roles = snapshot.iam?.RoleDetailList ?? [];
   const local = (snapshot.iam?.Policies ?? []).filter((p) => !p.Arn.startsWith('arn:aws:iam::aws:'));

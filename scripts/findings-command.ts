@@ -1,11 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { NO_REGION, noCredentialsMessage, probeAwsSetup } from '../shared/collect/aws-clients';
+import { parseRuleIds } from '../shared/audit';
 import { UsageError } from '../shared/errors';
-import { RULE_IDS, SEVERITIES, STATUSES, type Severity, type Status } from '../shared/model';
+import { SEVERITIES, STATUSES, type Severity, type Status } from '../shared/model';
 import { FORMATS, type Format } from '../shared/report';
 import { documentClient, dynamoClient } from '../shared/store/client';
 import { FindingsStore } from '../shared/store/findings-store';
 import { queryFindings, queryHistory, queryRuns, type FindingFilters } from '../shared/store/query';
 import { renderHistory, renderRuns, renderStoredFindings } from '../shared/store/render';
+import { REGION_NAME } from '../shared/snapshot/schema';
 import { DEFAULT_TABLE_NAME } from '../shared/store/table';
 
 /** `ssm-audit findings`: query the findings table (deployed, or local with --endpoint-url). */
@@ -55,10 +58,13 @@ function parseSeverity(value: string): Severity {
   return upper as Severity;
 }
 
+/** The same check and message as `scan --rule` (parseRuleIds), as a commander argument error. */
 function parseRule(value: string): string {
-  if (!RULE_IDS.includes(value as (typeof RULE_IDS)[number]))
-    throw new InvalidArgumentError(`unknown rule id; valid ids: ${RULE_IDS.join(', ')}`);
-  return value;
+  try {
+    return parseRuleIds([value])[0]!;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** An ISO time, or a duration back from now: 30m, 24h, 7d. */
@@ -77,7 +83,8 @@ export function parseSince(value: string, now = new Date()): string {
 }
 
 function parseScope(value: string): string {
-  if (!/^\d{12}\/[a-z]{2}(-[a-z]+)+-\d+$/.test(value))
+  const [account = '', region = ''] = value.split('/');
+  if (!/^\d{12}$/.test(account) || !REGION_NAME.test(region) || value.split('/').length !== 2)
     throw new InvalidArgumentError('expected ACCOUNT/REGION, e.g. 123456789012/eu-west-1');
   return value;
 }
@@ -97,31 +104,19 @@ async function openStore(options: FindingsOptions): Promise<FindingsStore> {
     endpoint: options.endpointUrl,
     profile: options.profile,
   });
-  const region = await probe.config.region().catch(() => undefined);
-  const credentialsOk = await probe.config.credentials().then(
-    () => true,
-    () => false,
-  );
-  if (!region && !options.endpointUrl) {
-    probe.destroy();
-    throw new UsageError(
-      'no AWS region for the findings table: pass --region, or set AWS_REGION or a profile region',
-    );
-  }
-  if (!credentialsOk && !options.endpointUrl) {
-    probe.destroy();
-    throw new UsageError(
-      `no AWS credentials found${options.profile ? ` for profile ${options.profile}` : ''} to read the findings table (use --profile/AWS_PROFILE, environment variables or aws sso login)`,
-    );
-  }
-  if (region && credentialsOk)
+  const { region, credentialsError } = await probeAwsSetup(probe);
+  if (region && !credentialsError)
     return new FindingsStore({ client: documentClient(probe), tableName: options.table });
   probe.destroy();
-  // A local DynamoDB accepts any signature.
+  if (!options.endpointUrl) {
+    throw new UsageError(region ? noCredentialsMessage(options.profile, credentialsError!) : NO_REGION);
+  }
+  // A local DynamoDB (--endpoint-url) accepts any signature and any region.
   const local = dynamoClient({
     region: region ?? 'us-east-1',
     endpoint: options.endpointUrl,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: credentialsError ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+    profile: options.profile,
   });
   return new FindingsStore({ client: documentClient(local), tableName: options.table });
 }

@@ -376,11 +376,10 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     dhmc = { state: 'unknown', availability: settingsAvailability };
   } else {
     const value = serviceSettings.get(DHMC_SETTING_ID)?.SettingValue?.trim() ?? '';
-    // A DHMC setting that was never turned on reads "$None".
-    dhmc =
-      value === '' || value === '$None' || value.toLowerCase() === 'none'
-        ? { state: 'off', settingValue: value || undefined }
-        : { state: 'on', roleName: roleNameOf(value), settingValue: value };
+    const roleName = dhmcRoleName(value);
+    dhmc = roleName
+      ? { state: 'on', roleName, settingValue: value }
+      : { state: 'off', settingValue: value || undefined };
   }
 
   return {
@@ -412,6 +411,15 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     networkAclForSubnet: (subnetId) => naclBySubnet.get(subnetId),
     section,
   };
+}
+
+/**
+ * The role the DHMC setting names, or undefined when DHMC is off. A setting that was never turned on
+ * reads "$None"; the value may carry a path ("service-role/Name").
+ */
+export function dhmcRoleName(settingValue: string | undefined): string | undefined {
+  const value = settingValue?.trim() ?? '';
+  return value === '' || value === '$None' || value.toLowerCase() === 'none' ? undefined : roleNameOf(value);
 }
 
 export function tierSetting(inventory: Inventory): string {

@@ -74,6 +74,22 @@ function writesSince(before: WriteCounters, after: WriteCounters): WriteCounters
   return out;
 }
 
+/**
+ * Above this many resources a scoped audit (a role used by thousands of instances) loads the region's
+ * findings with one paginated Query and keeps its own, instead of one Query per resource.
+ */
+export const PER_RESOURCE_LOAD_LIMIT = 100;
+
+async function loadCoverage(store: FindingsStore, accountId: string, region: string, coverage: Coverage) {
+  if (coverage.kind === 'resources' && coverage.resourceIds.length <= PER_RESOURCE_LOAD_LIMIT) {
+    return store.loadResources(accountId, region, coverage.resourceIds);
+  }
+  const all = await store.loadRegion(accountId, region);
+  if (coverage.kind === 'region') return all;
+  const wanted = new Set(coverage.resourceIds);
+  return new Map([...all].filter(([, f]) => wanted.has(f.resourceId)));
+}
+
 export async function recordAudit(options: RecordAuditOptions): Promise<RunReport> {
   const { store, snapshot, result } = options;
   const now = options.now ?? new Date();
@@ -85,10 +101,7 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
   const listed = listingsOf(snapshot);
   const before = { ...store.counters };
 
-  const stored =
-    coverage.kind === 'region'
-      ? await store.loadRegion(accountId, region)
-      : await store.loadResources(accountId, region, coverage.resourceIds);
+  const stored = await loadCoverage(store, accountId, region, coverage);
   const diff = diffFindings({
     stored,
     findings: result.findings,

@@ -155,7 +155,7 @@ describe('ssm-audit findings', () => {
     {
       case: 'an unknown rule',
       args: ['--rule', 'nope'],
-      expected: /unknown rule id; valid ids: instance-permissions/,
+      expected: /unknown rule id nope; valid ids: instance-permissions/,
     },
     { case: 'a bad severity', args: ['--severity', 'huge'], expected: /expected one of CRITICAL, HIGH/ },
     { case: 'a bad time', args: ['--since', 'yesterday-ish'], expected: /expected an ISO 8601 time/ },

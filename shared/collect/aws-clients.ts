@@ -57,32 +57,43 @@ export function destroyAwsClients(clients: AwsClients): void {
   for (const client of Object.values(clients)) client.destroy();
 }
 
+/** What the SDK's standard chains resolve for a client, without making a call. */
+export interface AwsSetup {
+  region?: string;
+  /** Why no credentials were found (undefined when they were). */
+  credentialsError?: Error;
+}
+
+type Probeable = { config: { region(): Promise<string>; credentials(): Promise<unknown> } };
+
+export async function probeAwsSetup(client: Probeable): Promise<AwsSetup> {
+  const region = await client.config.region().catch(() => undefined);
+  const credentialsError = await client.config.credentials().then(
+    () => undefined,
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
+  return { region: region || undefined, credentialsError };
+}
+
+export const NO_REGION =
+  'no AWS region: pass --region, set AWS_REGION, or set a region in your AWS config profile';
+
+export function noCredentialsMessage(profile: string | undefined, error: Error): string {
+  return (
+    `no AWS credentials found${profile ? ` for profile ${profile}` : ''} (${error.message.split('\n')[0]}). ` +
+    'Configure credentials the standard way: --profile NAME or AWS_PROFILE with a shared config/credentials file, ' +
+    '`aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a role of the machine you run on.'
+  );
+}
+
 /**
  * Resolves the region and checks that credentials can be found, before any call is made, so that a
  * machine without credentials gets one clear error instead of one ERROR finding per API call.
  */
 export async function resolveAwsTarget(clients: AwsClients, profile?: string): Promise<{ region: string }> {
-  let region: string | undefined;
-  try {
-    region = await clients.ec2.config.region();
-  } catch {
-    region = undefined;
-  }
-  if (!region) {
-    throw new CollectionError(
-      'no AWS region: pass --region, set AWS_REGION, or set a region in your AWS config profile',
-    );
-  }
-  try {
-    await clients.sts.config.credentials();
-  } catch (err) {
-    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new CollectionError(
-      `no AWS credentials found${profile ? ` for profile ${profile}` : ''} (${detail}). ` +
-        'Configure credentials the standard way: --profile NAME or AWS_PROFILE with a shared config/credentials file, ' +
-        '`aws sso login`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a role of the machine you run on.',
-      { cause: err },
-    );
-  }
+  const { region, credentialsError } = await probeAwsSetup(clients.sts);
+  if (!region) throw new CollectionError(NO_REGION);
+  if (credentialsError)
+    throw new CollectionError(noCredentialsMessage(profile, credentialsError), { cause: credentialsError });
   return { region };
 }

@@ -2,7 +2,7 @@ import type { Instance, Reservation } from '@aws-sdk/client-ec2';
 import type { Activation, InstanceInformation } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CollectionError } from '../errors';
-import { buildInventory, roleNameOf } from '../inventory';
+import { buildInventory, dhmcRoleName, roleNameOf } from '../inventory';
 import { assessCoreActions } from '../permissions';
 import { parseSnapshot } from '../snapshot/load';
 import type { Snapshot } from '../snapshot/schema';
@@ -44,10 +44,8 @@ export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
   return 'aws';
 }
 
-const dhmcRoleOf = (settings: readonly { SettingId?: string; SettingValue?: string }[] | undefined) => {
-  const value = settings?.find((s) => s.SettingId === DHMC_SETTING_ID)?.SettingValue?.trim() ?? '';
-  return value === '' || value === '$None' || value.toLowerCase() === 'none' ? undefined : roleNameOf(value);
-};
+const dhmcRoleOf = (settings: readonly { SettingId?: string; SettingValue?: string }[] | undefined) =>
+  dhmcRoleName(settings?.find((s) => s.SettingId === DHMC_SETTING_ID)?.SettingValue);
 
 /** Drops undefined sections so that "not collected" and "collected, empty" stay distinguishable. */
 const defined = (record: Record<string, unknown>) =>

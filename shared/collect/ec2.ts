@@ -104,7 +104,11 @@ async function describeAll<P extends { NextToken?: string }, I>(
   return out;
 }
 
-const isAgentEndpoint = (endpoint: VpcEndpoint, region: string) =>
+/** An SSM agent interface endpoint using private DNS: its VPC's DNS attributes decide the path (R2). */
+export const isAgentEndpoint = (
+  endpoint: { VpcEndpointType?: string; PrivateDnsEnabled?: boolean; ServiceName?: string },
+  region: string,
+) =>
   (endpoint.VpcEndpointType ?? 'Interface').toLowerCase() === 'interface' &&
   endpoint.PrivateDnsEnabled === true &&
   AGENT_ENDPOINT_SERVICES.some((service) => endpoint.ServiceName?.endsWith(`.${region}.${service}`));

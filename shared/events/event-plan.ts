@@ -2,7 +2,7 @@ import { parse } from '@aws-lambda-powertools/parser';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import type { CollectionScope } from '../collect/scope';
-import { INSTANCE_ID } from '../snapshot/schema';
+import { INSTANCE_ID, ROLE_NAME } from '../snapshot/schema';
 import eventNames from './event-names.json';
 
 /**
@@ -119,8 +119,11 @@ const includes = (list: readonly string[], name: string) => list.includes(name);
  * (delivered in us-east-1 only, IAM being global) re-audit the role's instances in each of them.
  */
 export function planForEvent(raw: unknown, regions: readonly string[]): EventPlan {
-  const event = parseAtEdge(raw, eventEnvelope, 'event');
+  return planForEnvelope(parseAtEdge(raw, eventEnvelope, 'event'), regions);
+}
 
+/** The plan for an event whose envelope is already validated (the handler parses it once). */
+export function planForEnvelope(event: EventEnvelope, regions: readonly string[]): EventPlan {
   if (event['detail-type'] === STATE_CHANGE) {
     const detail = parseAtEdge(event.detail, stateChangeDetail, 'event.detail');
     const id = detail['instance-id'];
@@ -178,7 +181,7 @@ export function planForEvent(raw: unknown, regions: readonly string[]): EventPla
   if (detail.eventSource === 'iam.amazonaws.com') {
     if (includes(EVENT_NAMES.iamRole, detail.eventName)) {
       const role = found(detail, 'roleName')[0];
-      if (role && /^[\w+=,.@-]{1,64}$/.test(role)) {
+      if (role && ROLE_NAME.test(role)) {
         return {
           action: 'audit',
           targets: regions.map((r) => ({

@@ -2,9 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { parseRuleIds } from '../audit';
 
-import { eventEnvelope, parseAtEdge, planForEvent } from '../events/event-plan';
+import { eventEnvelope, parseAtEdge, planForEnvelope } from '../events/event-plan';
 import { FINDING_FIELDS, RULE_IDS, type Finding, type RuleId, type Status } from '../model';
-import { INSTANCE_ID, MANAGED_INSTANCE_ID } from '../snapshot/schema';
+import { INSTANCE_ID, MANAGED_INSTANCE_ID, REGION_NAME } from '../snapshot/schema';
 import { auditTarget, closeInstances, vpcOf, type TargetOutcome } from './audit-target';
 import { accountOf, type Runtime } from './runtime';
 
@@ -88,8 +88,8 @@ export async function handleScheduled(raw: unknown, rt: Runtime, context?: Invoc
 // Event audit
 
 export async function handleEvent(raw: unknown, rt: Runtime, context?: InvocationContext) {
-  const plan = planForEvent(raw, rt.env.regions);
-  const envelope = eventEnvelope.parse(raw);
+  const envelope = parseAtEdge(raw, eventEnvelope, 'event');
+  const plan = planForEnvelope(envelope, rt.env.regions);
   // Never the whole event: its id, type and what it was mapped to.
   const detail = envelope.detail as { eventName?: unknown } | undefined;
   rt.logger.info('event received', {
@@ -172,10 +172,7 @@ export const adhocInputSchema = z
             message: `unknown rule id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid ids: ${RULE_IDS.join(', ')}`,
           });
       }),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name like eu-west-1')
-      .optional(),
+    region: z.string().regex(REGION_NAME, 'must be an AWS region name like eu-west-1').optional(),
     dryRun: z.boolean().optional(),
   })
   .strict();

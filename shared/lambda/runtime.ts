@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AlertPublisher, SnsAlertSink } from '../alerts/publisher';
 import { createAwsClients, type AwsClients } from '../collect/aws-clients';
 import { documentClient, dynamoClient } from '../store/client';
+import { REGION_NAME } from '../snapshot/schema';
 import { FindingsStore } from '../store/findings-store';
 
 /**
@@ -13,15 +14,13 @@ import { FindingsStore } from '../store/findings-store';
  * per audited region, the structured logger and the metrics.
  */
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
 export const lambdaEnvSchema = z.object({
   FINDINGS_TABLE: z.string().min(3, 'FINDINGS_TABLE must name the findings table'),
   ALERT_TOPIC_ARN: z
     .string()
     .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'ALERT_TOPIC_ARN must be an SNS topic ARN')
     .optional(),
-  AWS_REGION: z.string().regex(REGION).optional(),
+  AWS_REGION: z.string().regex(REGION_NAME).optional(),
   /** Comma-separated regions the scheduled audit covers (default: the function's own region). */
   AUDIT_REGIONS: z.string().optional(),
   HISTORY_TTL_DAYS: z.coerce.number().int().positive().default(90),
@@ -52,7 +51,7 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean);
-  const bad = regions.filter((r) => !REGION.test(r));
+  const bad = regions.filter((r) => !REGION_NAME.test(r));
   if (regions.length === 0)
     throw new ConfigurationError('no region to audit: set AUDIT_REGIONS or AWS_REGION');
   if (bad.length)

@@ -18,6 +18,10 @@ const tags = z.array(z.object({ Key: str, Value: z.string().optional().default('
 
 export const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 export const MANAGED_INSTANCE_ID = /^mi-[0-9a-f]{8,17}$/;
+/** An AWS region name such as eu-west-1 (snapshots, CLI options, Lambda configuration and input). */
+export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** An IAM role name without its path. */
+export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 const instance = z.object({
   InstanceId: z.string().regex(INSTANCE_ID, 'must be an EC2 instance id like i-0123456789abcdef0'),
@@ -269,7 +273,7 @@ export const scopeSchema = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('role'),
-    roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (without path)'),
+    roleName: z.string().regex(ROLE_NAME, 'must be an IAM role name (without path)'),
   }),
 ]);
 
@@ -282,7 +286,7 @@ const callRecord = z.object({
 export const snapshotSchema = z.object({
   schemaVersion: z.literal(1),
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name like eu-west-1'),
+  region: z.string().regex(REGION_NAME, 'must be an AWS region name like eu-west-1'),
   partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).optional().default('aws'),
   collectedAt: z.iso.datetime({ offset: true }),
   scope: scopeSchema.optional(),

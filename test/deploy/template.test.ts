@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import eventNames from '../../shared/events/event-names.json';
 import { READ_ACTIONS } from '../../shared/collect/permissions';
+import { parseLambdaEnv } from '../../shared/lambda/runtime';
 import { FINDINGS_TABLE_DEFINITION } from '../../shared/store/table';
 import { packageService, ZIP_TARGET_BYTES, zipSizes } from '../../scripts/package';
 
@@ -122,6 +123,27 @@ describe('functions and their roles', () => {
           ]);
         }
       }
+    }
+  });
+
+  it('configures every function with an environment its runtime accepts (parameters included)', () => {
+    for (const [, fn] of functions()) {
+      const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const env = Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [
+          k,
+          typeof v === 'string'
+            ? v
+            : k === 'ALERT_TOPIC_ARN'
+              ? 'arn:aws:sns:eu-west-1:123456789012:t'
+              : 'table-name',
+        ]),
+      );
+      expect(parseLambdaEnv({ ...env, AWS_REGION: 'eu-west-1' })).toMatchObject({
+        regions: ['eu-west-1'],
+        historyTtlDays: 90,
+        maxAlertsPerRun: 50,
+      });
     }
   });
 

@@ -179,6 +179,86 @@ describe('planForEvent', () => {
       expected: { action: 'audit', targets: [{ region: 'eu-west-1', scope: { kind: 'region' } }] },
     },
     {
+      case: 'ReplaceIamInstanceProfileAssociation: the instance of the response',
+      event: cloudTrail('ec2', 'ReplaceIamInstanceProfileAssociation', {
+        requestParameters: {
+          ReplaceIamInstanceProfileAssociationRequest: { AssociationId: 'iip-assoc-0456' },
+        },
+        responseElements: {
+          ReplaceIamInstanceProfileAssociationResponse: {
+            iamInstanceProfileAssociation: { instanceId: 'i-0dddddddddddddd01' },
+          },
+        },
+      }),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'instances', instanceIds: ['i-0dddddddddddddd01'] } },
+        ],
+      },
+    },
+    {
+      case: 'ModifyInstanceMetadataOptions (succeeded): the instance',
+      event: cloudTrail('ec2', 'ModifyInstanceMetadataOptions', {
+        requestParameters: {
+          ModifyInstanceMetadataOptionsRequest: { InstanceId: 'i-0eeeeeeeeeeeeee01', HttpTokens: 'required' },
+        },
+      }),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'instances', instanceIds: ['i-0eeeeeeeeeeeeee01'] } },
+        ],
+      },
+    },
+    {
+      case: 'AuthorizeSecurityGroupIngress: the VPC of the group (looked up)',
+      event: cloudTrail('ec2', 'AuthorizeSecurityGroupIngress', {
+        requestParameters: { groupId: 'sg-0123456789abcdef0' },
+      }),
+      expected: {
+        action: 'audit-vpc-of',
+        region: 'eu-west-1',
+        resource: { type: 'security-group', id: 'sg-0123456789abcdef0' },
+      },
+    },
+    {
+      case: 'AddRoleToInstanceProfile: the role in every audited region',
+      event: cloudTrail(
+        'iam',
+        'AddRoleToInstanceProfile',
+        { requestParameters: { instanceProfileName: 'app', roleName: 'app-role' } },
+        'us-east-1',
+      ),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'role', roleName: 'app-role' } },
+          { region: 'us-east-1', scope: { kind: 'role', roleName: 'app-role' } },
+        ],
+      },
+    },
+    ...(['ResetServiceSetting', 'CreateActivation', 'DeleteActivation'] as const).map((name) => ({
+      case: `${name}: the region`,
+      event: cloudTrail('ssm', name),
+      expected: { action: 'audit', targets: [{ region: 'eu-west-1', scope: { kind: 'region' } }] },
+    })),
+    {
+      case: 'an instance shutting down closes its findings (DESIGN §3 instance states)',
+      event: {
+        version: '0',
+        id: 'e',
+        'detail-type': 'EC2 Instance State-change Notification',
+        source: 'aws.ec2',
+        account: '123456789012',
+        time: '2026-11-23T10:00:00Z',
+        region: 'eu-west-1',
+        resources: [],
+        detail: { 'instance-id': 'i-0123456789abcdef0', state: 'shutting-down' },
+      },
+      expected: { action: 'close', region: 'eu-west-1', instanceIds: ['i-0123456789abcdef0'] },
+    },
+    {
       case: 'an API call the auditor does not follow',
       event: cloudTrail('ec2', 'CreateTags'),
       expected: { action: 'ignore', reason: 'ec2:CreateTags is not audited' },

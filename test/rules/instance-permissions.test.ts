@@ -394,5 +394,6 @@ describe('instance-permissions', () => {
       '123456789012',
     );
     expect(finding.status).toBe('PASS');
+    expect(finding.reason).toBe('DHMC_SETTING_ID_OK');
   });
 });

@@ -307,7 +307,11 @@ describe('network-path', () => {
       'network-path',
       'mi-0123456789abcdef0',
     );
-    expect(finding).toMatchObject({ resourceType: 'ManagedInstance', status: 'NOT_APPLICABLE' });
+    expect(finding).toMatchObject({
+      resourceType: 'ManagedInstance',
+      status: 'NOT_APPLICABLE',
+      reason: 'HYBRID_NETWORK_OUTSIDE_AWS',
+    });
   });
 });
 

@@ -137,6 +137,14 @@ const rows: Row[] = [
     evidence: { credentialSource: 'dhmc' },
   },
   {
+    // DESIGN R3: "The role in use (profile or DHMC) must allow s3:GetObject": with neither there is none.
+    case: 'endpoint-only instance with no instance profile and DHMC off: no role in use',
+    network: endpointOnly,
+    profile: null,
+    status: 'FAIL',
+    reason: 'NO_ROLE_IN_USE',
+  },
+  {
     case: 'configured encrypted output bucket without GetEncryptionConfiguration on the bucket root',
     network: {},
     s3Policy: policy(allow(['s3:GetObject', 's3:PutObject'], 'arn:aws:s3:::ops-output/*')),

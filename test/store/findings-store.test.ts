@@ -1,6 +1,6 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlertPublisher, LocalAlertSink } from '../../shared/alerts/publisher';
-import { recordAudit } from '../../shared/record-audit';
+import { PER_RESOURCE_LOAD_LIMIT, recordAudit } from '../../shared/record-audit';
 import { diffFindings, findingHash } from '../../shared/store/diff';
 import { FindingsStore, FindingsStoreError } from '../../shared/store/findings-store';
 import { FINDINGS_TABLE_DEFINITION, ensureTable } from '../../shared/store/table';
@@ -196,6 +196,28 @@ describe('recording audits', () => {
     expect(report.counts).toMatchObject({ closed: 2 });
     expect(await store.findingsOfResource(iid(1))).toEqual([]);
     expect(await store.findingsOfResource(iid(2))).toHaveLength(2);
+  });
+
+  it('a scope of many resources loads them with one paginated Query, not one Query per resource', async () => {
+    let queries = 0;
+    const counting = {
+      send: (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'QueryCommand') queries++;
+        return local.doc.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const store = await freshStore({ client: counting });
+    const many = fleet(() => 'PASS', PER_RESOURCE_LOAD_LIMIT + 50);
+    await record(store, many);
+    const ids = Array.from({ length: PER_RESOURCE_LOAD_LIMIT + 50 }, (_, i) => iid(i));
+    queries = 0;
+    const changed = many.map((f) =>
+      f.resourceId === iid(7) && f.ruleId === 'network-path' ? { ...f, status: 'FAIL' as const } : f,
+    );
+    const { report } = await record(store, changed, { resourceIds: ids, now: later(1) });
+    expect(report.counts).toMatchObject({ changed: 1, unchanged: many.length - 1, closed: 0 });
+    // The byScope load (one page here) and the outbox query, not 150 per-resource Queries.
+    expect(queries).toBeLessThanOrEqual(3);
   });
 });
 
