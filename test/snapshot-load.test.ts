@@ -450,3 +450,132 @@ describe('raw AWS responses (test/fixtures/aws) assembled as the README says', (
     expect(result.findings.every((f) => f.accountId === ACCOUNT && f.region === REGION)).toBe(true);
   });
 });
+
+describe('timestamps: ISO 8601 or epoch numbers, anything else rejects the snapshot (issue 9)', () => {
+  const ACTIVATION = 'e488f2f6-e686-4afb-8a04-ef6dfe1a2b3c';
+  const MI_ID = 'mi-0123456789abcdef0';
+  /** A snapshot with one of every timestamp the schema reads, each set by `set`. */
+  const withTimestamps = (value: unknown) =>
+    withChange((s) => {
+      s.ssm.ActivationList = [
+        { ActivationId: ACTIVATION, RegistrationLimit: 10, ExpirationDate: value, CreatedDate: value },
+      ];
+      s.ssm.InstanceInformationList = [
+        { InstanceId: MI_ID, PingStatus: 'Online', LastPingDateTime: value, RegistrationDate: value },
+      ];
+      s.ssm.ServiceSettings[0].LastModifiedDate = value;
+      s.ec2.Reservations[0].Instances[0].LaunchTime = value;
+      s.collectedAt = value;
+    });
+
+  it.each([
+    { case: 'not a date', field: '$.ssm.ActivationList[0].ExpirationDate', value: 'not a date' },
+    {
+      case: 'an impossible day',
+      field: '$.ssm.ActivationList[0].ExpirationDate',
+      value: '2026-02-30T00:00:00Z',
+    },
+    { case: 'no time zone', field: '$.ssm.ActivationList[0].ExpirationDate', value: '2026-01-01T00:00:00' },
+    { case: 'a boolean', field: '$.ssm.ActivationList[0].ExpirationDate', value: true },
+    { case: 'an empty string', field: '$.ssm.ActivationList[0].CreatedDate', value: '' },
+    { case: 'a bad LaunchTime', field: '$.ec2.Reservations[0].Instances[0].LaunchTime', value: 'yesterday' },
+    {
+      case: 'a bad LastPingDateTime',
+      field: '$.ssm.InstanceInformationList[0].LastPingDateTime',
+      value: '2026-13-01T00:00:00Z',
+    },
+    {
+      case: 'a bad RegistrationDate',
+      field: '$.ssm.InstanceInformationList[0].RegistrationDate',
+      value: 'soon',
+    },
+    { case: 'a bad LastModifiedDate', field: '$.ssm.ServiceSettings[0].LastModifiedDate', value: 'x' },
+    { case: 'a bad collectedAt', field: '$.collectedAt', value: 'now' },
+    { case: 'an epoch number out of range', field: '$.collectedAt', value: 1e20 },
+  ])('rejects $case at $field', ({ field, value }) => {
+    // Prepare: every other timestamp is valid
+    const snapshot = withTimestamps('2026-11-01T00:00:00Z') as Record<string, any>;
+    const [, ...keys] = field.split(/\.|\[|\]\.?/).filter(Boolean);
+    let target = snapshot;
+    for (const key of keys.slice(0, -1)) target = target[key];
+    target[keys.at(-1)!] = value;
+    // Act
+    const error = validationErrorOf(() => parseSnapshot(snapshot));
+    // Assess
+    expect(error.path).toBe(field);
+    expect(error.problem).toBe(`not a timestamp (${JSON.stringify(value)})`);
+  });
+
+  it('an expired activation with an unreadable ExpirationDate is rejected, not a PASS', () => {
+    const snapshot = aSnapshot({
+      activations: [
+        {
+          ActivationId: ACTIVATION,
+          IamRole: 'SSMServiceRole',
+          RegistrationLimit: 10,
+          ExpirationDate: 'not a date',
+          Expired: false,
+        },
+      ],
+    });
+    expect(() => audit(snapshot)).toThrow(
+      'invalid snapshot at $.ssm.ActivationList[0].ExpirationDate: not a timestamp ("not a date")',
+    );
+  });
+
+  it('echoes at most 64 characters of a bad value', () => {
+    const error = validationErrorOf(() => parseSnapshot(withTimestamps('x'.repeat(100_000))));
+    expect(error.problem).toBe(`not a timestamp ("${'x'.repeat(64)}"…)`);
+  });
+
+  it.each([
+    { case: 'ISO with Z', value: '2026-01-01T00:00:00Z' },
+    { case: 'ISO with an offset (aws CLI)', value: '2026-01-01T00:00:00+00:00' },
+    { case: 'ISO with microseconds (aws CLI v2)', value: '2026-01-01T00:00:00.000000+00:00' },
+    { case: 'ISO with another offset', value: '2026-01-01T02:00:00+02:00' },
+    { case: 'ISO with a compact offset', value: '2026-01-01T02:00:00+0200' },
+    { case: 'a date', value: '2026-01-01' },
+    { case: 'epoch seconds (old aws CLI)', value: 1767225600 },
+    { case: 'epoch seconds with a fraction', value: 1767225600.0004 },
+    { case: 'epoch milliseconds', value: 1767225600000 },
+    { case: 'a Date (the SDK, live)', value: new Date(Date.UTC(2026, 0, 1)) },
+  ])('accepts $case, and the expired activation is a WARN', ({ value }) => {
+    // Act
+    const snapshot = parseSnapshot(withTimestamps(value));
+    const result = audit(
+      aSnapshot({
+        activations: [
+          { ActivationId: ACTIVATION, RegistrationLimit: 10, ExpirationDate: value, Expired: false },
+        ],
+      }),
+    );
+    // Assess: every reader sees the same instant
+    for (const read of [
+      snapshot.collectedAt,
+      snapshot.ssm!.ActivationList![0]!.ExpirationDate!,
+      snapshot.ec2!.Reservations![0]!.Instances[0]!.LaunchTime!,
+      snapshot.ssm!.InstanceInformationList![0]!.LastPingDateTime!,
+    ]) {
+      expect(new Date(read).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    }
+    expect(findingOf(result, 'activations', ACTIVATION)).toMatchObject({
+      status: 'WARN',
+      reason: 'ACTIVATION_EXPIRED',
+    });
+  });
+});
+
+describe('loadSnapshotFile: encodings', () => {
+  it('accepts a file that starts with a UTF-8 byte order mark', async () => {
+    // Prepare
+    const file = join(dir, 'bom.json');
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(MINIMAL))]),
+    );
+    // Act
+    const snapshot = await loadSnapshotFile(file);
+    // Assess
+    expect(snapshot.accountId).toBe(ACCOUNT);
+  });
+});

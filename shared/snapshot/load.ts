@@ -52,6 +52,8 @@ export async function loadSnapshotFile(file: string): Promise<Snapshot> {
       },
     );
   }
+  // Editors on Windows (and PowerShell's `Out-File -Encoding utf8`) start a UTF-8 file with a byte order mark.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { echoValue } from '../echo';
 
 /**
  * The snapshot format of DESIGN §2: AWS API responses in their own (PascalCase) shapes, so a user can
@@ -6,8 +7,81 @@ import { z } from 'zod';
  * fields are accepted and dropped. The top-level keys are a public, versioned contract.
  */
 
-/** `aws` CLI prints timestamps as ISO strings; the SDK's Date serializes to ISO too; old CLIs print epoch seconds. */
-const timestamp = z.union([z.string().min(1), z.number()]);
+/** ISO 8601: a date, or a date and time with a UTC offset (`Z`, `+00:00`, `+0000`); `T` or a space between. */
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?))?$/i;
+/** Epoch numbers below this are seconds (until the year 5138), above it milliseconds (after March 1973). */
+const EPOCH_MS_FROM = 1e11;
+const MAX_EPOCH_MS = 8.64e15;
+
+const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/** Milliseconds since the epoch of an ISO 8601 string, or undefined when it is not one (e.g. 2026-02-30). */
+function isoMillis(text: string): number | undefined {
+  const m = ISO_8601.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (h === undefined) return Date.UTC(year, month - 1, day);
+  // A time without a UTC offset would be read in the reader's time zone: ambiguous, so not accepted.
+  if (zone === undefined) return undefined;
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s ?? 0);
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  let offset = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2));
+    const om = Number(digits.slice(2) || 0);
+    if (oh > 23 || om > 59) return undefined;
+    offset = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  const ms = Number((frac ?? '').padEnd(3, '0').slice(0, 3));
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset;
+}
+
+/**
+ * A timestamp as ISO 8601 text, from what the AWS CLI prints (ISO strings; epoch seconds with
+ * `cli_timestamp_format = none` on old versions), epoch milliseconds, or the SDK's Date objects; undefined
+ * when the value is none of these. A valid ISO string is kept as written unless `new Date()` would read it
+ * differently, so every reader of the snapshot sees the same instant.
+ */
+export function normalizeTimestamp(value: unknown): string | undefined {
+  let millis: number | undefined;
+  if (typeof value === 'string') {
+    millis = isoMillis(value.trim());
+    if (millis !== undefined && new Date(value).getTime() === millis) return value;
+  } else if (typeof value === 'number' && Number.isFinite(value)) {
+    millis = Math.abs(value) < EPOCH_MS_FROM ? Math.round(value * 1000) : Math.round(value);
+  } else if (value instanceof Date) {
+    millis = value.getTime();
+  }
+  if (millis === undefined || !Number.isFinite(millis) || Math.abs(millis) > MAX_EPOCH_MS) return undefined;
+  return new Date(millis).toISOString();
+}
+
+/**
+ * Every time the rules read. A value that is not a time rejects the snapshot (naming its JSON path) rather
+ * than being read as "no date": an unreadable ExpirationDate must not turn an expired activation into a PASS.
+ */
+const timestamp = z.custom<string | number | Date>().transform((value, ctx) => {
+  const iso = normalizeTimestamp(value);
+  if (iso === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        value === undefined
+          ? 'missing required field (expected a timestamp)'
+          : `not a timestamp (${echoValue(value)})`,
+    });
+    return z.NEVER;
+  }
+  return iso;
+});
 const str = z.string();
 const optStr = z.string().optional();
 /** Policy documents arrive URL-encoded from the raw IAM API and as objects from the AWS CLI. */
@@ -288,7 +362,7 @@ export const snapshotSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   region: z.string().regex(REGION_NAME, 'must be an AWS region name like eu-west-1'),
   partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).optional().default('aws'),
-  collectedAt: z.iso.datetime({ offset: true }),
+  collectedAt: timestamp,
   scope: scopeSchema.optional(),
   calls: z.record(z.string(), callRecord).optional().default({}),
   ec2: z
