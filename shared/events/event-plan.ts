@@ -2,7 +2,8 @@ import { parse } from '@aws-lambda-powertools/parser';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import type { CollectionScope } from '../collect/scope';
-import { INSTANCE_ID, ROLE_NAME } from '../snapshot/schema';
+import { echo } from '../echo';
+import { INSTANCE_ID, REGION_NAME, ROLE_NAME } from '../snapshot/schema';
 import eventNames from './event-names.json';
 
 /**
@@ -23,19 +24,24 @@ export const stateChangeDetail = z.object({
     .pipe(z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'])),
 });
 
+const regionName = z.string().regex(REGION_NAME, 'must be an AWS region name like eu-west-1');
+
 /** "AWS API Call via CloudTrail": only the fields the mapping reads; the rest is never logged. */
 export const cloudTrailDetail = z.object({
   eventSource: z.string().min(1),
   eventName: z.string().min(1),
-  awsRegion: z.string().optional(),
+  awsRegion: regionName.optional(),
   errorCode: z.string().optional(),
   requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
   responseElements: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 
 /** The EventBridge envelope (Powertools' schema); `version` is optional because AWS's own documented
- * sample of a state-change event omits it. */
-export const eventEnvelope = EventBridgeSchema.extend({ version: z.string().optional() });
+ * sample of a state-change event omits it. The region is checked here, not when a client is built for it. */
+export const eventEnvelope = EventBridgeSchema.extend({
+  version: z.string().optional(),
+  region: regionName,
+});
 export type EventEnvelope = z.output<typeof eventEnvelope>;
 
 export const STATE_CHANGE = 'EC2 Instance State-change Notification';
@@ -67,6 +73,63 @@ export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';
 }
 
+/** EventBridge's maximum event size: a larger "event" did not come from EventBridge. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+/** Deeper than any AWS event (CloudTrail request/response elements nest a handful of levels). */
+export const MAX_EVENT_DEPTH = 64;
+
+/**
+ * Bounds the event's size (its JSON length in UTF-8 bytes) and nesting depth without recursion, so no
+ * recursive code (the schemas, the id search) ever sees an event that could overflow the stack. Stops at
+ * the first byte over the limit: linear in what it reads, whatever the input.
+ */
+export function checkEventBounds(
+  raw: unknown,
+  prefix = 'event',
+  limits = { maxBytes: MAX_EVENT_BYTES, maxDepth: MAX_EVENT_DEPTH },
+): void {
+  let bytes = 0;
+  const add = (n: number) => {
+    bytes += n;
+    if (bytes > limits.maxBytes)
+      throw new InvalidEventError(
+        `${prefix}: larger than ${limits.maxBytes / 1024} KB (EventBridge's maximum event size)`,
+      );
+  };
+  const addString = (s: string) => {
+    add(s.length + 2); // UTF-8 is at least one byte per UTF-16 unit: fail before measuring a huge string
+    add(Buffer.byteLength(s, 'utf8') - s.length);
+  };
+  const stack: { value: unknown; depth: number }[] = [{ value: raw, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value === 'string') addString(value);
+    else if (typeof value === 'number' || typeof value === 'boolean') add(String(value).length);
+    else if (value === null) add(4);
+    else if (typeof value === 'object') {
+      if (depth >= limits.maxDepth)
+        throw new InvalidEventError(`${prefix}: nested deeper than ${limits.maxDepth} levels`);
+      add(2);
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          add(1);
+          stack.push({ value: item, depth: depth + 1 });
+        }
+      } else {
+        for (const key in value) {
+          if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+          addString(key);
+          add(2);
+          stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+        }
+      }
+    }
+  }
+}
+
+/** At most this much of a schema's message is echoed (a message may quote an unknown key). */
+const MAX_MESSAGE_CHARS = 200;
+
 /**
  * Validation at the EventBridge edge with the Powertools parser (zod schemas); a failure names the field:
  * `event.detail.instance-id: must be an EC2 instance id …`.
@@ -79,10 +142,19 @@ export function parseAtEdge<T extends z.ZodType>(data: unknown, schema: T, prefi
     path?: readonly (PropertyKey | { key: PropertyKey })[];
   }[];
   const issue = issues[0];
-  const path = (issue?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+  const path = (issue?.path ?? []).map((p) => echo(String(typeof p === 'object' ? p.key : p)));
+  const message = issue?.message ?? 'invalid';
   throw new InvalidEventError(
-    `${prefix}${path.length ? `.${path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+    `${prefix}${path.length ? `.${path.join('.')}` : ''}: ${
+      message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message
+    }`,
   );
+}
+
+/** The EventBridge envelope, bounded in size and depth before it is parsed. */
+export function parseEnvelope(raw: unknown): EventEnvelope {
+  checkEventBounds(raw);
+  return parseAtEdge(raw, eventEnvelope, 'event');
 }
 
 /** Every string under a key with one of these names, anywhere in a CloudTrail request or response. */
@@ -119,10 +191,11 @@ const includes = (list: readonly string[], name: string) => list.includes(name);
  * (delivered in us-east-1 only, IAM being global) re-audit the role's instances in each of them.
  */
 export function planForEvent(raw: unknown, regions: readonly string[]): EventPlan {
-  return planForEnvelope(parseAtEdge(raw, eventEnvelope, 'event'), regions);
+  return planForEnvelope(parseEnvelope(raw), regions);
 }
 
-/** The plan for an event whose envelope is already validated (the handler parses it once). */
+/** The plan for an event whose envelope is already validated (the handler parses it once, with
+ * {@link parseEnvelope}, which also bounds its size and depth). */
 export function planForEnvelope(event: EventEnvelope, regions: readonly string[]): EventPlan {
   if (event['detail-type'] === STATE_CHANGE) {
     const detail = parseAtEdge(event.detail, stateChangeDetail, 'event.detail');
@@ -139,12 +212,12 @@ export function planForEnvelope(event: EventEnvelope, regions: readonly string[]
   }
 
   if (event['detail-type'] !== CLOUDTRAIL_CALL) {
-    return { action: 'ignore', reason: `detail-type ${event['detail-type']} is not audited` };
+    return { action: 'ignore', reason: `detail-type ${echo(event['detail-type'])} is not audited` };
   }
   const detail = parseAtEdge(event.detail, cloudTrailDetail, 'event.detail');
-  const call = `${detail.eventSource.split('.')[0]}:${detail.eventName}`;
+  const call = `${echo(detail.eventSource.split('.')[0] ?? '')}:${echo(detail.eventName)}`;
   // A call that failed changed nothing (DESIGN §6).
-  if (detail.errorCode) return { action: 'ignore', reason: `${call} failed (${detail.errorCode})` };
+  if (detail.errorCode) return { action: 'ignore', reason: `${call} failed (${echo(detail.errorCode)})` };
   const region = detail.awsRegion ?? event.region;
   const wholeRegion = (r: string) => ({ region: r, scope: { kind: 'region' } as CollectionScope });
 

@@ -338,3 +338,96 @@ describe('planForEvent', () => {
     expect(() => planForEvent(event, REGIONS)).toThrow(expected);
   });
 });
+
+describe('bad events are rejected at the edge (issue 9)', () => {
+  /** `levels` objects nested under requestParameters, built without recursion. */
+  const nested = (levels: number, wrap: (inner: unknown) => unknown = (inner) => ({ a: inner })) => {
+    let value: unknown = { instanceId: 'i-0aaaaaaaaaaaaaaa1' };
+    for (let i = 0; i < levels; i++) value = wrap(value);
+    return cloudTrail('ec2', 'RunInstances', { requestParameters: { nested: value } });
+  };
+  const withString = (s: string) => cloudTrail('ec2', 'RunInstances', { requestParameters: { userData: s } });
+
+  it.each([
+    {
+      case: 'objects nested 3,000 deep',
+      event: nested(3_000),
+      expected: /^event: nested deeper than 64 levels$/,
+    },
+    {
+      case: 'arrays nested 100,000 deep',
+      event: nested(100_000, (inner) => [inner]),
+      expected: /^event: nested deeper than 64 levels$/,
+    },
+    {
+      case: 'a 300 KB string',
+      event: withString('x'.repeat(300 * 1024)),
+      expected: /^event: larger than 256 KB \(EventBridge's maximum event size\)$/,
+    },
+    {
+      case: '100,000 three-byte characters (300 KB of UTF-8)',
+      event: withString('€'.repeat(100_000)),
+      expected: /^event: larger than 256 KB/,
+    },
+    {
+      case: '100,000 small keys',
+      event: cloudTrail('ec2', 'RunInstances', {
+        requestParameters: Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i])),
+      }),
+      expected: /^event: larger than 256 KB/,
+    },
+    {
+      case: 'an envelope region that is not a region',
+      event: { ...cloudTrail('ec2', 'RunInstances'), region: 'evil.example.com' },
+      expected: /^event\.region: must be an AWS region name like eu-west-1$/,
+    },
+    {
+      case: 'a CloudTrail awsRegion that is not a region',
+      event: cloudTrail('ec2', 'RunInstances', { awsRegion: 'evil.example.com' }),
+      expected: /^event\.detail\.awsRegion: must be an AWS region name like eu-west-1$/,
+    },
+  ])('rejects $case with a one-line InvalidEventError', ({ event, expected }) => {
+    // Act
+    let error: unknown;
+    try {
+      planForEvent(event, REGIONS);
+    } catch (err) {
+      error = err;
+    }
+    // Assess
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect((error as Error).message).toMatch(expected);
+  });
+
+  it.each([
+    { case: 'nested 60 deep', event: nested(60) },
+    { case: 'a 200 KB string', event: withString('x'.repeat(200 * 1024)) },
+  ])('accepts an event $case', ({ event }) => {
+    expect(planForEvent(event, REGIONS)).toMatchObject({ action: 'audit' });
+  });
+
+  it.each([
+    {
+      case: 'a 100,000-character detail-type',
+      event: { ...cloudTrail('ec2', 'RunInstances'), 'detail-type': 'D'.repeat(100_000) },
+      expected: `detail-type ${'D'.repeat(64)}… is not audited`,
+    },
+    {
+      case: 'a 100,000-character eventName',
+      event: cloudTrail('ec2', 'E'.repeat(100_000)),
+      expected: `ec2:${'E'.repeat(64)}… is not audited`,
+    },
+    {
+      case: 'a 100,000-character errorCode',
+      event: cloudTrail('ec2', 'RunInstances', { errorCode: 'C'.repeat(100_000) }),
+      expected: `ec2:RunInstances failed (${'C'.repeat(64)}…)`,
+    },
+    {
+      case: 'a line break in the eventName',
+      event: cloudTrail('ec2', 'Run\nInstances'),
+      expected: 'ec2:"Run\\nInstances" is not audited',
+    },
+  ])('echoes at most 64 characters of $case, on one line', ({ event, expected }) => {
+    expect(planForEvent(event, REGIONS)).toEqual({ action: 'ignore', reason: expected });
+  });
+});
