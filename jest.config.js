@@ -9,4 +9,6 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // No tight timeouts: the suite must pass with both cores busy (dynalite, osls and child processes).
+  testTimeout: 120_000,
 };

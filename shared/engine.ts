@@ -188,13 +188,17 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
           ? options.resourceKinds.includes(kind as 'ec2' | 'hybrid')
           : [...resourceFilter].some((id) => (kind === 'ec2' ? id.startsWith('i-') : id.startsWith('mi-'))));
       if (listing && availability && !availability.available && wanted) {
+        // Its own resource id: the account-level findings of the same rule stay separate.
         push(
           { kind: 'account' },
-          unavailableOutcome(
-            listing,
-            availability,
-            `${meta.id} for ${kind === 'ec2' ? 'EC2 instances' : 'hybrid nodes'}`,
-          ),
+          {
+            ...unavailableOutcome(
+              listing,
+              availability,
+              `${meta.id} for ${kind === 'ec2' ? 'EC2 instances' : 'hybrid nodes'}`,
+            ),
+            resourceId: listingResourceId(inventory.accountId, kind === 'ec2' ? 'ec2' : 'hybrid'),
+          },
         );
       }
     }
@@ -225,5 +229,48 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
       }
     }
   }
-  return { findings, closedResourceIds, rulesRun: ordered.map((r) => r.meta.id) };
+  return {
+    findings: onePerResourceAndRule(findings),
+    closedResourceIds,
+    rulesRun: ordered.map((r) => r.meta.id),
+  };
+}
+
+/** Where an unavailable instance or hybrid node list is reported: `<account>:ec2-instances` / `:hybrid-nodes`. */
+export const listingResourceId = (accountId: string, kind: 'ec2' | 'hybrid') =>
+  `${accountId}:${kind === 'ec2' ? 'ec2-instances' : 'hybrid-nodes'}`;
+
+const STATUS_WEIGHT: Record<Status, number> = { ERROR: 4, FAIL: 3, WARN: 2, PASS: 1, NOT_APPLICABLE: 0 };
+
+/**
+ * A finding is identified by its resource and rule, and the store keeps one per identity: when a rule
+ * reports one resource twice, the more serious outcome is the finding and the others go into its
+ * evidence (`alsoReported`), instead of two writes fighting over one item.
+ */
+export function onePerResourceAndRule(findings: readonly Finding[]): Finding[] {
+  const byKey = new Map<string, Finding>();
+  const extra = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = `${f.resourceId}\u0000${f.ruleId}`;
+    const kept = byKey.get(key);
+    if (!kept) {
+      byKey.set(key, f);
+      continue;
+    }
+    const [winner, loser] = STATUS_WEIGHT[f.status] > STATUS_WEIGHT[kept.status] ? [f, kept] : [kept, f];
+    byKey.set(key, winner);
+    extra.set(key, [...(extra.get(key) ?? []).filter((x) => x !== winner), loser]);
+  }
+  if (extra.size === 0) return [...findings];
+  return [...byKey].map(([key, f]) => {
+    const others = extra.get(key);
+    if (!others) return f;
+    return {
+      ...f,
+      evidence: {
+        ...(f.evidence as Record<string, unknown>),
+        alsoReported: others.map((o) => ({ status: o.status, reason: o.reason, message: o.message })),
+      },
+    };
+  });
 }

@@ -29,6 +29,10 @@ export interface RecordAuditOptions {
   now?: Date;
   /** Individual alert messages per run; transitions beyond it are delivered in the digest only. Default 50. */
   maxAlertsPerRun?: number;
+  /** What the audit is as of. Default: its findings' `evaluatedAt`, else `now`. */
+  asOf?: string;
+  /** The clock for the run summary's finish time. Default: `now`. */
+  clock?: () => Date;
 }
 
 export interface RunReport extends RunRecord {
@@ -49,6 +53,14 @@ export function coverageOf(snapshot: Snapshot, resourceIds?: readonly string[]):
 }
 
 /** Which resource listings the snapshot holds completely: only those can prove a resource is gone. */
+/**
+ * Account-level resources: the account itself and its listings (`<account>:ec2-instances`,
+ * `<account>:hybrid-nodes`, where an unavailable instance list is reported). A whole-region audit speaks
+ * for them whatever it could list.
+ */
+export const isAccountLevelId = (resourceId: string, accountId: string) =>
+  resourceId === accountId || resourceId.startsWith(`${accountId}:`);
+
 export function listingsOf(snapshot: Snapshot) {
   const complete = (call: string, present: unknown) =>
     present !== undefined && snapshot.calls[call] === undefined;
@@ -93,6 +105,7 @@ async function loadCoverage(store: FindingsStore, accountId: string, region: str
 export async function recordAudit(options: RecordAuditOptions): Promise<RunReport> {
   const { store, snapshot, result } = options;
   const now = options.now ?? new Date();
+  const clock = options.clock ?? (() => now);
   const runId = options.runId ?? randomUUID();
   const startedAt = now.toISOString();
   const accountId = snapshot.accountId;
@@ -100,108 +113,150 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
   const coverage = coverageOf(snapshot, options.resourceIds);
   const listed = listingsOf(snapshot);
   const before = { ...store.counters };
+  // An audit is as new as its evaluation (the deployed product evaluates as of the collection): that is
+  // what "newest evaluation wins" compares.
+  const asOf = options.asOf ?? result.findings[0]?.evaluatedAt ?? now.toISOString();
 
-  const stored = await loadCoverage(store, accountId, region, coverage);
-  const diff = diffFindings({
-    stored,
-    findings: result.findings,
-    terminated: result.closedResourceIds,
-    rulesRun: new Set(options.ruleIds),
-    asOf: result.findings[0]?.evaluatedAt ?? now.toISOString(),
-    listed: (f) =>
-      f.resourceType === 'EC2Instance'
-        ? listed.ec2
-        : f.resourceType === 'ManagedInstance'
-          ? listed.hybrid
-          : f.resourceId === f.accountId || listed.activations,
-  });
-  const { applied, superseded } = await store.apply([...diff.created, ...diff.changed, ...diff.closed], {
-    runId,
-    now,
-  });
+  const lease = await store.acquireLease(accountId, region, runId);
+  try {
+    const marks = await store.watermarks(accountId, region);
+    const regionNewer = marks.region !== undefined && marks.region > asOf;
+    // What a newer audit already decided is left to it, also where it found nothing to change.
+    const decidedByNewer = (resourceId: string) =>
+      regionNewer || (marks.resources.get(resourceId) ?? '') > asOf;
 
-  const counts = {
-    findings: result.findings.length,
-    new: applied.filter((a) => a.change.type === 'new').length,
-    changed: applied.filter((a) => a.change.type === 'changed').length,
-    closed: applied.filter((a) => a.change.type === 'closed').length,
-    unchanged: diff.unchanged,
-    superseded: superseded + diff.newerStored,
-    statusChanges: applied.filter((a) => a.change.statusChanged).length,
-  };
-  const byStatus: Partial<Record<Status, number>> = {};
-  for (const f of result.findings) byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
+    const stored = await loadCoverage(store, accountId, region, coverage);
+    const ours = new Map([...stored].filter(([, f]) => !decidedByNewer(f.resourceId)));
+    const findings = result.findings.filter((f) => !decidedByNewer(f.resourceId));
+    const terminated = result.closedResourceIds.filter((id) => !decidedByNewer(id));
+    const skipped = result.findings.length - findings.length;
 
-  // The outbox: this run's transitions, and any earlier ones that were not delivered.
-  const outbox = new Map<string, StoredFinding>();
-  for (const { item } of applied) if (item.pendingAlerts?.length) outbox.set(findingId(item), item);
-  let publish: PublishOutcome | undefined;
-  const messages: AlertMessage[] = [];
-  let transitions: { finding: StoredFinding; alert: PendingAlert }[] = [];
-  if (options.publisher) {
+    if (coverage.kind === 'region') {
+      if (!regionNewer) await store.markAudit(lease, asOf, coverage, now);
+    } else {
+      const mine = coverage.resourceIds.filter((id) => !decidedByNewer(id));
+      if (mine.length) await store.markAudit(lease, asOf, { kind: 'resources', resourceIds: mine }, now);
+    }
+
+    const diff = diffFindings({
+      stored: ours,
+      findings,
+      terminated,
+      rulesRun: new Set(options.ruleIds),
+      asOf,
+      listed: (f) =>
+        f.resourceType === 'EC2Instance'
+          ? listed.ec2
+          : f.resourceType === 'ManagedInstance'
+            ? listed.hybrid
+            : isAccountLevelId(f.resourceId, f.accountId) || listed.activations,
+    });
+    const { applied, superseded } = await store.apply([...diff.created, ...diff.changed, ...diff.closed], {
+      runId,
+      now,
+      lease,
+    });
+
+    const counts = {
+      findings: result.findings.length,
+      new: applied.filter((a) => a.change.type === 'new').length,
+      changed: applied.filter((a) => a.change.type === 'changed').length,
+      closed: applied.filter((a) => a.change.type === 'closed').length,
+      unchanged: diff.unchanged,
+      superseded: superseded + diff.newerStored + skipped,
+      statusChanges: applied.filter((a) => a.change.statusChanged).length,
+    };
+    const byStatus: Partial<Record<Status, number>> = {};
+    for (const f of result.findings) byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
+
+    // The outbox: this run's transitions, and any earlier ones a failed or cut run left behind.
+    const outbox = new Map<string, StoredFinding>();
+    for (const { item } of applied)
+      if (item.pendingAlerts?.length || item.pendingHistory?.length) outbox.set(findingId(item), item);
+    const writtenHistory = new Set(applied.flatMap((a) => (a.item.pendingHistory ?? []).map((h) => h.sk)));
     for (const item of await store.pendingAlerts(accountId, region)) {
       const id = findingId(item);
       const known = outbox.get(id);
-      // The index is eventually consistent: the item this run wrote is the newer one.
       if (!known || known.version < item.version) outbox.set(id, item);
     }
-    transitions = [...outbox.values()]
-      .flatMap((finding) => (finding.pendingAlerts ?? []).map((alert) => ({ finding, alert })))
-      .sort((a, b) => a.alert.at.localeCompare(b.alert.at) || a.alert.id.localeCompare(b.alert.id));
-    const cap = options.maxAlertsPerRun ?? 50;
-    const individual = transitions.slice(0, cap);
-    const summarized = transitions.slice(cap);
-    messages.push(...individual.map((t) => transitionMessage(t.finding, t.alert)));
-    const changedAnything = counts.new + counts.changed + counts.closed > 0;
-    if (changedAnything || transitions.length > 0) {
-      messages.push(
-        digestMessage({
-          accountId,
-          region,
-          runId,
-          scope: describeCoverage(snapshot, coverage),
-          finishedAt: new Date().toISOString(),
-          counts,
-          byStatus,
-          transitions,
-          summarizedAlertIds: summarized.map((t) => t.alert.id),
-        }),
-      );
-    }
-    publish = await options.publisher.publish(messages);
-    const delivered = new Map<string, { finding: StoredFinding; alertIds: Set<string> }>();
-    for (const finding of outbox.values()) {
-      const ids = new Set(
-        (finding.pendingAlerts ?? []).map((a) => a.id).filter((id) => publish!.delivered.has(id)),
-      );
-      if (ids.size) delivered.set(findingId(finding), { finding, alertIds: ids });
-    }
-    await store.clearAlerts(delivered);
-  }
+    // History records a cut run left uncopied (this run's were copied by apply).
+    const leftover = [...outbox.values()].flatMap((f) =>
+      (f.pendingHistory ?? []).filter((h) => !writtenHistory.has(h.sk)),
+    );
+    await store.writeHistory(leftover, lease);
 
-  const alerts = {
-    transitions: transitions.length,
-    messages: messages.length,
-    delivered: publish ? publish.delivered.size : 0,
-    failedMessages: publish ? publish.failed.length : 0,
-    pending: transitions.length - (publish ? [...publish.delivered].length : 0),
-  };
-  const record: RunRecord = {
-    runId,
-    accountId,
-    region,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    scope: describeCoverage(snapshot, coverage),
-    rules: [...options.ruleIds],
-    counts,
-    byStatus,
-    writes: writesSince(before, store.counters),
-    alerts,
-  };
-  // The summary counts its own write (one BatchWriteItem with the run and the account/region registry).
-  record.writes.runRecords += 1;
-  record.writes.batchRequests += 1;
-  await store.putRun(record, now);
-  return { ...record, publish, messages };
+    let publish: PublishOutcome | undefined;
+    const messages: AlertMessage[] = [];
+    let transitions: { finding: StoredFinding; alert: PendingAlert }[] = [];
+    if (options.publisher) {
+      transitions = [...outbox.values()]
+        .flatMap((finding) => (finding.pendingAlerts ?? []).map((alert) => ({ finding, alert })))
+        .sort((a, b) => a.alert.at.localeCompare(b.alert.at) || a.alert.id.localeCompare(b.alert.id));
+      const cap = options.maxAlertsPerRun ?? 50;
+      const individual = transitions.slice(0, cap);
+      const summarized = transitions.slice(cap);
+      messages.push(...individual.map((t) => transitionMessage(t.finding, t.alert)));
+      const changedAnything = counts.new + counts.changed + counts.closed > 0;
+      if (changedAnything || transitions.length > 0) {
+        messages.push(
+          digestMessage({
+            accountId,
+            region,
+            runId,
+            scope: describeCoverage(snapshot, coverage),
+            finishedAt: clock().toISOString(),
+            counts,
+            byStatus,
+            transitions,
+            summarizedAlertIds: summarized.map((t) => t.alert.id),
+          }),
+        );
+      }
+      await store.keepLease(lease);
+      publish = await options.publisher.publish(messages);
+    }
+    const done = new Map<
+      string,
+      { finding: StoredFinding; alertIds: Set<string>; historyKeys: Set<string> }
+    >();
+    for (const finding of outbox.values()) {
+      const alertIds = new Set(
+        (finding.pendingAlerts ?? []).map((a) => a.id).filter((id) => publish?.delivered.has(id)),
+      );
+      const historyKeys = new Set((finding.pendingHistory ?? []).map((h) => h.sk));
+      if (alertIds.size || historyKeys.size) done.set(findingId(finding), { finding, alertIds, historyKeys });
+    }
+    await store.clearOutbox(done, lease);
+
+    const alerts = {
+      transitions: transitions.length,
+      messages: messages.length,
+      delivered: publish ? publish.delivered.size : 0,
+      failedMessages: publish ? publish.failed.length : 0,
+      pending: transitions.length - (publish ? [...publish.delivered].length : 0),
+    };
+    const record: RunRecord = {
+      runId,
+      accountId,
+      region,
+      startedAt,
+      asOf,
+      finishedAt: clock().toISOString(),
+      scope: describeCoverage(snapshot, coverage),
+      rules: [...options.ruleIds],
+      counts,
+      byStatus,
+      writes: writesSince(before, store.counters),
+      alerts,
+    };
+    // The summary counts its own write (one BatchWriteItem with the run and the account/region registry)
+    // and the lease's release.
+    record.writes.runRecords += 1;
+    record.writes.batchRequests += 1;
+    record.writes.leaseWrites += 1;
+    await store.putRun(record, now, lease);
+    return { ...record, publish, messages };
+  } finally {
+    await store.releaseLease(lease).catch(() => undefined);
+  }
 }

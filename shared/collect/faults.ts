@@ -64,7 +64,11 @@ export async function withBackoff<T>(fn: () => Promise<T>, options: BackoffOptio
   }
 }
 
-/** Runs tasks with at most `limit` in flight (IAM's API rate is low and shared account-wide). */
+/**
+ * Runs tasks with at most `limit` in flight (IAM's API rate is low and shared account-wide). When one
+ * task fails no further task starts, and the call settles only after the tasks in flight have: a failed
+ * run never keeps writing behind its caller's back.
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
@@ -72,12 +76,20 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const index = next++;
-      results[index] = await fn(items[index]!);
+      try {
+        results[index] = await fn(items[index]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return results;
 }

@@ -60,11 +60,12 @@ function recordMetrics(rt: Runtime, outcome: TargetOutcome, durationMs: number):
 }
 
 export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<TargetOutcome> {
-  const started = Date.now();
+  const started = performance.now();
   const { snapshot, stats } = await collectSnapshot(rt.clientsFor(target.region), {
     region: target.region,
     scope: target.scope,
     accountId: target.accountId,
+    now: rt.clock,
   });
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
@@ -83,6 +84,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
         ruleIds: target.ruleIds ?? RULE_IDS,
         resourceIds: target.resourceIds,
         now,
+        clock: rt.clock,
         maxAlertsPerRun: rt.env.maxAlertsPerRun,
       });
   const outcome: TargetOutcome = {
@@ -95,7 +97,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     failedCalls: Object.entries(snapshot.calls).map(([action, r]) => `${action} ${r.status} (${r.error})`),
     report,
   };
-  const durationMs = Date.now() - started;
+  const durationMs = Math.round(performance.now() - started);
   recordMetrics(rt, outcome, durationMs);
   rt.logger.info('audit finished', {
     region: outcome.region,
@@ -134,6 +136,7 @@ export async function closeInstances(
     result: { findings: [], closedResourceIds: input.instanceIds, rulesRun: [...RULE_IDS] },
     ruleIds: RULE_IDS,
     now: new Date(input.at),
+    clock: rt.clock,
     maxAlertsPerRun: rt.env.maxAlertsPerRun,
   });
   rt.logger.info('findings closed', {

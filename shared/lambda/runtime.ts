@@ -72,11 +72,17 @@ export interface Runtime {
   clientsFor(region: string): AwsClients;
   logger: Logger;
   metrics: Metrics;
+  /** The time of collections and runs (an audit is as of its collection). Tests pass a fixed one. */
+  clock: () => Date;
+}
+
+export interface RuntimeOptions {
+  clock?: () => Date;
 }
 
 export const SERVICE_NAME = 'ssm-readiness-auditor';
 
-export function createRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
   const config = parseLambdaEnv(env);
   const clients = new Map<string, AwsClients>();
   const topicRegion = config.topicArn?.split(':')[3];
@@ -100,20 +106,26 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     },
     logger: new Logger({ serviceName: SERVICE_NAME }),
     metrics: new Metrics({ namespace: 'SsmReadinessAuditor', serviceName: SERVICE_NAME }),
+    clock: options.clock ?? (() => new Date()),
   };
 }
 
 let cached: Runtime | undefined;
+let nextOptions: RuntimeOptions = {};
 
 /** The container's runtime, created on first use (so configuration errors surface as invocation errors). */
 export function runtime(): Runtime {
-  cached ??= createRuntime();
+  cached ??= createRuntime(process.env, nextOptions);
   return cached;
 }
 
-/** Tests: forget the cached runtime so the next invocation reads the environment again. */
-export function resetRuntime(): void {
+/**
+ * Tests: forget the cached runtime so the next invocation reads the environment again, built with these
+ * options (a fixed clock).
+ */
+export function resetRuntime(options: RuntimeOptions = {}): void {
   cached = undefined;
+  nextOptions = options;
 }
 
 /** The account id from the function's own ARN (arn:aws:lambda:region:ACCOUNT:function:name). */

@@ -22,6 +22,31 @@ export interface PendingAlert {
 
 export type CloseReason = 'RESOURCE_GONE' | 'TERMINATED' | 'NO_LONGER_REPORTED';
 
+/**
+ * A status change's history record. It is recorded on the finding's own item in the same conditional
+ * write as the change (like the alert outbox), then copied to its own item (idempotently: its key is
+ * fixed by the change), then cleared; a run that dies in between leaves it for the next run to finish.
+ */
+export interface HistoryRecord {
+  pk: string;
+  sk: string;
+  type: 'HISTORY';
+  accountId: string;
+  region: string;
+  resourceId: string;
+  resourceType: string;
+  ruleId: string;
+  fromStatus: Status | null;
+  toStatus: Status | 'CLOSED';
+  severity: Severity;
+  reason: string;
+  message: string;
+  changedAt: string;
+  runId: string;
+  version: number;
+  expiresAt: number;
+}
+
 /** A finding as stored: the DESIGN §3 fields plus its bookkeeping. */
 export interface StoredFinding extends Finding {
   version: number;
@@ -35,6 +60,8 @@ export interface StoredFinding extends Finding {
   closedAt?: string;
   closeReason?: CloseReason;
   pendingAlerts?: PendingAlert[];
+  /** History records not yet copied to their own items. */
+  pendingHistory?: HistoryRecord[];
 }
 
 export type Change =

@@ -15,12 +15,16 @@ import {
   findingHash,
   type Change,
   type CloseReason,
+  type HistoryRecord,
   type PendingAlert,
   type StoredFinding,
 } from './diff';
 import {
   INDEX,
+  LEASE_SK,
   SCOPES_PK,
+  auditPk,
+  resourceMarkSk,
   findingId,
   findingSk,
   historySk,
@@ -34,7 +38,28 @@ import {
 
 /** A failure of the findings table that the caller cannot work around (missing table, exhausted retries). */
 export class FindingsStoreError extends Error {
-  override readonly name = 'FindingsStoreError';
+  override readonly name: string = 'FindingsStoreError';
+}
+
+/** This run no longer holds the account/region's lease (it expired and another audit took it): it stops. */
+export class LeaseLostError extends FindingsStoreError {
+  override readonly name = 'LeaseLostError';
+}
+
+/** The right to record an audit of one account/region, until `until` (the store's clock, ms). */
+export interface AuditLease {
+  accountId: string;
+  region: string;
+  runId: string;
+  until: number;
+}
+
+/** What newer audits already recorded: a finding they cover is theirs to decide. */
+export interface Watermarks {
+  /** The collection time of the newest whole-region audit recorded. */
+  region?: string;
+  /** Per resource, the collection time of the newest scoped audit that recorded it. */
+  resources: Map<string, string>;
 }
 
 export interface FindingsStoreOptions {
@@ -49,6 +74,12 @@ export interface FindingsStoreOptions {
   /** Attempts for a BatchWriteItem chunk whose UnprocessedItems keep coming back. Default 8. */
   maxBatchAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The lease clock (epoch ms). Default: the system clock. */
+  clock?: () => number;
+  /** How long a lease lasts without renewal. Default 60 s (renewed while the run writes). */
+  leaseMs?: number;
+  /** How long an audit waits for another audit of the same account/region to finish. Default 3 min. */
+  leaseWaitMs?: number;
 }
 
 /** What the store wrote, for the run summary and the benchmark. */
@@ -65,6 +96,8 @@ export interface WriteCounters {
   runRecords: number;
   /** Conditional writes that lost a race and were re-decided. */
   conflicts: number;
+  /** Lease and watermark writes (O(1) per audit; O(resources) for a scoped audit's watermarks). */
+  leaseWrites: number;
 }
 
 export interface AppliedChange {
@@ -88,6 +121,8 @@ export interface RunRecord {
   accountId: string;
   region: string;
   startedAt: string;
+  /** The collection time the audit is as of (what "newest evaluation wins" compares). */
+  asOf?: string;
   finishedAt: string;
   scope: string;
   rules: string[];
@@ -116,6 +151,7 @@ export class FindingsStore {
     alertClears: 0,
     runRecords: 0,
     conflicts: 0,
+    leaseWrites: 0,
   };
   private readonly client: DynamoDBDocumentClient;
   private readonly ttlSeconds: number;
@@ -123,6 +159,9 @@ export class FindingsStore {
   private readonly maxConflictRetries: number;
   private readonly maxBatchAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: () => number;
+  readonly leaseMs: number;
+  private readonly leaseWaitMs: number;
 
   constructor(options: FindingsStoreOptions) {
     this.client = options.client;
@@ -132,6 +171,9 @@ export class FindingsStore {
     this.maxConflictRetries = options.maxConflictRetries ?? 5;
     this.maxBatchAttempts = options.maxBatchAttempts ?? 8;
     this.sleep = options.sleep ?? defaultSleep;
+    this.clock = options.clock ?? Date.now;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseWaitMs = options.leaseWaitMs ?? 180_000;
   }
 
   resetCounters(): void {
@@ -229,10 +271,171 @@ export class FindingsStore {
   }
 
   // ------------------------------------------------------------------------------------------------
+  // The lease and the watermarks (DESIGN §4 "newest evaluation wins")
+  //
+  // DynamoDB's conditional writes check one item; a newer audit that found a finding unchanged writes
+  // nothing to it, so the finding alone cannot tell an older audit that it is stale. Recording audits of
+  // one account/region therefore take turns, through a lease on one item (a conditional write), and each
+  // records how new it was: the region's watermark (whole-region audits) or one per resource (scoped
+  // audits). Under the lease an audit leaves alone everything a newer audit covered. The deployed
+  // product already serializes audits per account/region (SQS FIFO, one message group each), so the
+  // lease is uncontended there; it is what keeps the guarantee for the CLI, retries and anything else.
+
+  /** Takes the account/region's lease, waiting (bounded) while another audit holds it. */
+  async acquireLease(accountId: string, region: string, runId: string): Promise<AuditLease> {
+    const started = this.clock();
+    for (let attempt = 0; ; attempt++) {
+      const now = this.clock();
+      const until = now + this.leaseMs;
+      try {
+        this.counters.leaseWrites++;
+        await this.send('taking the audit lease', () =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { pk: auditPk(accountId, region), sk: LEASE_SK },
+              UpdateExpression: 'SET holder = :me, leaseUntil = :until',
+              ConditionExpression: 'attribute_not_exists(holder) OR leaseUntil < :now OR holder = :me',
+              ExpressionAttributeValues: { ':me': runId, ':until': until, ':now': now },
+            }),
+          ),
+        );
+        return { accountId, region, runId, until };
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        if (now - started >= this.leaseWaitMs) {
+          throw new FindingsStoreError(
+            `another audit of ${accountId} ${region} is still recording its findings after ${Math.round(
+              (now - started) / 1000,
+            )} s; nothing was written, retry the audit`,
+          );
+        }
+        await this.sleep(Math.min(2_000, 25 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+
+  /**
+   * Before each write: the lease must have room left for the write (renewed at half-life). A run that
+   * lost its lease stops instead of writing over the audit that took it.
+   */
+  async keepLease(lease: AuditLease): Promise<void> {
+    const now = this.clock();
+    if (lease.until - now > this.leaseMs / 2) return;
+    const until = now + this.leaseMs;
+    try {
+      this.counters.leaseWrites++;
+      await this.send('renewing the audit lease', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: auditPk(lease.accountId, lease.region), sk: LEASE_SK },
+            UpdateExpression: 'SET leaseUntil = :until',
+            ConditionExpression: 'holder = :me AND leaseUntil >= :now',
+            ExpressionAttributeValues: { ':me': lease.runId, ':until': until, ':now': now },
+          }),
+        ),
+      );
+      lease.until = until;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      throw new LeaseLostError(
+        `the audit of ${lease.accountId} ${lease.region} lost its lease (it ran past it and another audit took over); it stopped writing, the next audit completes the work`,
+      );
+    }
+  }
+
+  /** Gives the lease back (a no-op if it was lost). */
+  async releaseLease(lease: AuditLease): Promise<void> {
+    try {
+      this.counters.leaseWrites++;
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: auditPk(lease.accountId, lease.region), sk: LEASE_SK },
+          UpdateExpression: 'REMOVE holder, leaseUntil',
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': lease.runId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /** The region's and the resources' watermarks (one consistent Query). */
+  async watermarks(accountId: string, region: string): Promise<Watermarks> {
+    const items = await this.queryAll(
+      {
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': auditPk(accountId, region) },
+        ConsistentRead: true,
+      },
+      'reading the audit watermarks',
+    );
+    const out: Watermarks = { resources: new Map() };
+    for (const item of items) {
+      const asOf = typeof item.asOf === 'string' ? item.asOf : undefined;
+      if (!asOf) continue;
+      if (item.sk === LEASE_SK) out.region = asOf;
+      else if (typeof item.resourceId === 'string') out.resources.set(item.resourceId, asOf);
+    }
+    return out;
+  }
+
+  /**
+   * Records that an audit as of `asOf` decides these findings: the region's watermark for a whole-region
+   * audit, one per resource for a scoped one. Written before any finding, under the lease.
+   */
+  async markAudit(
+    lease: AuditLease,
+    asOf: string,
+    coverage: { kind: 'region' } | { kind: 'resources'; resourceIds: readonly string[] },
+    now: Date,
+  ): Promise<void> {
+    await this.keepLease(lease);
+    if (coverage.kind === 'region') {
+      this.counters.leaseWrites++;
+      await this.send('recording the audit watermark', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: auditPk(lease.accountId, lease.region), sk: LEASE_SK },
+            UpdateExpression: 'SET asOf = :t',
+            ConditionExpression: 'holder = :me AND (attribute_not_exists(asOf) OR asOf <= :t)',
+            ExpressionAttributeValues: { ':me': lease.runId, ':t': asOf },
+          }),
+        ),
+      ).catch((err: unknown) => {
+        if (isConditionFailure(err))
+          throw new LeaseLostError(`the audit of ${lease.accountId} ${lease.region} lost its lease`);
+        throw err;
+      });
+      return;
+    }
+    const expiresAt = this.expiresAt(now);
+    const items = [...new Set(coverage.resourceIds)].map((resourceId) => ({
+      pk: auditPk(lease.accountId, lease.region),
+      sk: resourceMarkSk(resourceId),
+      resourceId,
+      asOf,
+      expiresAt,
+    }));
+    this.counters.leaseWrites += items.length;
+    await this.batchPut(items, lease);
+  }
+
+  // ------------------------------------------------------------------------------------------------
   // Applying a diff
 
-  /** Writes the changes with conditional writes; history records are written in batches afterwards. */
-  async apply(changes: readonly Change[], run: { runId: string; now: Date }): Promise<ApplyResult> {
+  /**
+   * Writes the changes with conditional writes, each carrying its history record and alert (the outbox),
+   * then copies the history records to their own items. With a lease, every write first checks it.
+   */
+  async apply(
+    changes: readonly Change[],
+    run: { runId: string; now: Date; lease?: AuditLease },
+  ): Promise<ApplyResult> {
     const applied: AppliedChange[] = [];
     let superseded = 0;
     await mapLimit(changes, this.writeConcurrency, async (change) => {
@@ -240,18 +443,22 @@ export class FindingsStore {
       if (result) applied.push(result);
       else superseded++;
     });
-    await this.writeHistory(applied, run);
+    await this.writeHistory(
+      applied.flatMap((a) => a.item.pendingHistory ?? []),
+      run.lease,
+    );
     return { applied, superseded };
   }
 
   private async writeChange(
     initial: Change,
-    run: { runId: string; now: Date },
+    run: { runId: string; now: Date; lease?: AuditLease },
   ): Promise<AppliedChange | undefined> {
     let change: Change = initial;
     for (let attempt = 0; ; attempt++) {
       const { input, item, alert } = this.updateFor(change, run);
       try {
+        if (run.lease) await this.keepLease(run.lease);
         this.counters.findingWrites++;
         await this.send('writing a finding', () => this.client.send(new UpdateCommand(input)));
         return { change, version: item.version, alert, item };
@@ -377,6 +584,17 @@ export class FindingsStore {
       }
       for (const key of ['closedAt', 'closeReason', 'expiresAt']) if (previous?.closedAt) remove(key);
     }
+    const history = change.statusChanged ? this.historyFor(change, run, version) : undefined;
+    if (history) {
+      // The history record travels with the change (same write), so a run that dies cannot lose it.
+      const k = `#a${n++}`;
+      names[k] = 'pendingHistory';
+      values[':history'] = [history];
+      values[':noHistory'] = [];
+      sets.push(`${k} = list_append(if_not_exists(${k}, :noHistory), :history)`);
+      item.pendingHistory = [...(previous?.pendingHistory ?? []), history];
+    }
+    if (alert || history) for (const [key, value] of Object.entries(pendingKeys(base))) set(key, value);
     if (alert) {
       // The outbox: the alert is recorded in the same write as the transition, so it cannot be lost.
       const k = `#a${n}`;
@@ -385,7 +603,6 @@ export class FindingsStore {
       values[':none'] = [];
       sets.push(`${k} = list_append(if_not_exists(${k}, :none), :alert)`);
       n++;
-      for (const [key, value] of Object.entries(pendingKeys(base))) set(key, value);
       item.pendingAlerts = [...(previous?.pendingAlerts ?? []), alert];
     }
     const condition = previous ? '#ver = :expected' : 'attribute_not_exists(pk)';
@@ -407,47 +624,44 @@ export class FindingsStore {
     };
   }
 
-  private async writeHistory(
-    applied: readonly AppliedChange[],
-    run: { runId: string; now: Date },
-  ): Promise<void> {
+  private historyFor(change: Change, run: { runId: string; now: Date }, version: number): HistoryRecord {
     const now = run.now.toISOString();
-    const expiresAt = this.expiresAt(run.now);
-    const records = applied
-      .filter((a) => a.change.statusChanged)
-      .map(({ change, version }) => {
-        const base = change.type === 'closed' ? change.previous : change.finding;
-        const fromStatus = change.previous && !change.previous.closedAt ? change.previous.status : null;
-        return {
-          pk: resourcePk(base.resourceId),
-          sk: historySk(now, base.accountId, base.region, base.ruleId),
-          type: 'HISTORY',
-          accountId: base.accountId,
-          region: base.region,
-          resourceId: base.resourceId,
-          resourceType: base.resourceType,
-          ruleId: base.ruleId,
-          fromStatus,
-          toStatus: change.type === 'closed' ? 'CLOSED' : change.finding.status,
-          severity: base.severity,
-          reason: change.type === 'closed' ? change.reason : change.finding.reason,
-          message:
-            change.type === 'closed'
-              ? `Closed (${change.reason === 'TERMINATED' ? 'instance terminated' : change.reason === 'RESOURCE_GONE' ? 'resource no longer exists' : 'rule no longer reports it'}); was ${change.previous.status}: ${change.previous.message}`
-              : change.finding.message,
-          changedAt: now,
-          runId: run.runId,
-          version,
-          expiresAt,
-        };
-      });
+    const base = change.type === 'closed' ? change.previous : change.finding;
+    const fromStatus = change.previous && !change.previous.closedAt ? change.previous.status : null;
+    return {
+      pk: resourcePk(base.resourceId),
+      sk: historySk(now, base.accountId, base.region, base.ruleId, version),
+      type: 'HISTORY',
+      accountId: base.accountId,
+      region: base.region,
+      resourceId: base.resourceId,
+      resourceType: base.resourceType,
+      ruleId: base.ruleId,
+      fromStatus,
+      toStatus: change.type === 'closed' ? 'CLOSED' : change.finding.status,
+      severity: base.severity,
+      reason: change.type === 'closed' ? change.reason : change.finding.reason,
+      message:
+        change.type === 'closed'
+          ? `Closed (${change.reason === 'TERMINATED' ? 'instance terminated' : change.reason === 'RESOURCE_GONE' ? 'resource no longer exists' : 'rule no longer reports it'}); was ${change.previous.status}: ${change.previous.message}`
+          : change.finding.message,
+      changedAt: now,
+      runId: run.runId,
+      version,
+      expiresAt: this.expiresAt(run.now),
+    };
+  }
+
+  /** Copies history records to their own items (idempotent: a record's key is fixed by its change). */
+  async writeHistory(records: readonly HistoryRecord[], lease?: AuditLease): Promise<void> {
     this.counters.historyRecords += records.length;
-    await this.batchPut(records);
+    await this.batchPut(records as unknown as Record<string, unknown>[], lease);
   }
 
   /** BatchWriteItem in chunks of 25; UnprocessedItems are retried with exponential backoff. */
-  async batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
+  async batchPut(items: readonly Record<string, unknown>[], lease?: AuditLease): Promise<void> {
     for (let i = 0; i < items.length; i += 25) {
+      if (lease) await this.keepLease(lease);
       let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt >= this.maxBatchAttempts) {
@@ -478,48 +692,73 @@ export class FindingsStore {
   // ------------------------------------------------------------------------------------------------
   // The outbox of alerts
 
-  /** Findings of one account/region with undelivered alerts (from this or earlier runs). */
+  /**
+   * Findings of one account/region with an undelivered alert or an uncopied history record (from this
+   * or earlier runs). The index is eventually consistent, so each hit is read again consistently: an
+   * outbox another run has just emptied is not delivered twice.
+   */
   async pendingAlerts(accountId: string, region: string): Promise<StoredFinding[]> {
-    const items = await this.queryAll(
+    const items = (await this.queryAll(
       {
         IndexName: INDEX.pendingAlerts,
         KeyConditionExpression: 'gsi4pk = :p',
         ExpressionAttributeValues: { ':p': `PENDING#${accountId}#${region}` },
       },
       'reading pending alerts',
+    )) as unknown as StoredFinding[];
+    const fresh = await mapLimit(items, this.writeConcurrency, (item) => this.getFinding(item));
+    return fresh.filter(
+      (f): f is StoredFinding =>
+        !!f && ((f.pendingAlerts?.length ?? 0) > 0 || (f.pendingHistory?.length ?? 0) > 0),
     );
-    return items as unknown as StoredFinding[];
   }
 
-  /** Removes delivered alerts from their findings' outbox (conditional; re-read and retried on a race). */
-  async clearAlerts(
-    delivered: ReadonlyMap<string, { finding: StoredFinding; alertIds: Set<string> }>,
+  /**
+   * Empties the outbox of what was done: delivered alerts and copied history records (conditional on the
+   * version; re-read and retried on a race). Undelivered alerts stay for the next run.
+   */
+  async clearOutbox(
+    done: ReadonlyMap<
+      string,
+      { finding: StoredFinding; alertIds: ReadonlySet<string>; historyKeys: ReadonlySet<string> }
+    >,
+    lease?: AuditLease,
   ): Promise<void> {
-    await mapLimit([...delivered.values()], this.writeConcurrency, async ({ finding, alertIds }) => {
+    await mapLimit([...done.values()], this.writeConcurrency, async ({ finding, alertIds, historyKeys }) => {
       let current: StoredFinding | undefined = finding;
       for (let attempt = 0; current; attempt++) {
-        const remaining = (current.pendingAlerts ?? []).filter((a) => !alertIds.has(a.id));
-        if (remaining.length === (current.pendingAlerts ?? []).length) return;
+        const alerts = current.pendingAlerts ?? [];
+        const history = current.pendingHistory ?? [];
+        const alertsLeft = alerts.filter((a) => !alertIds.has(a.id));
+        const historyLeft = history.filter((h) => !historyKeys.has(h.sk));
+        if (alertsLeft.length === alerts.length && historyLeft.length === history.length) return;
+        const sets: string[] = [];
+        const removes: string[] = [];
+        const values: Record<string, unknown> = { ':v': current.version };
+        if (alertsLeft.length) {
+          sets.push('pendingAlerts = :alerts');
+          values[':alerts'] = alertsLeft;
+        } else removes.push('pendingAlerts');
+        if (historyLeft.length) {
+          sets.push('pendingHistory = :history');
+          values[':history'] = historyLeft;
+        } else removes.push('pendingHistory');
+        if (!alertsLeft.length && !historyLeft.length) removes.push('gsi4pk', 'gsi4sk');
         const input = {
           TableName: this.tableName,
           Key: {
             pk: resourcePk(current.resourceId),
             sk: findingSk(current.accountId, current.region, current.ruleId),
           },
-          UpdateExpression:
-            remaining.length === 0
-              ? 'REMOVE pendingAlerts, gsi4pk, gsi4sk'
-              : 'SET pendingAlerts = :remaining',
+          UpdateExpression: `${sets.length ? `SET ${sets.join(', ')} ` : ''}${removes.length ? `REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: '#ver = :v',
           ExpressionAttributeNames: { '#ver': 'version' },
-          ExpressionAttributeValues: {
-            ':v': current.version,
-            ...(remaining.length ? { ':remaining': remaining } : {}),
-          },
+          ExpressionAttributeValues: values,
         };
         try {
+          if (lease) await this.keepLease(lease);
           this.counters.alertClears++;
-          await this.send('clearing delivered alerts', () => this.client.send(new UpdateCommand(input)));
+          await this.send('clearing the outbox', () => this.client.send(new UpdateCommand(input)));
           return;
         } catch (err) {
           if (!isConditionFailure(err) || attempt >= this.maxConflictRetries) throw err;
@@ -533,25 +772,28 @@ export class FindingsStore {
   // ------------------------------------------------------------------------------------------------
   // Runs
 
-  async putRun(record: RunRecord, now: Date): Promise<void> {
+  async putRun(record: RunRecord, now: Date, lease?: AuditLease): Promise<void> {
     this.counters.runRecords++;
-    await this.batchPut([
-      {
-        pk: runPk(record.accountId, record.region),
-        sk: `${record.startedAt}#${record.runId}`,
-        type: 'RUN',
-        ...record,
-        expiresAt: this.expiresAt(now),
-      },
-      // The registry of audited account/regions, so queries across them stay Queries.
-      {
-        pk: SCOPES_PK,
-        sk: scopeSk(record.accountId, record.region),
-        accountId: record.accountId,
-        region: record.region,
-        lastRunAt: record.finishedAt,
-      },
-    ]);
+    await this.batchPut(
+      [
+        {
+          pk: runPk(record.accountId, record.region),
+          sk: `${record.startedAt}#${record.runId}`,
+          type: 'RUN',
+          ...record,
+          expiresAt: this.expiresAt(now),
+        },
+        // The registry of audited account/regions, so queries across them stay Queries.
+        {
+          pk: SCOPES_PK,
+          sk: scopeSk(record.accountId, record.region),
+          accountId: record.accountId,
+          region: record.region,
+          lastRunAt: record.finishedAt,
+        },
+      ],
+      lease,
+    );
   }
 
   // ------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { SEVERITY_RANK, type Finding, type RuleId, type Severity, type Status } 
  * |   since a time                              |                |                                  |                                             |
  * | alerts not yet delivered (outbox)           | pendingAlerts  | PENDING#<account>#<region>       | <resourceId>#<ruleId>                       |
  * | summaries of recent runs                    | table          | RUN#<account>#<region>           | <startedAt>#<runId>                         |
+ * | lease and watermarks of an account/region   | table          | AUDIT#<account>#<region>         | LEASE, MARK#<resourceId>                    |
  * | the account/regions ever audited            | table          | SCOPES                           | <account>#<region>                          |
  *
  * Instance and hybrid node ids are unique, so a resource's partition needs no account or region; the
@@ -36,8 +37,22 @@ export const FAILING_STATUSES: readonly Status[] = ['FAIL', 'ERROR'];
 export const resourcePk = (resourceId: string) => `RES#${resourceId}`;
 export const findingSk = (accountId: string, region: string, ruleId: string) =>
   `FINDING#${accountId}#${region}#${ruleId}`;
-export const historySk = (changedAt: string, accountId: string, region: string, ruleId: string) =>
-  `HIST#${changedAt}#${accountId}#${region}#${ruleId}`;
+/** Time-ordered; the version makes the key of one change fixed, so writing it again is harmless. */
+export const historySk = (
+  changedAt: string,
+  accountId: string,
+  region: string,
+  ruleId: string,
+  version: number,
+) => `HIST#${changedAt}#${accountId}#${region}#${ruleId}#v${version}`;
+/**
+ * The audit bookkeeping of one account/region: the lease that serializes recording audits (with the
+ * region's watermark: the collection time of the newest whole-region audit recorded) and one watermark
+ * per resource that a scoped audit recorded.
+ */
+export const auditPk = (accountId: string, region: string) => `AUDIT#${accountId}#${region}`;
+export const LEASE_SK = 'LEASE';
+export const resourceMarkSk = (resourceId: string) => `MARK#${resourceId}`;
 export const runPk = (accountId: string, region: string) => `RUN#${accountId}#${region}`;
 export const SCOPES_PK = 'SCOPES';
 export const scopeSk = (accountId: string, region: string) => `${accountId}#${region}`;

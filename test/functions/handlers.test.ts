@@ -31,6 +31,12 @@ const context = {
 } as unknown as Context;
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ssm-readiness-alerts';
+/**
+ * Every collection in these tests happens at this fixed time (the fixtures' events are later), so the
+ * tests pass on any date: an audit is as of its collection, and a close is as of its event.
+ */
+const AUDIT_TIME = new Date('2026-11-23T09:00:00Z');
+const clock = () => AUDIT_TIME;
 const sns = mockClient(SNSClient);
 let local: LocalDynamo;
 let tables = 0;
@@ -62,7 +68,7 @@ beforeEach(async () => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  resetRuntime();
+  resetRuntime({ clock });
   sns.reset();
   sns
     .on(PublishBatchCommand)
@@ -75,7 +81,7 @@ beforeEach(async () => {
 afterEach(() => {
   fake.restore();
   process.env = { ...saved };
-  resetRuntime();
+  resetRuntime({ clock });
 });
 
 const published = () =>
@@ -217,7 +223,7 @@ describe('scheduled audit', () => {
 
   it('a region that fails does not stop the others, and the invocation fails so the alarm fires', async () => {
     process.env.AUDIT_REGIONS = 'eu-west-1,eu-central-1';
-    resetRuntime();
+    resetRuntime({ clock });
     // The fake account answers every region; make the second region's table writes fail.
     const original = FindingsStore.prototype.loadRegion;
     const spy = jest.spyOn(FindingsStore.prototype, 'loadRegion').mockImplementation(async function (
@@ -299,7 +305,7 @@ describe('logs and metrics', () => {
   it('logs a structured summary, never the event or credentials, and emits findings, duration and API-error metrics', async () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    resetRuntime();
+    resetRuntime({ clock });
     const lines: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       lines.push(String(chunk));

@@ -51,7 +51,11 @@ async function record(
     store,
     publisher: new AlertPublisher(sink),
     snapshot: options.snapshot ?? snapshotFor(),
-    result: result(findings, options.closed),
+    // As the engine does: an audit's findings are evaluated at its time.
+    result: result(
+      options.now ? findings.map((f) => ({ ...f, evaluatedAt: options.now!.toISOString() })) : findings,
+      options.closed,
+    ),
     ruleIds: RULES,
     resourceIds: options.resourceIds,
     now: options.now ?? NOW,
