@@ -91,7 +91,10 @@ export function unavailableOutcome(
     remediation:
       availability.status === 'missing'
         ? `Collect ${key} into the snapshot (${calls.join(', ')}), or run a live scan.`
-        : `Allow ${calls.join(', ')} for the auditor's IAM principal, then re-run the audit.`,
+        : availability.status === 'denied'
+          ? `Allow ${calls.join(', ')} for the auditor's IAM principal, then re-run the audit.`
+          : // A failure (HTTP 5xx, timeout, unreachable endpoint) is no permission problem: do not send the user to IAM.
+            `Retry the audit; if ${permission} keeps failing, check the network path to the ${permission.split(':')[0]} endpoint (proxy, VPC endpoint, AWS_ENDPOINT_URL_*) and the AWS Health Dashboard.`,
   };
 }
 
