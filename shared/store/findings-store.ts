@@ -277,9 +277,10 @@ export class FindingsStore {
   // nothing to it, so the finding alone cannot tell an older audit that it is stale. Recording audits of
   // one account/region therefore take turns, through a lease on one item (a conditional write), and each
   // records how new it was: the region's watermark (whole-region audits) or one per resource (scoped
-  // audits). Under the lease an audit leaves alone everything a newer audit covered. The deployed
-  // product already serializes audits per account/region (SQS FIFO, one message group each), so the
-  // lease is uncontended there; it is what keeps the guarantee for the CLI, retries and anything else.
+  // audits). Under the lease an audit leaves alone everything a newer audit covered. The lease lives in
+  // the table itself, so the guarantee holds for every writer (scheduled, event and ad-hoc functions,
+  // Lambda retries, the CLI) whatever queue, if any, delivered the work. A holder renews it at half-life
+  // and stops when it cannot, so a run that outlived its lease never writes over the one that took it.
 
   /** Takes the account/region's lease, waiting (bounded) while another audit holds it. */
   async acquireLease(accountId: string, region: string, runId: string): Promise<AuditLease> {
