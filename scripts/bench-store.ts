@@ -110,13 +110,14 @@ export function renderStoreRows(
       'history records',
       'outbox clears',
       'BatchWriteItem requests',
+      'lease + watermark writes',
       'write requests',
       'seconds',
       'target: finding writes <= changed + 1',
     ],
     rows.map((r) => {
       const w = r.report.writes;
-      const requests = w.findingWrites + w.alertClears + w.batchRequests;
+      const requests = w.findingWrites + w.alertClears + w.batchRequests + w.leaseWrites;
       const steady = r.run.startsWith('steady') || r.run === 'unchanged';
       return [
         r.run,
@@ -126,6 +127,7 @@ export function renderStoreRows(
         n(w.historyRecords),
         n(w.alertClears),
         n(w.batchRequests),
+        n(w.leaseWrites),
         n(requests),
         r.seconds.toFixed(1),
         steady ? (w.findingWrites + w.runRecords <= r.changed + 1 ? 'met' : 'MISSED') : 'n/a (first run)',
@@ -133,6 +135,8 @@ export function renderStoreRows(
     }),
   );
   return `${table}
-(write requests = conditional finding writes + outbox clears + BatchWriteItem requests; history records go
-25 to a BatchWriteItem request, one per status change; the run summary is one BatchWriteItem request)`;
+(write requests = conditional finding writes + outbox clears + BatchWriteItem requests + lease writes; history
+records go 25 to a BatchWriteItem request, one per status change; the run summary is one BatchWriteItem
+request; a whole-region audit takes, renews at half-life and releases the account/region's lease and
+raises its watermark: O(1) per audit)`;
 }

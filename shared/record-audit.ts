@@ -174,7 +174,7 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
     for (const { item } of applied)
       if (item.pendingAlerts?.length || item.pendingHistory?.length) outbox.set(findingId(item), item);
     const writtenHistory = new Set(applied.flatMap((a) => (a.item.pendingHistory ?? []).map((h) => h.sk)));
-    for (const item of await store.pendingAlerts(accountId, region)) {
+    for (const item of await store.pendingAlerts(accountId, region, outbox)) {
       const id = findingId(item);
       const known = outbox.get(id);
       if (!known || known.version < item.version) outbox.set(id, item);

@@ -698,8 +698,13 @@ export class FindingsStore {
    * or earlier runs). The index is eventually consistent, so each hit is read again consistently: an
    * outbox another run has just emptied is not delivered twice.
    */
-  async pendingAlerts(accountId: string, region: string): Promise<StoredFinding[]> {
-    const items = (await this.queryAll(
+  async pendingAlerts(
+    accountId: string,
+    region: string,
+    /** Items the caller wrote itself, by findingId: not read again unless the index has a newer version. */
+    known: ReadonlyMap<string, StoredFinding> = new Map(),
+  ): Promise<StoredFinding[]> {
+    const hits = (await this.queryAll(
       {
         IndexName: INDEX.pendingAlerts,
         KeyConditionExpression: 'gsi4pk = :p',
@@ -707,6 +712,7 @@ export class FindingsStore {
       },
       'reading pending alerts',
     )) as unknown as StoredFinding[];
+    const items = hits.filter((item) => (known.get(findingId(item))?.version ?? -1) < item.version);
     const fresh = await mapLimit(items, this.writeConcurrency, (item) => this.getFinding(item));
     return fresh.filter(
       (f): f is StoredFinding =>

@@ -68,8 +68,11 @@ function record(
 }
 
 const kinds = (sink: LocalAlertSink) => sink.sent.map((e) => e.MessageAttributes?.kind?.StringValue);
-const stored = async (store: FindingsStore, id = iid(1)) =>
-  (await store.loadResources(ACCOUNT, REGION, [id])).values().next().value;
+async function stored(store: FindingsStore, id = iid(1)) {
+  const item = (await store.loadResources(ACCOUNT, REGION, [id])).values().next().value;
+  if (!item) throw new Error(`nothing stored for ${id}`);
+  return item;
+}
 
 describe('newest evaluation wins', () => {
   it('an older FAIL recorded after a newer audit found the finding PASS and unchanged is not written', async () => {
