@@ -19,6 +19,8 @@ import { evaluateInventory } from '../shared/engine';
 import { buildInventory } from '../shared/inventory';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 import { API_CALL_SIZES, measureApiCalls, renderApiCallRows, type ApiCallRow } from './bench-api-calls';
+import { blackHoleSection } from './bench-faults';
+import { patternReport } from './bench-patterns';
 import { measureStore, renderStoreRows, STORE_FLEET } from './bench-store';
 import { writeSnapshotFile } from './fleet/snapshot-file';
 import { buildSynthetic } from './fleet/synthetic';
@@ -243,8 +245,24 @@ export const storeSection: BenchSection = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------------
+// Wildcard patterns (issue 9: no input can stall an audit)
+
+export const patternSection: BenchSection = {
+  title: 'Wildcard pattern matching (hostile IAM patterns, time per match)',
+  async run() {
+    return patternReport();
+  },
+};
+
 /** Every section, in print order. */
-export const SECTIONS: readonly BenchSection[] = [evaluationSection, apiCallSection, storeSection];
+export const SECTIONS: readonly BenchSection[] = [
+  evaluationSection,
+  apiCallSection,
+  storeSection,
+  patternSection,
+  blackHoleSection,
+];
 
 // ---------------------------------------------------------------------------------------------------
 // CLI

@@ -5,10 +5,12 @@
  * cannot know the request context (source VPC, tags, time of day ...) the agent will present.
  *
  * Hot path: 100,000 instances share a few hundred roles, and each instance asks the same couple of dozen
- * (action, resource) questions. So documents are compiled once (cached per document object), regexes are
- * cached per pattern across all sets, and each set memoizes its answers.
+ * (action, resource) questions. So documents are compiled once (cached per document object) and each set
+ * memoizes its answers. Wildcards are matched by the hand-written matcher in ./wildcard, never by a RegExp
+ * built from policy text: patterns come from customers, and a backtracking regex can stall for minutes.
  */
 import type { PolicyDocument, PolicyStatement, StringOrList } from './document';
+import { compileWildcard, type WildcardMatcher, type WildcardToken } from './wildcard';
 
 export interface NamedPolicy {
   /** e.g. 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' or 'inline:MyRole/MyPolicy'. */
@@ -52,25 +54,6 @@ export interface PolicySetInput {
 // ---------------------------------------------------------------------------------------------------
 // Pattern compilation
 
-const REGEX_CACHE_LIMIT = 10_000;
-const regexCache = new Map<string, RegExp>();
-
-/** RegExps without the g/y flags keep no state between test() calls, so one instance can be shared. */
-function cachedRegExp(source: string): RegExp {
-  let regex = regexCache.get(source);
-  if (regex === undefined) {
-    // Patterns come from customer policies; bound the cache so a long-lived process cannot grow without end.
-    if (regexCache.size >= REGEX_CACHE_LIMIT) regexCache.clear();
-    regex = new RegExp(source, 's');
-    regexCache.set(source, regex);
-  }
-  return regex;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function toList(value: StringOrList): readonly string[] {
   return typeof value === 'string' ? [value] : value;
 }
@@ -81,7 +64,7 @@ type ActionMatch = (actionLower: string) => string | undefined;
 function compileActionList(patterns: readonly string[]): ActionMatch {
   let matchAll: string | undefined;
   const exact = new Map<string, string>();
-  const globs: { pattern: string; regex: RegExp }[] = [];
+  const globs: { pattern: string; test: WildcardMatcher }[] = [];
   for (const pattern of patterns) {
     // Action names are case-insensitive in IAM, so both sides are compared lower-cased.
     const lower = pattern.toLowerCase();
@@ -91,18 +74,14 @@ function compileActionList(patterns: readonly string[]): ActionMatch {
       if (!exact.has(lower)) exact.set(lower, pattern);
     } else {
       // In actions `*` may span anything (there is no segment structure to respect); `?` is one character.
-      const source = lower
-        .split(/([*?])/)
-        .map((part) => (part === '*' ? '.*' : part === '?' ? '.' : escapeRegExp(part)))
-        .join('');
-      globs.push({ pattern, regex: cachedRegExp(`^${source}$`) });
+      globs.push({ pattern, test: compileWildcard(lower) });
     }
   }
   return (actionLower) => {
     // Report the most specific pattern: an exact name reads better in evidence than 'ssm:*' or '*'.
     const hit = exact.get(actionLower);
     if (hit !== undefined) return hit;
-    for (const glob of globs) if (glob.regex.test(actionLower)) return glob.pattern;
+    for (const glob of globs) if (glob.test(actionLower)) return glob.pattern;
     return matchAll;
   };
 }
@@ -125,20 +104,21 @@ interface ResourcePattern {
   test: (resource: string) => boolean;
 }
 
-type Token = { kind: 'literal'; text: string } | { kind: 'star' } | { kind: 'one' };
-
 function tokenizeResource(
   pattern: string,
   variablesEnabled: boolean,
-): { tokens: Token[]; usesVariable: boolean } {
-  const tokens: Token[] = [];
+): { tokens: WildcardToken[]; usesVariable: boolean } {
+  const tokens: WildcardToken[] = [];
   let usesVariable = false;
+  // Once no '}' is left, later '${' cannot open a variable: do not rescan the rest of the pattern for each.
+  let closable = true;
   let i = 0;
   while (i < pattern.length) {
     const ch = pattern.charAt(i);
-    if (variablesEnabled && ch === '$' && pattern.charAt(i + 1) === '{') {
+    if (closable && variablesEnabled && ch === '$' && pattern.charAt(i + 1) === '{') {
       const end = pattern.indexOf('}', i + 2);
-      if (end !== -1) {
+      if (end === -1) closable = false;
+      else {
         const name = pattern.slice(i + 2, end);
         // ${*}, ${?} and ${$} are IAM's escapes for the literal characters, not variables.
         if (name === '*' || name === '?' || name === '$') {
@@ -179,22 +159,7 @@ function compileResourcePattern(pattern: string, variablesEnabled: boolean): Res
     return { pattern, usesVariable, matchesEverything, test: (resource) => resource === literal };
   }
 
-  const isArn = pattern.startsWith('arn:');
-  const colons = tokens.filter((token) => token.kind === 'literal' && token.text === ':').length;
-  const segmentColons = isArn ? Math.min(colons, 5) : 0;
-  let seen = 0;
-  let source = '';
-  for (const token of tokens) {
-    const constrained = seen < segmentColons;
-    if (token.kind === 'star') source += constrained ? '[^:]*' : '.*';
-    else if (token.kind === 'one') source += constrained ? '[^:]' : '.';
-    else {
-      if (token.text === ':') seen += 1;
-      source += escapeRegExp(token.text);
-    }
-  }
-  const regex = cachedRegExp(`^${source}$`);
-  return { pattern, usesVariable, matchesEverything, test: (resource) => regex.test(resource) };
+  return { pattern, usesVariable, matchesEverything, test: compileWildcard(tokens, { arn: true }) };
 }
 
 interface ResourceMatch {
@@ -374,7 +339,7 @@ function freezeDecision(decision: PolicyDecision): PolicyDecision {
 const MEMO_LIMIT = 4096;
 
 /**
- * Compiles wildcard patterns once (regexes cached) so evaluating many (action, resource) pairs against the
+ * Compiles wildcard patterns once so evaluating many (action, resource) pairs against the
  * same set is cheap. Decisions are memoized per (action, resource) and returned frozen: they may be shared
  * between calls, so callers must copy before modifying.
  */
