@@ -1,5 +1,6 @@
 import { RULES } from '../rules';
 import type { AuditConfig } from './config';
+import { echoList } from './echo';
 import { evaluateInventory, type AuditResult } from './engine';
 import { UsageError } from './errors';
 import { buildInventory } from './inventory';
@@ -14,15 +15,16 @@ export interface AuditOptions {
   evaluatedAt?: Date;
 }
 
+/** The message for unknown rule ids: at most a few, each cut short, then the valid ids. */
+export function unknownRuleIdsMessage(unknown: readonly string[]): string {
+  return `unknown rule id${unknown.length > 1 ? 's' : ''} ${echoList(unknown)}; valid ids: ${RULE_IDS.join(', ')}`;
+}
+
 /** Validates user-supplied rule ids; an unknown one is an error that lists the valid ids. */
 export function parseRuleIds(ids: readonly string[]): RuleId[] {
   const valid = new Set<string>(RULE_IDS);
   const unknown = ids.filter((id) => !valid.has(id));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `unknown rule id${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid ids: ${RULE_IDS.join(', ')}`,
-    );
-  }
+  if (unknown.length > 0) throw new UsageError(unknownRuleIdsMessage(unknown));
   return ids as RuleId[];
 }
 
