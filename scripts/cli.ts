@@ -1,19 +1,28 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RULES } from '../rules';
-import { auditSnapshot, parseResourceIds, parseRuleIds } from '../shared/audit';
+import { auditSnapshot, parseRuleIds } from '../shared/audit';
 import { auditConfigSchema, resolveConfig, type AuditConfig } from '../shared/config';
 import { createAwsClients, destroyAwsClients, resolveAwsTarget } from '../shared/collect/aws-clients';
 import { collectSnapshot, type CollectResult } from '../shared/collect/collect';
 import type { ProgressEvent } from '../shared/collect/context';
 import { describeScope, REGION_SCOPE, scopeSchema, type CollectionScope } from '../shared/collect/scope';
+import { echoList, echoValue } from '../shared/echo';
 import { CollectionError, SnapshotValidationError, UsageError } from '../shared/errors';
 import { FindingsStoreError } from '../shared/store/findings-store';
 import { STATUS_RANK, type Finding, type Status } from '../shared/model';
 import { formatReference } from '../shared/rule';
-import { FORMATS, render, resourceNames, type Format } from '../shared/report';
+import {
+  csvChunks,
+  FORMATS,
+  jsonChunks,
+  render,
+  resourceNames,
+  writeChunks,
+  type Format,
+} from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
-import type { Snapshot } from '../shared/snapshot/schema';
+import { INSTANCE_ID, MANAGED_INSTANCE_ID, type Snapshot } from '../shared/snapshot/schema';
 import { findingsCommand } from './findings-command';
 
 /** `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input. */
@@ -107,7 +116,7 @@ export function scopeOf(options: LiveOptions): CollectionScope {
     const index = issue.path[1];
     const value =
       typeof index === 'number' && options.instance ? options.instance[index] : (options.vpc ?? options.role);
-    throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: ${issue.message}`);
+    throw new UsageError(`invalid ${flag} ${echoValue(value)}: ${issue.message}`);
   }
   return parsed.data;
 }
@@ -171,6 +180,16 @@ async function collectCommand(options: LiveOptions & { out: string }, io: Io): P
   return EXIT.OK;
 }
 
+/** `--instance` ids: a malformed one is an error quoting at most a few of them, each cut short. */
+function checkInstanceIds(ids: readonly string[]): void {
+  const bad = ids.filter((id) => !INSTANCE_ID.test(id) && !MANAGED_INSTANCE_ID.test(id));
+  if (bad.length > 0) {
+    throw new UsageError(
+      `invalid instance id${bad.length > 1 ? 's' : ''} ${echoList(bad, undefined, (b) => echoValue(b))}: expected i-0123456789abcdef0 or mi-0123456789abcdef0`,
+    );
+  }
+}
+
 async function scan(options: ScanOptions, io: Io): Promise<number> {
   if (options.snapshot && (options.region || options.profile || options.vpc || options.role)) {
     throw new UsageError(
@@ -180,7 +199,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
   const config = await loadConfig(options.config);
   // Bad ids fail before any AWS call is made.
   if (options.rule) parseRuleIds(options.rule);
-  if (options.instance) parseResourceIds(options.instance);
+  if (options.instance) checkInstanceIds(options.instance);
   let snapshot: Snapshot;
   let source: string;
   if (options.snapshot) {
@@ -201,17 +220,23 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
   });
   if (options.instance && result.findings.length === 0 && result.closedResourceIds.length === 0) {
     throw new UsageError(
-      `no instance ${options.instance.join(', ')} in ${options.snapshot ?? `account ${snapshot.accountId} ${snapshot.region}`}`,
+      `no instance ${echoList(options.instance)} in ${options.snapshot ?? `account ${snapshot.accountId} ${snapshot.region}`}`,
     );
   }
   const color = options.color ?? io.isTTY;
-  io.out(
-    render(result.findings, options.format, {
-      color,
-      names: resourceNames(snapshot),
-      title: `SSM readiness of account ${snapshot.accountId} in ${snapshot.region} (${source})`,
-    }),
-  );
+  if (options.format === 'table') {
+    io.out(
+      render(result.findings, options.format, {
+        color,
+        names: resourceNames(snapshot),
+        title: `SSM readiness of account ${snapshot.accountId} in ${snapshot.region} (${source})`,
+      }),
+    );
+  } else {
+    // Streamed: the findings of a large fleet are more text than one string can hold.
+    const chunks = options.format === 'json' ? jsonChunks(result.findings) : csvChunks(result.findings);
+    await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
+  }
   if (options.format === 'table' && result.closedResourceIds.length > 0) {
     io.out(
       `${result.closedResourceIds.length} terminated/shutting-down instance(s) skipped: their findings are closed.\n`,
@@ -222,6 +247,8 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
 
 export interface Io {
   out(text: string): void;
+  /** Writes one piece of a long output, resolving when the destination can take more (backpressure). */
+  write?(piece: string): Promise<void>;
   err(text: string): void;
   isTTY: boolean;
   /** stderr is a terminal: show the collection progress indicator. */
@@ -337,9 +364,34 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   }
 }
 
+/** Writes to a stream, waiting for 'drain' when its buffer is full; rejects if the stream fails or closes. */
+export function streamWriter(stream: NodeJS.WritableStream): (piece: string) => Promise<void> {
+  return (piece) =>
+    new Promise<void>((resolve, reject) => {
+      if (stream.write(piece)) {
+        resolve();
+        return;
+      }
+      const done = (err?: unknown) => {
+        stream.off('drain', onDrain);
+        stream.off('error', onError);
+        stream.off('close', onClose);
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (err: unknown) => done(err);
+      const onClose = () => done(new Error('output closed before everything was written'));
+      stream.on('drain', onDrain);
+      stream.on('error', onError);
+      stream.on('close', onClose);
+    });
+}
+
 function defaultIo(): Io {
   return {
     out: (text) => process.stdout.write(text),
+    write: streamWriter(process.stdout),
     err: (text) => process.stderr.write(text),
     isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     errIsTTY: Boolean(process.stderr.isTTY),

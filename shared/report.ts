@@ -8,17 +8,63 @@ import { FINDING_FIELDS, RULE_IDS, STATUSES, type Finding, type RuleId, type Sta
 export const FORMATS = ['table', 'json', 'csv'] as const;
 export type Format = (typeof FORMATS)[number];
 
+/** A finding with exactly the contract fields, in contract order, so nothing else ever leaks into the output. */
+const contractFields = (f: Finding) => Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]]));
+
+/**
+ * `--format json` one finding at a time: together exactly the bytes of `JSON.stringify(rows, null, 2)`
+ * and a newline, but never one string of them all (100,000 instances' findings exceed V8's ~512 MB
+ * string limit).
+ */
+export function* jsonChunks(findings: Iterable<Finding>): Generator<string> {
+  let first = true;
+  for (const f of findings) {
+    // Strings are escaped in JSON, so every newline here is the pretty-printer's: indent it one level.
+    yield `${first ? '[\n' : ',\n'}  ${JSON.stringify(contractFields(f), null, 2).replace(/\n/g, '\n  ')}`;
+    first = false;
+  }
+  yield first ? '[]\n' : '\n]\n';
+}
+
+/** `--format csv` a few hundred rows at a time; together exactly the bytes of one csv-stringify call. */
+export function* csvChunks(findings: readonly Finding[], rowsPerChunk = 25): Generator<string> {
+  const row = (f: Finding) =>
+    FINDING_FIELDS.map((k) => (k === 'evidence' ? JSON.stringify(f.evidence) : f[k]));
+  yield stringify([], { header: true, columns: [...FINDING_FIELDS] });
+  for (let i = 0; i < findings.length; i += rowsPerChunk) {
+    yield stringify(findings.slice(i, i + rowsPerChunk).map(row), { columns: [...FINDING_FIELDS] });
+  }
+}
+
 export function toJson(findings: readonly Finding[]): string {
-  // Re-pick the fields in contract order so nothing else ever leaks into the output.
-  const rows = findings.map((f) => Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]])));
-  return `${JSON.stringify(rows, null, 2)}\n`;
+  return [...jsonChunks(findings)].join('');
 }
 
 export function toCsv(findings: readonly Finding[]): string {
-  return stringify(
-    findings.map((f) => FINDING_FIELDS.map((k) => (k === 'evidence' ? JSON.stringify(f.evidence) : f[k]))),
-    { header: true, columns: [...FINDING_FIELDS] },
-  );
+  return [...csvChunks(findings)].join('');
+}
+
+/**
+ * Writes chunks through `write` (which may wait for the destination to drain), gathered into pieces of
+ * about `pieceBytes`: a piece is larger only by the one chunk that crossed the mark.
+ */
+export async function writeChunks(
+  chunks: Iterable<string>,
+  write: (piece: string) => void | Promise<void>,
+  pieceBytes = 64 * 1024,
+): Promise<void> {
+  let pending: string[] = [];
+  let length = 0;
+  for (const chunk of chunks) {
+    pending.push(chunk);
+    length += chunk.length;
+    if (length >= pieceBytes) {
+      await write(pending.join(''));
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) await write(pending.join(''));
 }
 
 export interface TableOptions {

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { stringify as csvStringify } from 'csv-stringify/sync';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -11,7 +13,9 @@ import {
   instanceInfo,
   trustFor,
 } from '../scripts/fleet/builders';
-import { main } from '../scripts/cli';
+import { buildSyntheticSnapshot } from '../scripts/fleet/synthetic';
+import { main, streamWriter } from '../scripts/cli';
+import { csvChunks, jsonChunks, writeChunks } from '../shared/report';
 import { FINDING_FIELDS, RULE_IDS, type Finding } from '../shared/model';
 import type { SnapshotInput } from '../shared/snapshot/schema';
 import { POLICY_ARNS } from '../shared/ssm-requirements';
@@ -375,4 +379,155 @@ describe('the ssm-audit bin, end to end', () => {
     );
     for (const finding of findings) expect(Object.keys(finding).sort()).toEqual([...FINDING_FIELDS].sort());
   }, 60_000);
+});
+
+describe('issue 9: echoed ids are bounded', () => {
+  it.each([
+    {
+      case: 'a 100,000-character --rule',
+      args: ['--rule', 'r'.repeat(100_000)],
+      expected: `unknown rule id ${'r'.repeat(64)}…; valid ids: ${RULE_IDS.join(', ')}`,
+    },
+    {
+      case: '100 unknown --rule ids',
+      args: ['--rule', Array.from({ length: 100 }, (_, i) => `rule-${i}`).join(',')],
+      expected: `unknown rule ids rule-0, rule-1, rule-2, rule-3, rule-4 and 95 more; valid ids: ${RULE_IDS.join(', ')}`,
+    },
+    {
+      case: 'a 100,000-character --instance',
+      args: ['--instance', 'i'.repeat(100_000)],
+      expected: `invalid instance id "${'i'.repeat(64)}"…: expected i-0123456789abcdef0 or mi-0123456789abcdef0`,
+    },
+    {
+      case: '50 malformed --instance ids',
+      args: ['--instance', Array.from({ length: 50 }, (_, i) => `i-${i}`).join(',')],
+      expected:
+        'invalid instance ids "i-0", "i-1", "i-2", "i-3", "i-4" and 45 more: expected i-0123456789abcdef0 or mi-0123456789abcdef0',
+    },
+  ])(
+    '$case → exit 2 with a one-line message quoting at most 64 characters per id',
+    async ({ args, expected }) => {
+      // Act
+      const { code, out, err } = await run(['scan', '--snapshot', files.good, ...args]);
+      // Assess
+      expect(code).toBe(2);
+      expect(out).toBe('');
+      expect(err).toBe(`ssm-audit: ${expected}\n`);
+    },
+  );
+
+  it('--instance naming 300 absent instances lists five of them', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    const { code, err } = await run(['scan', '--snapshot', files.failing, '--instance', ids.join(',')]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/^ssm-audit: no instance i-0{17}, i-0{16}1, .* and 295 more in /);
+  });
+});
+
+describe('issue 9: --format json and csv are streamed', () => {
+  /** Each piece written is at most this long: never one string of the whole output. */
+  const PIECE_BOUND = 128 * 1024;
+
+  /** `count` findings shaped like the real ones of the failing fixture. */
+  async function manyFindings(count: number): Promise<Finding[]> {
+    const templates = json((await run(['scan', '--snapshot', files.failing, '--format', 'json'])).out);
+    return Array.from({ length: count }, (_, i) => ({
+      ...templates[i % templates.length]!,
+      resourceId: `i-${i.toString(16).padStart(17, '0')}`,
+    }));
+  }
+
+  /** What the CLI printed before it streamed: one string of everything. */
+  const oneStringJson = (findings: readonly Finding[]) =>
+    `${JSON.stringify(
+      findings.map((f) => Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]]))),
+      null,
+      2,
+    )}\n`;
+  const oneStringCsv = (findings: readonly Finding[]) =>
+    csvStringify(
+      findings.map((f) => FINDING_FIELDS.map((k) => (k === 'evidence' ? JSON.stringify(f.evidence) : f[k]))),
+      { header: true, columns: [...FINDING_FIELDS] },
+    );
+
+  it('writes 100,000 findings as bounded pieces, waiting whenever the stream is full', async () => {
+    // Prepare: a slow destination with a small buffer, so backpressure happens
+    const findings = await manyFindings(100_000);
+    const pieces: string[] = [];
+    let maxBuffered = 0;
+    const sink = new Writable({
+      highWaterMark: 16 * 1024,
+      decodeStrings: false,
+      write(chunk: string, _encoding, callback) {
+        pieces.push(chunk);
+        setImmediate(callback);
+      },
+    });
+    const write = streamWriter(sink);
+    let waits = 0;
+    const counting = async (piece: string) => {
+      maxBuffered = Math.max(maxBuffered, sink.writableLength);
+      if (sink.writableNeedDrain) throw new Error('wrote to a stream that asked to drain');
+      await write(piece);
+      if (sink.writableLength === 0) waits++;
+    };
+    // Act
+    await writeChunks(jsonChunks(findings), counting);
+    // Assess
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(PIECE_BOUND);
+    expect(maxBuffered).toBeLessThanOrEqual(PIECE_BOUND);
+    expect(waits).toBeGreaterThan(0);
+    const text = pieces.join('');
+    const parsed = json(text);
+    expect(parsed).toHaveLength(100_000);
+    expect(parsed[99_999]!.resourceId).toBe(`i-${(99_999).toString(16).padStart(17, '0')}`);
+    expect(text).toBe(oneStringJson(findings));
+  });
+
+  it.each([
+    { case: 'no findings', count: 0 },
+    { case: 'one finding', count: 1 },
+    { case: '1,001 findings', count: 1_001 },
+  ])('json and csv are byte for byte what one string was ($case)', async ({ count }) => {
+    // Prepare: values csv must quote
+    const findings = (await manyFindings(count)).map((f, i) =>
+      i % 2 ? { ...f, message: 'a "quoted", multi-line\nmessage é', evidence: { note: 'x,"y"\nz' } } : f,
+    );
+    // Act
+    const asJson = [...jsonChunks(findings)].join('');
+    const asCsv = [...csvChunks(findings)].join('');
+    // Assess
+    expect(asJson).toBe(oneStringJson(findings));
+    expect(asCsv).toBe(oneStringCsv(findings));
+  });
+
+  it('scan of a 2,000-instance snapshot prints json and csv in bounded pieces, the same findings', async () => {
+    // Prepare
+    const file = join(dir, 'fleet-2000.json');
+    writeFileSync(file, JSON.stringify(buildSyntheticSnapshot({ instances: 2_000 })));
+    const scan = async (format: string) => {
+      const pieces: string[] = [];
+      const code = await main(['node', 'ssm-audit', 'scan', '--snapshot', file, '--format', format], {
+        out: (text) => pieces.push(text),
+        write: async (piece) => {
+          pieces.push(piece);
+        },
+        err: () => undefined,
+        isTTY: false,
+      });
+      return { code, pieces, text: pieces.join('') };
+    };
+    // Act
+    const asJson = await scan('json');
+    const asCsv = await scan('csv');
+    // Assess
+    const findings = json(asJson.text);
+    expect(asJson.code).toBe(1);
+    expect(findings.length).toBeGreaterThan(10_000);
+    expect(asJson.pieces.length).toBeGreaterThan(10);
+    for (const { pieces } of [asJson, asCsv])
+      expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(PIECE_BOUND);
+    expect(asJson.text).toBe(oneStringJson(findings));
+    expect(parseCsv(asCsv.text)).toHaveLength(findings.length + 1);
+  });
 });
