@@ -377,7 +377,8 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
   it('a hung endpoint times out, is recorded as a failed call and the run completes', async () => {
     // Prepare: EC2 never answers; every other service answers with its real-protocol denial.
     const wire = await startAwsEndpoint();
-    const hung = createServer(() => undefined);
+    let hungRequests = 0;
+    const hung = createServer(() => void hungRequests++);
     await new Promise<void>((done) => hung.listen(0, '127.0.0.1', () => done()));
     const saved = { ...process.env };
     Object.assign(process.env, FAKE_CREDENTIALS, {
@@ -387,19 +388,36 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
     const clients = createAwsClients({ region: 'eu-west-1', requestTimeoutMs: 200 });
     try {
       // Act
-      const result = await collectSnapshot(clients, { region: 'eu-west-1', backoff: { retries: 0 } });
+      const result = await collectSnapshot(clients, {
+        region: 'eu-west-1',
+        backoff: { retries: 0 },
+        now: () => new Date('2026-11-23T10:00:00Z'),
+      });
       // Assess
       expect(result.snapshot.calls['ec2:DescribeInstances']).toMatchObject({
         status: 'error',
-        error: 'TimeoutError',
+        error: 'timed out after 0.2 s',
       });
       expect(result.snapshot.calls['ssm:DescribeInstanceInformation']).toMatchObject({ status: 'denied' });
       expect(result.snapshot.accountId).toBe('210987654321');
-      const findings = auditSnapshot(result.snapshot, { now: new Date() }).findings;
+      // One EC2 request, not retried; the other EC2 calls were not sent to the unresponsive endpoint.
+      expect(result.stats.calls['ec2:DescribeInstances']).toBe(1);
+      expect(hungRequests).toBeLessThanOrEqual(1);
+      expect(result.snapshot.calls['ec2:DescribeVpcs']).toMatchObject({
+        status: 'error',
+        error: 'not sent: the ec2 endpoint timed out after 0.2 s',
+      });
+      const findings = auditSnapshot(result.snapshot, {
+        now: new Date(result.snapshot.collectedAt),
+      }).findings;
+      const timedOut = findings.filter(
+        (f) =>
+          f.status === 'ERROR' && f.message.includes('ec2:DescribeInstances failed (timed out after 0.2 s)'),
+      );
+      expect(timedOut.length).toBeGreaterThan(0);
+      // A timeout is a failure to retry, not a permission to grant.
       expect(
-        findings.some(
-          (f) => f.status === 'ERROR' && f.message.includes('ec2:DescribeInstances failed (TimeoutError)'),
-        ),
+        timedOut.every((f) => f.reason === 'API_CALL_FAILED' && f.remediation.startsWith('Retry the audit')),
       ).toBe(true);
     } finally {
       process.env = saved;

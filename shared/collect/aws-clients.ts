@@ -1,4 +1,5 @@
 import { CollectionError } from '../errors';
+import { isDenied, isTimeout } from './faults';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -22,9 +23,20 @@ export interface ClientOptions {
   region?: string;
   /** Named profile from the shared config files; default: AWS_PROFILE or `default`. */
   profile?: string;
-  /** Per-request timeout; default 30 s. A request that hangs fails (and is retried) instead of stalling the run. */
+  /** Time to the response's headers, and longest silence while reading a body; default 20 s. */
   requestTimeoutMs?: number;
+  /** Time to establish the TCP/TLS connection; default 3 s. */
+  connectionTimeoutMs?: number;
 }
+
+/**
+ * Network timeouts. An endpoint that accepts connections and never answers (a black hole: a firewall,
+ * a dead proxy, a VPC endpoint without a route) fails a request after `requestMs`; one that does not
+ * accept connections fails after `connectionMs`. A timed-out request is not retried by the SDK, and
+ * the collection's circuit breaker sends no further request to that service (context.ts), so such an
+ * endpoint costs one request timeout per service and audit.
+ */
+export const TIMEOUTS = { connectionMs: 3_000, requestMs: 20_000 } as const;
 
 /**
  * The SDK's own retry strategy: adaptive mode adds client-side rate limiting on top of exponential
@@ -33,23 +45,95 @@ export interface ClientOptions {
  */
 export const SDK_RETRY = { maxAttempts: 6, retryMode: 'adaptive' } as const;
 
+/**
+ * Errors the SDK must not retry although its classification would:
+ * - a denial: asking again cannot change the answer. The SDK retries any error after correcting its
+ *   clock skew (a local clock more than 5 minutes off the server's Date header), denials included —
+ *   6 attempts per denied call;
+ * - a timeout: the same endpoint would make the caller wait the full timeout again (the collection's
+ *   circuit breaker takes over);
+ * - an abort: the collection's deadline has passed.
+ */
+export function sdkMayRetry(error: unknown): boolean {
+  if (isDenied(error) || isTimeout(error)) return false;
+  return !(error instanceof Error && error.name === 'AbortError');
+}
+
+/** What the SDK tells its retry strategy about a failed attempt (RetryErrorInfo). */
+interface RetryErrorInfoLike {
+  error?: unknown;
+  errorType?: string;
+}
+
+/** The shape of the SDK's retry strategy (RetryStrategyV2) this module relies on. */
+interface RetryStrategyLike {
+  mode?: string;
+  acquireInitialRetryToken(scope: string): Promise<unknown>;
+  refreshRetryTokenForRetry(token: unknown, errorInfo: RetryErrorInfoLike): Promise<unknown>;
+  recordSuccess(token: unknown): void;
+}
+
+const isRetryStrategyLike = (value: unknown): value is RetryStrategyLike =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as RetryStrategyLike).refreshRetryTokenForRetry === 'function' &&
+  typeof (value as RetryStrategyLike).acquireInitialRetryToken === 'function';
+
+/** The SDK's configured strategy (adaptive, 6 attempts), refusing the retries sdkMayRetry forbids. */
+export class AuditRetryStrategy implements RetryStrategyLike {
+  readonly mode: string | undefined;
+  constructor(readonly inner: RetryStrategyLike) {
+    this.mode = inner.mode;
+  }
+  acquireInitialRetryToken(scope: string): Promise<unknown> {
+    return this.inner.acquireInitialRetryToken(scope);
+  }
+  refreshRetryTokenForRetry(token: unknown, errorInfo: RetryErrorInfoLike): Promise<unknown> {
+    // Rejecting here makes the SDK throw the request's own error, as when its attempts are used up.
+    if (!sdkMayRetry(errorInfo.error)) return Promise.reject(new Error('not retried'));
+    return this.inner.refreshRetryTokenForRetry(token, errorInfo);
+  }
+  recordSuccess(token: unknown): void {
+    this.inner.recordSuccess(token);
+  }
+}
+
+type RetryConfigurable = { config: { retryStrategy: () => Promise<unknown> } };
+
+/**
+ * Wraps the strategy the SDK resolved from SDK_RETRY (and AWS_RETRY_MODE / AWS_MAX_ATTEMPTS), keeping
+ * its rate limiter and token bucket. The SDK reads `config.retryStrategy()` for every request.
+ */
+function refuseUselessRetries<C extends RetryConfigurable>(client: C): C {
+  const resolve = client.config.retryStrategy.bind(client.config);
+  let wrapped: Promise<unknown> | undefined;
+  client.config.retryStrategy = () =>
+    (wrapped ??= resolve().then((strategy) =>
+      isRetryStrategyLike(strategy) ? new AuditRetryStrategy(strategy) : strategy,
+    ));
+  return client;
+}
+
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
+  const requestTimeout = options.requestTimeoutMs ?? TIMEOUTS.requestMs;
   const config = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...SDK_RETRY,
-    // Without throwOnRequestTimeout the SDK only logs a warning and waits on a hung connection forever.
     requestHandler: {
-      connectionTimeout: 5_000,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      connectionTimeout: options.connectionTimeoutMs ?? TIMEOUTS.connectionMs,
+      requestTimeout,
+      // A response whose headers came but whose body stalls.
+      socketTimeout: requestTimeout,
+      // Without throwOnRequestTimeout the SDK only logs a warning and waits on a hung connection forever.
       throwOnRequestTimeout: true,
     },
   };
   return {
-    ec2: new EC2Client(config),
-    ssm: new SSMClient(config),
-    iam: new IAMClient(config),
-    sts: new STSClient(config),
+    ec2: refuseUselessRetries(new EC2Client(config)),
+    ssm: refuseUselessRetries(new SSMClient(config)),
+    iam: refuseUselessRetries(new IAMClient(config)),
+    sts: refuseUselessRetries(new STSClient(config)),
   };
 }
 

@@ -57,10 +57,22 @@ const defined = (record: Record<string, unknown>) =>
  * affect); the collection itself only fails when no snapshot can be built at all (no account id).
  */
 export async function collectSnapshot(clients: AwsClients, options: CollectOptions): Promise<CollectResult> {
+  const ctx = new CollectionContext(options);
+  try {
+    return await collectWith(clients, options, ctx);
+  } finally {
+    ctx.close();
+  }
+}
+
+async function collectWith(
+  clients: AwsClients,
+  options: CollectOptions,
+  ctx: CollectionContext,
+): Promise<CollectResult> {
   const started = Date.now();
   const scope = options.scope ?? REGION_SCOPE;
   const region = options.region;
-  const ctx = new CollectionContext(options);
   const collectedAt = (options.now?.() ?? new Date()).toISOString();
 
   ctx.setPhase('instances and SSM settings');
@@ -269,8 +281,8 @@ function needsDhmcRole(
 }
 
 async function callerAccount(clients: AwsClients, ctx: CollectionContext): Promise<string> {
-  const result = await ctx.call('sts:GetCallerIdentity', () =>
-    clients.sts.send(new GetCallerIdentityCommand({})),
+  const result = await ctx.call('sts:GetCallerIdentity', (o) =>
+    clients.sts.send(new GetCallerIdentityCommand({}), o),
   );
   if (result.status === 'ok' && result.value.Account) return result.value.Account;
   const failure = ctx.failures['sts:GetCallerIdentity'];

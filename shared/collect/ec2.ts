@@ -23,7 +23,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { AGENT_ENDPOINT_SERVICES } from '../ssm-requirements';
-import type { CollectionContext } from './context';
+import type { CollectionContext, SendOptions } from './context';
 
 /** DescribeInstances' largest page (DESIGN §2: paginate at the API maximum). */
 export const DESCRIBE_INSTANCES_PAGE = 1000;
@@ -50,7 +50,7 @@ export function describeInstances(
     ctx,
     'ec2:DescribeInstances',
     { name: filter?.Name ?? '', values: filter?.Values },
-    (input) => ec2.send(new DescribeInstancesCommand(input)),
+    (input, options) => ec2.send(new DescribeInstancesCommand(input), options),
     (page) => page.Reservations,
     DESCRIBE_INSTANCES_PAGE,
   );
@@ -81,7 +81,7 @@ async function describeAll<P extends { NextToken?: string }, I>(
   ctx: CollectionContext,
   action: string,
   filter: { name: string; values: readonly string[] | undefined },
-  send: (input: PageInput) => Promise<P>,
+  send: (input: PageInput, options: SendOptions) => Promise<P>,
   items: (page: P) => I[] | undefined,
   /** The API's largest page: 1000 for most, 100 for DescribeRouteTables and DescribeNetworkAcls. */
   maxResults = 1000,
@@ -94,7 +94,7 @@ async function describeAll<P extends { NextToken?: string }, I>(
     const Filters = group ? [{ Name: name, Values: group }] : undefined;
     const got = await ctx.pages(
       action,
-      (NextToken) => send({ Filters, NextToken, MaxResults: maxResults }),
+      (NextToken, options) => send({ Filters, NextToken, MaxResults: maxResults }, options),
       items,
       (page) => page.NextToken,
     );
@@ -133,21 +133,21 @@ export async function collectNetwork(
       ctx,
       'ec2:DescribeVpcs',
       byVpc,
-      (i) => ec2.send(new DescribeVpcsCommand(i)),
+      (i, o) => ec2.send(new DescribeVpcsCommand(i), o),
       (p) => p.Vpcs,
     ),
     describeAll(
       ctx,
       'ec2:DescribeSubnets',
       byVpc,
-      (i) => ec2.send(new DescribeSubnetsCommand(i)),
+      (i, o) => ec2.send(new DescribeSubnetsCommand(i), o),
       (p) => p.Subnets,
     ),
     describeAll(
       ctx,
       'ec2:DescribeRouteTables',
       byVpc,
-      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
+      (i, o) => ec2.send(new DescribeRouteTablesCommand(i), o),
       (p) => p.RouteTables,
       100,
     ),
@@ -155,14 +155,14 @@ export async function collectNetwork(
       ctx,
       'ec2:DescribeSecurityGroups',
       byVpc,
-      (i) => ec2.send(new DescribeSecurityGroupsCommand(i)),
+      (i, o) => ec2.send(new DescribeSecurityGroupsCommand(i), o),
       (p) => p.SecurityGroups,
     ),
     describeAll(
       ctx,
       'ec2:DescribeNetworkAcls',
       byVpc,
-      (i) => ec2.send(new DescribeNetworkAclsCommand(i)),
+      (i, o) => ec2.send(new DescribeNetworkAclsCommand(i), o),
       (p) => p.NetworkAcls,
       100,
     ),
@@ -170,7 +170,7 @@ export async function collectNetwork(
       ctx,
       'ec2:DescribeVpcEndpoints',
       byVpc,
-      (i) => ec2.send(new DescribeVpcEndpointsCommand(i)),
+      (i, o) => ec2.send(new DescribeVpcEndpointsCommand(i), o),
       (p) => p.VpcEndpoints,
     ),
   ]);
@@ -196,7 +196,7 @@ export async function collectNetwork(
           ctx,
           'ec2:DescribeInternetGateways',
           { name: 'internet-gateway-id', values: igwIds },
-          (i) => ec2.send(new DescribeInternetGatewaysCommand(i)),
+          (i, o) => ec2.send(new DescribeInternetGatewaysCommand(i), o),
           (p) => p.InternetGateways,
         ),
         describeAll(
@@ -204,7 +204,8 @@ export async function collectNetwork(
           'ec2:DescribeNatGateways',
           { name: 'nat-gateway-id', values: natIds },
           // DescribeNatGateways names its filter parameter `Filter`, not `Filters`.
-          ({ Filters, ...rest }) => ec2.send(new DescribeNatGatewaysCommand({ ...rest, Filter: Filters })),
+          ({ Filters, ...rest }, o) =>
+            ec2.send(new DescribeNatGatewaysCommand({ ...rest, Filter: Filters }), o),
           (p) => p.NatGateways,
         ),
       ]);
@@ -215,11 +216,14 @@ export async function collectNetwork(
       Vpcs.map(async (vpc): Promise<Vpc | undefined> => {
         if (!vpc.VpcId || !needDns.has(vpc.VpcId)) return vpc;
         const [support, hostnames] = await Promise.all([
-          ctx.call('ec2:DescribeVpcAttribute', () =>
-            ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId, Attribute: 'enableDnsSupport' })),
+          ctx.call('ec2:DescribeVpcAttribute', (o) =>
+            ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId, Attribute: 'enableDnsSupport' }), o),
           ),
-          ctx.call('ec2:DescribeVpcAttribute', () =>
-            ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId, Attribute: 'enableDnsHostnames' })),
+          ctx.call('ec2:DescribeVpcAttribute', (o) =>
+            ec2.send(
+              new DescribeVpcAttributeCommand({ VpcId: vpc.VpcId, Attribute: 'enableDnsHostnames' }),
+              o,
+            ),
           ),
         ]);
         if (support.status !== 'ok' || hostnames.status !== 'ok') return undefined;

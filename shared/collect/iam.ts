@@ -53,7 +53,7 @@ export function listInstanceProfilesForRole(
 ): Promise<InstanceProfile[] | undefined> {
   return ctx.pages(
     'iam:ListInstanceProfilesForRole',
-    (Marker) => iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker })),
+    (Marker, o) => iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }), o),
     (page) => page.InstanceProfiles,
     (page) => (page.IsTruncated ? page.Marker : undefined),
   );
@@ -82,8 +82,8 @@ export async function collectIam(
   const profileNames = [...new Set([...input.profileArns].map(profileNameOf))];
   await Promise.all(
     profileNames.map(async (InstanceProfileName) => {
-      const result = await ctx.call('iam:GetInstanceProfile', () =>
-        iam.send(new GetInstanceProfileCommand({ InstanceProfileName })),
+      const result = await ctx.call('iam:GetInstanceProfile', (o) =>
+        iam.send(new GetInstanceProfileCommand({ InstanceProfileName }), o),
       );
       if (result.status === 'ok' && result.value.InstanceProfile) profiles.push(result.value.InstanceProfile);
     }),
@@ -135,13 +135,14 @@ export async function collectIamAccount(
 ): Promise<IamSections> {
   const entries = await ctx.pages(
     'iam:GetAccountAuthorizationDetails',
-    (Marker) =>
+    (Marker, o) =>
       iam.send(
         new GetAccountAuthorizationDetailsCommand({
           Filter: ['Role', 'LocalManagedPolicy'],
           MaxItems: GAAD_PAGE,
           Marker,
         }),
+        o,
       ),
     (page) => [
       ...(page.RoleDetailList ?? []).map((role) => ({ role })),
@@ -210,16 +211,16 @@ async function collectRole(
   profiles: readonly InstanceProfile[],
 ): Promise<RoleDetail | undefined> {
   const [got, attached, inlineNames] = await Promise.all([
-    ctx.call('iam:GetRole', () => iam.send(new GetRoleCommand({ RoleName }))),
+    ctx.call('iam:GetRole', (o) => iam.send(new GetRoleCommand({ RoleName }), o)),
     ctx.pages(
       'iam:ListAttachedRolePolicies',
-      (Marker) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName, Marker })),
+      (Marker, o) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName, Marker }), o),
       (page) => page.AttachedPolicies,
       (page) => (page.IsTruncated ? page.Marker : undefined),
     ),
     ctx.pages(
       'iam:ListRolePolicies',
-      (Marker) => iam.send(new ListRolePoliciesCommand({ RoleName, Marker })),
+      (Marker, o) => iam.send(new ListRolePoliciesCommand({ RoleName, Marker }), o),
       (page) => page.PolicyNames,
       (page) => (page.IsTruncated ? page.Marker : undefined),
     ),
@@ -228,8 +229,8 @@ async function collectRole(
   const role = got.value.Role;
   const inline = await Promise.all(
     (inlineNames ?? []).map(async (PolicyName) => {
-      const result = await ctx.call('iam:GetRolePolicy', () =>
-        iam.send(new GetRolePolicyCommand({ RoleName, PolicyName })),
+      const result = await ctx.call('iam:GetRolePolicy', (o) =>
+        iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }), o),
       );
       return result.status === 'ok' && result.value.PolicyDocument
         ? { PolicyName, PolicyDocument: result.value.PolicyDocument }
@@ -275,11 +276,11 @@ async function collectManagedPolicy(
   ctx: CollectionContext,
   PolicyArn: string,
 ): Promise<Record<string, unknown> | undefined> {
-  const policy = await ctx.call('iam:GetPolicy', () => iam.send(new GetPolicyCommand({ PolicyArn })));
+  const policy = await ctx.call('iam:GetPolicy', (o) => iam.send(new GetPolicyCommand({ PolicyArn }), o));
   if (policy.status !== 'ok' || !policy.value.Policy?.DefaultVersionId) return undefined;
   const VersionId = policy.value.Policy.DefaultVersionId;
-  const version = await ctx.call('iam:GetPolicyVersion', () =>
-    iam.send(new GetPolicyVersionCommand({ PolicyArn, VersionId })),
+  const version = await ctx.call('iam:GetPolicyVersion', (o) =>
+    iam.send(new GetPolicyVersionCommand({ PolicyArn, VersionId }), o),
   );
   if (version.status !== 'ok' || !version.value.PolicyVersion?.Document) return undefined;
   return {

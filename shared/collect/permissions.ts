@@ -33,8 +33,21 @@ export const READ_ACTIONS = {
   ],
 } as const;
 
-/** sts:GetCallerIdentity needs no permission (AWS allows it to every principal), so it is not listed. */
-export function readOnlyPolicy(): Record<string, unknown> {
+/** The AWS partitions: the standard one, China, and GovCloud (US). */
+export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
+export type Partition = (typeof PARTITIONS)[number];
+
+/** The two service settings the rules read (GetServiceSetting is granted on these only). */
+const SETTING_PATHS = [
+  'ssm/managed-instance/default-ec2-instance-management-role',
+  'ssm/managed-instance/activation-tier',
+] as const;
+
+/**
+ * The read-only policy as a document, its setting ARNs built by `settingArn` (a plain string for one
+ * partition, or a CloudFormation `Fn::Sub` that takes the stack's own partition).
+ */
+function policyDocument(settingArn: (path: string) => unknown): Record<string, unknown> {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -55,10 +68,7 @@ export function readOnlyPolicy(): Record<string, unknown> {
         Sid: 'SsmReadinessAuditorSsmSettings',
         Effect: 'Allow',
         Action: [...READ_ACTIONS.ssmSettings],
-        Resource: [
-          'arn:aws:ssm:*:*:servicesetting/ssm/managed-instance/default-ec2-instance-management-role',
-          'arn:aws:ssm:*:*:servicesetting/ssm/managed-instance/activation-tier',
-        ],
+        Resource: SETTING_PATHS.map(settingArn),
       },
       {
         Sid: 'SsmReadinessAuditorIamRead',
@@ -69,4 +79,22 @@ export function readOnlyPolicy(): Record<string, unknown> {
       },
     ],
   };
+}
+
+/**
+ * The IAM policy a live scan needs, for one partition (default `aws`; `aws-cn` for China, `aws-us-gov`
+ * for GovCloud): scripts/iam/ssm-audit-read-only-policy.json is this for `aws`, and
+ * `npx tsx scripts/iam/generate-policy.ts --partition aws-cn` prints it for another partition.
+ * sts:GetCallerIdentity needs no permission (AWS allows it to every principal), so it is not listed.
+ */
+export function readOnlyPolicy(partition: Partition = 'aws'): Record<string, unknown> {
+  return policyDocument((path) => `arn:${partition}:ssm:*:*:servicesetting/${path}`);
+}
+
+/**
+ * The same policy for the deployed functions' roles (serverless.yml includes
+ * scripts/deploy/read-account-policy.json): every ARN takes the partition of the stack it is deployed in.
+ */
+export function readOnlyPolicyForCloudFormation(): Record<string, unknown> {
+  return policyDocument((path) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:*:servicesetting/${path}` }));
 }

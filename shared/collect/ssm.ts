@@ -32,13 +32,14 @@ export async function describeInstanceInformation(
   for (const group of groups) {
     const list = await ctx.pages(
       'ssm:DescribeInstanceInformation',
-      (NextToken) =>
+      (NextToken, o) =>
         ssm.send(
           new DescribeInstanceInformationCommand({
             Filters: group ? [group] : undefined,
             MaxResults: DESCRIBE_INSTANCE_INFORMATION_PAGE,
             NextToken,
           }),
+          o,
         ),
       (page) => page.InstanceInformationList,
       (page) => page.NextToken,
@@ -65,7 +66,7 @@ export async function getServiceSettings(
 ): Promise<ServiceSetting[] | undefined> {
   const results = await Promise.all(
     settingIds.map((SettingId) =>
-      ctx.call('ssm:GetServiceSetting', () => ssm.send(new GetServiceSettingCommand({ SettingId }))),
+      ctx.call('ssm:GetServiceSetting', (o) => ssm.send(new GetServiceSettingCommand({ SettingId }), o)),
     ),
   );
   const out: ServiceSetting[] = [];
@@ -87,7 +88,7 @@ export function describeActivations(
 ): Promise<Activation[] | undefined> {
   return ctx.pages(
     'ssm:DescribeActivations',
-    (NextToken) => ssm.send(new DescribeActivationsCommand({ MaxResults: 50, NextToken })),
+    (NextToken, o) => ssm.send(new DescribeActivationsCommand({ MaxResults: 50, NextToken }), o),
     (page) => page.ActivationList,
     (page) => page.NextToken,
   );

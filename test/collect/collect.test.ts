@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { auditSnapshot } from '../../shared/audit';
-import { SDK_RETRY } from '../../shared/collect/aws-clients';
+import { AuditRetryStrategy, SDK_RETRY } from '../../shared/collect/aws-clients';
 import type { CollectOptions } from '../../shared/collect/collect';
 import { CollectionContext } from '../../shared/collect/context';
 import { describeInstances } from '../../shared/collect/ec2';
@@ -239,7 +239,7 @@ describe('faults', () => {
     const result = await collect(snapshot);
     expect(result.snapshot.calls['ec2:DescribeNetworkAcls']).toEqual({
       status: 'error',
-      error: 'InternalError',
+      error: 'HTTP 500 InternalError',
       message: 'An internal error has occurred',
     });
     const findings = auditSnapshot(result.snapshot, { now: new Date(snapshot.collectedAt) }).findings;
@@ -331,8 +331,11 @@ describe('SDK configuration and IAM concurrency', () => {
     for (const client of Object.values(h.clients)) {
       expect(await client.config.maxAttempts()).toBe(SDK_RETRY.maxAttempts);
       const strategy = await client.config.retryStrategy();
-      expect(strategy.constructor.name).toBe('AdaptiveRetryStrategy');
+      // The SDK's adaptive strategy, wrapped so that denials and timeouts are not retried.
+      expect(strategy).toBeInstanceOf(AuditRetryStrategy);
+      expect((strategy as AuditRetryStrategy).inner.constructor.name).toBe('AdaptiveRetryStrategy');
       expect((strategy as { mode?: string }).mode).toBe('adaptive');
+      expect(await client.config.retryStrategy()).toBe(strategy);
     }
   });
 

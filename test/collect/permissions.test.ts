@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readOnlyPolicy, READ_ACTIONS } from '../../shared/collect/permissions';
+import {
+  PARTITIONS,
+  readOnlyPolicy,
+  readOnlyPolicyForCloudFormation,
+  READ_ACTIONS,
+} from '../../shared/collect/permissions';
+import { POLICY_FILES } from '../../scripts/iam/generate-policy';
 import type { CollectionScope } from '../../shared/collect/scope';
 import { evaluatePolicies } from '../../shared/policy/evaluator';
 import { parsePolicyDocument } from '../../shared/policy/document';
@@ -19,9 +25,33 @@ const SETTING_ARN =
 const allows = (action: string, resource = action === 'ssm:GetServiceSetting' ? SETTING_ARN : '*') =>
   evaluatePolicies({ identityPolicies: [{ source: 'read-only', document }], action, resource }).decision;
 
-it('the committed policy file is the generated policy', () => {
+it('the committed policy files are the generated policies (npx tsx scripts/iam/generate-policy.ts --write)', () => {
+  expect(POLICY_FILES.cli).toBe(POLICY_FILE);
   expect(JSON.parse(readFileSync(POLICY_FILE, 'utf8'))).toEqual(readOnlyPolicy());
+  expect(JSON.parse(readFileSync(POLICY_FILES.cloudFormation, 'utf8'))).toEqual(
+    readOnlyPolicyForCloudFormation(),
+  );
 });
+
+it.each(PARTITIONS)(
+  'generates the policy for the %s partition, and the deployed one for the stack’s own',
+  (partition) => {
+    const arns = (policy: Record<string, unknown>) =>
+      (policy.Statement as { Resource: unknown }[]).flatMap((s) =>
+        s.Resource === '*' ? [] : [s.Resource].flat(),
+      );
+    const own = arns(readOnlyPolicy(partition));
+    expect(own).toHaveLength(2);
+    expect(own.every((arn) => typeof arn === 'string' && arn.startsWith(`arn:${partition}:ssm:`))).toBe(true);
+    // Same actions and settings in every partition; only the partition differs.
+    expect(JSON.stringify(readOnlyPolicy(partition)).replaceAll(`arn:${partition}:`, 'arn:P:')).toBe(
+      JSON.stringify(readOnlyPolicy()).replaceAll('arn:aws:', 'arn:P:'),
+    );
+    expect(arns(readOnlyPolicyForCloudFormation())).toEqual(
+      own.map((arn) => ({ 'Fn::Sub': String(arn).replace(`arn:${partition}:`, 'arn:${AWS::Partition}:') })),
+    );
+  },
+);
 
 it('grants only read actions (Describe/Get/List), never a wildcard action', () => {
   const actions = Object.values(READ_ACTIONS).flat();

@@ -23,3 +23,11 @@ it('forwards every IAM event the event audit follows, only successful calls, to 
   const policy = template.Resources.ForwardRole.Properties.Policies[0].PolicyDocument.Statement;
   expect(policy).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: rule.Targets[0].Arn }]);
 });
+
+it('names no partition in any ARN of the forwarder template', () => {
+  const text = readFileSync(
+    path.join(__dirname, '..', '..', 'scripts', 'deploy', 'iam-events-forwarder.json'),
+    'utf8',
+  );
+  expect(text).not.toMatch(/arn:aws(-cn|-us-gov)?:/);
+});

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import eventNames from '../../shared/events/event-names.json';
-import { READ_ACTIONS } from '../../shared/collect/permissions';
+import { READ_ACTIONS, readOnlyPolicyForCloudFormation } from '../../shared/collect/permissions';
 import { parseLambdaEnv } from '../../shared/lambda/runtime';
 import { FINDINGS_TABLE_DEFINITION } from '../../shared/store/table';
 import { packageService, ZIP_TARGET_BYTES, zipSizes } from '../../scripts/package';
@@ -15,6 +15,7 @@ import { packageService, ZIP_TARGET_BYTES, zipSizes } from '../../scripts/packag
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
 let dir: string;
+let template: Record<string, unknown>;
 let resources: Record<string, Resource>;
 let packaged: ReturnType<typeof packageService>;
 
@@ -33,10 +34,8 @@ beforeAll(() => {
     process.env = env;
   }
   if (packaged.status !== 0) throw new Error(`osls package failed:\n${packaged.stdout}\n${packaged.stderr}`);
-  const template = JSON.parse(
-    readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-  resources = template.Resources;
+  template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  resources = template.Resources as Record<string, Resource>;
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -320,5 +319,123 @@ describe('alarms', () => {
         .sort(),
     ).toEqual(['EventsDeadLetterQueue', 'FailedInvocationsQueue']);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Resource policies and partitions (DESIGN §9, issue 9 item 8)
+
+type PolicyStatement = {
+  Sid?: string;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** Every resource policy the stack attaches to its key, topic and queues. */
+function resourcePolicies(): { name: string; statements: PolicyStatement[] }[] {
+  const documentOf: Record<string, string> = {
+    'AWS::KMS::Key': 'KeyPolicy',
+    'AWS::SNS::TopicPolicy': 'PolicyDocument',
+    'AWS::SQS::QueuePolicy': 'PolicyDocument',
+  };
+  return Object.entries(resources)
+    .filter(([, r]) => documentOf[r.Type])
+    .map(([name, r]) => ({
+      name,
+      statements: asList(
+        (r.Properties[documentOf[r.Type]!] as { Statement: PolicyStatement | PolicyStatement[] }).Statement,
+      ),
+    }));
+}
+
+/** The service principals a statement names ('*' and {AWS: '*'} count: anyone includes every service). */
+function servicesOf(principal: unknown): string[] {
+  if (principal === '*') return ['*'];
+  if (!principal || typeof principal !== 'object') return [];
+  const { Service, AWS } = principal as { Service?: string | string[]; AWS?: unknown };
+  return [...asList(Service), ...(asList(AWS as string | string[]).includes('*') ? ['*'] : [])];
+}
+
+/** A condition key's value under any operator (StringEquals, ArnLike, ...), keys compared case-insensitively. */
+function conditionValues(statement: PolicyStatement, key: string): unknown[] {
+  return Object.values(statement.Condition ?? {}).flatMap((block) =>
+    Object.entries(block)
+      .filter(([k]) => k.toLowerCase() === key.toLowerCase())
+      .map(([, v]) => v),
+  );
+}
+
+/** Every string in a JSON value, with its path. */
+function stringsOf(value: unknown, at = ''): { path: string; text: string }[] {
+  if (typeof value === 'string') return [{ path: at, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringsOf(v, `${at}[${i}]`));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => stringsOf(v, at ? `${at}.${k}` : k));
+  return [];
+}
+
+describe('resource policies and partitions', () => {
+  it('conditions every service principal of the KMS key, SNS topic and SQS queue policies on this account and stack', () => {
+    const policies = resourcePolicies();
+    expect(policies.map((p) => p.name).sort()).toEqual([
+      'AlertKey',
+      'AlertTopicPolicy',
+      'EventsDeadLetterQueuePolicy',
+    ]);
+    const checked: string[] = [];
+    for (const { name, statements } of policies) {
+      for (const statement of statements) {
+        const services = servicesOf(statement.Principal);
+        if (services.length === 0) continue;
+        const where = `${name} ${statement.Sid ?? '(no Sid)'} ${services.join(',')}`;
+        checked.push(where);
+        expect([where, services.includes('*')]).toEqual([where, false]);
+        const accounts = conditionValues(statement, 'aws:SourceAccount');
+        const arns = conditionValues(statement, 'aws:SourceArn');
+        // At least one of the two, and each one present names this account.
+        expect([where, accounts.length + arns.length > 0]).toEqual([where, true]);
+        for (const account of accounts) expect([where, account]).toEqual([where, { Ref: 'AWS::AccountId' }]);
+        for (const arn of arns) {
+          const text = JSON.stringify(arn);
+          expect([where, text.includes('${AWS::AccountId}') && text.includes('${AWS::Partition}')]).toEqual([
+            where,
+            true,
+          ]);
+        }
+      }
+    }
+    // The key serves CloudWatch alarms and EventBridge; the topic CloudWatch; the queue EventBridge.
+    expect(checked).toHaveLength(4);
+  });
+
+  it('scopes the alarms’ and rules’ aws:SourceArn to this service and stage, and those names match', () => {
+    const alarmNames = ofType('AWS::CloudWatch::Alarm').map(([, a]) => String(a.Properties.AlarmName));
+    const ruleNames = ofType('AWS::Events::Rule').map(([, r]) => String(r.Properties.Name));
+    expect(alarmNames).toHaveLength(5);
+    expect(ruleNames).toHaveLength(7);
+    const prefix = 'ssm-readiness-auditor-prod-';
+    for (const name of [...alarmNames, ...ruleNames]) expect(name.startsWith(prefix)).toBe(true);
+    const arns = resourcePolicies()
+      .flatMap((p) => p.statements)
+      .flatMap((s) => conditionValues(s, 'aws:SourceArn'))
+      .map((v) => (v as { 'Fn::Sub': string })['Fn::Sub']);
+    expect(new Set(arns)).toEqual(
+      new Set([
+        `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${prefix}*`,
+        `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${prefix}*`,
+      ]),
+    );
+  });
+
+  it('names no partition in any ARN: every ARN takes ${AWS::Partition}', () => {
+    const literal = stringsOf(template).filter(({ text }) => /arn:aws(-cn|-us-gov)?:/.test(text));
+    expect(literal).toEqual([]);
+    // The functions read the account with the generated read-only policy, in the stack's partition.
+    for (const [, role] of ofType('AWS::IAM::Role')) {
+      const readAccount = (
+        role.Properties.Policies as { PolicyName: string; PolicyDocument: unknown }[]
+      ).find((p) => p.PolicyName === 'read-account');
+      expect(readAccount?.PolicyDocument).toEqual(readOnlyPolicyForCloudFormation());
+    }
   });
 });
