@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RULES } from '../rules';
-import { auditSnapshot, parseRuleIds } from '../shared/audit';
+import { auditSnapshot, parseResourceIds, parseRuleIds } from '../shared/audit';
 import { auditConfigSchema, resolveConfig, type AuditConfig } from '../shared/config';
 import { createAwsClients, destroyAwsClients, resolveAwsTarget } from '../shared/collect/aws-clients';
 import { collectSnapshot, type CollectResult } from '../shared/collect/collect';
@@ -22,7 +22,7 @@ import {
   type Format,
 } from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
-import { INSTANCE_ID, MANAGED_INSTANCE_ID, type Snapshot } from '../shared/snapshot/schema';
+import type { Snapshot } from '../shared/snapshot/schema';
 import { findingsCommand } from './findings-command';
 
 /** `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input. */
@@ -182,12 +182,7 @@ async function collectCommand(options: LiveOptions & { out: string }, io: Io): P
 
 /** `--instance` ids: a malformed one is an error quoting at most a few of them, each cut short. */
 function checkInstanceIds(ids: readonly string[]): void {
-  const bad = ids.filter((id) => !INSTANCE_ID.test(id) && !MANAGED_INSTANCE_ID.test(id));
-  if (bad.length > 0) {
-    throw new UsageError(
-      `invalid instance id${bad.length > 1 ? 's' : ''} ${echoList(bad, undefined, (b) => echoValue(b))}: expected i-0123456789abcdef0 or mi-0123456789abcdef0`,
-    );
-  }
+  parseResourceIds(ids);
 }
 
 async function scan(options: ScanOptions, io: Io): Promise<number> {

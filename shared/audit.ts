@@ -1,6 +1,6 @@
 import { RULES } from '../rules';
 import type { AuditConfig } from './config';
-import { echoList } from './echo';
+import { echoList, echoValue } from './echo';
 import { evaluateInventory, type AuditResult } from './engine';
 import { UsageError } from './errors';
 import { buildInventory } from './inventory';
@@ -28,11 +28,12 @@ export function parseRuleIds(ids: readonly string[]): RuleId[] {
   return ids as RuleId[];
 }
 
+/** Instance and hybrid node ids: a malformed one is an error quoting at most a few of them, each cut short. */
 export function parseResourceIds(ids: readonly string[]): string[] {
   const bad = ids.filter((id) => !INSTANCE_ID.test(id) && !MANAGED_INSTANCE_ID.test(id));
   if (bad.length > 0) {
     throw new UsageError(
-      `invalid instance id${bad.length > 1 ? 's' : ''} ${bad.map((b) => JSON.stringify(b)).join(', ')}: expected i-0123456789abcdef0 or mi-0123456789abcdef0`,
+      `invalid instance id${bad.length > 1 ? 's' : ''} ${echoList(bad, undefined, (b) => echoValue(b))}: expected i-0123456789abcdef0 or mi-0123456789abcdef0`,
     );
   }
   return [...ids];
