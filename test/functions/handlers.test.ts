@@ -206,6 +206,19 @@ describe('event audit', () => {
     await onEvent(twice, context);
     expect(published()).toEqual([]);
   });
+
+  it('the same event delivered twice at once: one alert per transition and one digest', async () => {
+    const twice = event('ec2-state-change-running.json');
+    (twice.detail as Record<string, unknown>)['instance-id'] = 'i-0000000000000003b';
+    await Promise.all([onEvent(twice, context), onEvent(twice, context)]);
+    const kinds = published().map((e) => e.MessageAttributes?.kind?.StringValue);
+    expect(kinds.filter((k) => k === 'DIGEST')).toHaveLength(1);
+    const alertIds = published()
+      .filter((e) => e.MessageAttributes?.kind?.StringValue !== 'DIGEST')
+      .map((e) => (JSON.parse(JSON.parse(e.Message!).default) as { alertId: string }).alertId);
+    expect(alertIds.length).toBeGreaterThan(0);
+    expect(new Set(alertIds).size).toBe(alertIds.length);
+  });
 });
 
 describe('scheduled audit', () => {
