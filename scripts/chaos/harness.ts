@@ -470,51 +470,59 @@ export async function runChaos(
       log(`aborts: ${total} write indexes`);
     }
 
-    // 3. SNS down for one run (the whole request fails), then up again.
-    {
-      const row = emptyRow('SNS outage during a run');
-      for (let round = 0; round < 10; round++) {
+    /**
+     * Audit A is recorded; audit B meets the fault (returning the alert ids SNS accepted from it, if
+     * it died after that); the dead run's lease expires; audit C (B's view, collected later) completes.
+     */
+    const faultyMiddleRun = async (
+      fault: string,
+      rounds: number,
+      fleetSize: number,
+      recordB: (b: AuditSpec) => Promise<Set<string>>,
+    ) => {
+      const row = emptyRow(fault);
+      for (let round = 0; round < rounds; round++) {
         const accountId = chaos.newAccount();
-        const fleet = fleetOf(4);
+        const fleet = fleetOf(fleetSize);
         const a = randomAudit(random, accountId, at(0), fleet, 'region');
         const b = randomAudit(random, accountId, at(1), fleet, 'region');
         const c = { ...b, asOf: at(2) };
         await chaos.record(a, new Process(local.doc));
-        topic.down = true;
-        await chaos.record(b, new Process(local.doc));
-        topic.down = false;
-        await chaos.record(c, new Process(local.doc));
-        row.runs += 3;
-        add(row, await chaos.check(accountId, fleet, [a, b, c]), problems);
-      }
-      rows.push(row);
-    }
-
-    // 4. The invocation ends right after SNS accepted its alerts, before the outbox is cleared.
-    {
-      const row = emptyRow('crash between publish and clear');
-      for (let round = 0; round < 10; round++) {
-        const accountId = chaos.newAccount();
-        const fleet = fleetOf(4);
-        const a = randomAudit(random, accountId, at(0), fleet, 'region');
-        const b = randomAudit(random, accountId, at(1), fleet, 'region');
-        const c = { ...b, asOf: at(2) };
-        await chaos.record(a, new Process(local.doc));
-        const dying = new Process(local.doc);
-        topic.afterAccept = () => {
-          dying.dead = true;
-        };
-        const sent = await chaos.recordDying(b, dying);
-        topic.afterAccept = undefined;
-        if (sent.size === 0 && b.statuses.size > 0)
-          problems.push('publish/clear crash: nothing was published');
+        const sent = await recordB(b);
         chaos.leasesExpire();
         await chaos.record(c, new Process(local.doc));
         row.runs += 3;
         add(row, await chaos.check(accountId, fleet, [a, b, c], sent), problems);
       }
       rows.push(row);
-    }
+    };
+
+    // 3. SNS down for one run (the whole request fails), then up again.
+    await faultyMiddleRun('SNS outage during a run', 10, 4, async (b) => {
+      topic.down = true;
+      try {
+        await chaos.record(b, new Process(local.doc));
+      } finally {
+        topic.down = false;
+      }
+      return new Set();
+    });
+
+    // 4. The invocation ends right after SNS accepted its alerts, before the outbox is cleared.
+    await faultyMiddleRun('crash between publish and clear', 10, 4, async (b) => {
+      const dying = new Process(local.doc);
+      topic.afterAccept = () => {
+        dying.dead = true;
+      };
+      try {
+        const sent = await chaos.recordDying(b, dying);
+        if (sent.size === 0 && b.statuses.size > 0)
+          problems.push('publish/clear crash: nothing was published');
+        return sent;
+      } finally {
+        topic.afterAccept = undefined;
+      }
+    });
 
     // 5. The same event delivered twice, concurrently (EventBridge is at-least-once).
     {
@@ -547,24 +555,12 @@ export async function runChaos(
     }
 
     // 6. A run cut by the Lambda timeout at a random point of a larger run; the next run completes it.
-    {
-      const row = emptyRow('Lambda timeout mid-run, next run completes');
-      for (let round = 0; round < (options.timeoutRounds ?? 20); round++) {
-        const accountId = chaos.newAccount();
-        const fleet = fleetOf(12);
-        const a = randomAudit(random, accountId, at(0), fleet, 'region');
-        const b = randomAudit(random, accountId, at(1), fleet, 'region');
-        const c = { ...b, asOf: at(2) };
-        await chaos.record(a, new Process(local.doc));
-        const cut = new Process(local.doc, { dieAfterWrites: Math.floor(random() * 30) });
-        const sent = await chaos.recordDying(b, cut);
-        chaos.leasesExpire();
-        await chaos.record(c, new Process(local.doc));
-        row.runs += 3;
-        add(row, await chaos.check(accountId, fleet, [a, b, c], sent), problems);
-      }
-      rows.push(row);
-    }
+    await faultyMiddleRun(
+      'Lambda timeout mid-run, next run completes',
+      options.timeoutRounds ?? 20,
+      12,
+      (b) => chaos.recordDying(b, new Process(local.doc, { dieAfterWrites: Math.floor(random() * 30) })),
+    );
   } finally {
     topic.restore();
     await local.stop();
