@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { auditSnapshot } from '../audit';
 import { collectSnapshot } from '../collect/collect';
+import { DEFAULT_DEADLINE_MS } from '../collect/context';
 import { describeScope, type CollectionScope } from '../collect/scope';
 import type { NetworkResource } from '../events/event-plan';
 import { RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../model';
@@ -25,6 +26,21 @@ export interface AuditTarget {
   resourceIds?: string[];
   dryRun?: boolean;
   accountId?: string;
+  /** The invocation's remaining time (Lambda's `context.getRemainingTimeInMillis`). */
+  remainingMs?: () => number;
+}
+
+/** Time kept back from the collection for evaluating, storing and alerting before Lambda's timeout. */
+export const RECORDING_RESERVE_MS = 90_000;
+
+/**
+ * The collection's deadline inside a Lambda invocation: what is left of it, less the time the rest of
+ * the audit needs, so that an invocation is never cut mid-write by its own timeout when a collection
+ * runs long (at least 10 s, at most the collector's default).
+ */
+export function collectionDeadline(remainingMs: (() => number) | undefined): number | undefined {
+  if (!remainingMs) return undefined;
+  return Math.min(DEFAULT_DEADLINE_MS, Math.max(10_000, remainingMs() - RECORDING_RESERVE_MS));
 }
 
 export interface TargetOutcome {
@@ -66,6 +82,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     scope: target.scope,
     accountId: target.accountId,
     now: rt.clock,
+    deadlineMs: collectionDeadline(target.remainingMs),
   });
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {

@@ -13,7 +13,12 @@ import { accountOf, type Runtime } from './runtime';
 export interface InvocationContext {
   invokedFunctionArn?: string;
   awsRequestId?: string;
+  getRemainingTimeInMillis?: () => number;
 }
+
+/** The invocation's remaining time, when Lambda tells it (tests and the CLI have none). */
+const remainingOf = (context: InvocationContext | undefined) =>
+  context?.getRemainingTimeInMillis ? () => context.getRemainingTimeInMillis!() : undefined;
 
 export interface RegionSummary {
   region: string;
@@ -40,12 +45,13 @@ const summarize = (o: TargetOutcome): RegionSummary => ({
 async function eachRegion(
   rt: Runtime,
   targets: readonly Parameters<typeof auditTarget>[1][],
+  context: InvocationContext | undefined,
 ): Promise<{ summaries: RegionSummary[]; failed: string[] }> {
   const summaries: RegionSummary[] = [];
   const failed: string[] = [];
   for (const target of targets) {
     try {
-      summaries.push(summarize(await auditTarget(rt, target)));
+      summaries.push(summarize(await auditTarget(rt, { ...target, remainingMs: remainingOf(context) })));
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       rt.logger.error('audit failed', { region: target.region, scope: target.scope.kind, error: message });
@@ -79,6 +85,7 @@ export async function handleScheduled(raw: unknown, rt: Runtime, context?: Invoc
     const { summaries, failed } = await eachRegion(
       rt,
       rt.env.regions.map((region) => ({ region, scope: { kind: 'region' as const }, accountId })),
+      context,
     );
     // Failing loudly after the other regions ran lets the Errors alarm fire without losing their results.
     if (failed.length) throw new AuditFailedError(`audit failed in ${failed.join('; ')}`);
@@ -141,7 +148,11 @@ async function runEventPlan(
     case 'audit-vpc-of': {
       const vpcId = await vpcOf(rt.clientsFor(plan.region).ec2, plan.resource);
       const scope = vpcId ? { kind: 'vpc' as const, vpcId } : { kind: 'region' as const };
-      const { summaries, failed } = await eachRegion(rt, [{ region: plan.region, scope, accountId }]);
+      const { summaries, failed } = await eachRegion(
+        rt,
+        [{ region: plan.region, scope, accountId }],
+        context,
+      );
       if (failed.length) throw new AuditFailedError(failed.join('; '));
       result = {
         action: 'audit',
@@ -154,6 +165,7 @@ async function runEventPlan(
       const { summaries, failed } = await eachRegion(
         rt,
         plan.targets.map((t) => ({ ...t, accountId })),
+        context,
       );
       if (failed.length) throw new AuditFailedError(failed.join('; '));
       result = { action: plan.action, reason: plan.reason, regions: summaries };
@@ -346,6 +358,7 @@ export async function handleAdhoc(raw: unknown, rt: Runtime, context?: Invocatio
       ruleIds,
       dryRun: input.dryRun,
       accountId: accountOf(context),
+      remainingMs: remainingOf(context),
     });
     return adhocResponse(outcome, input, rt.env.table);
   } finally {
