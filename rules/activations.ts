@@ -72,6 +72,8 @@ export default defineRule({
     appliesTo: ['account'],
     needs: { account: ['ssm.ActivationList'] },
     remediation: 'Create a new activation (aws ssm create-activation) and delete expired or exhausted ones.',
+    docsUrl:
+      'https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-activation-managed-nodes.html',
     references: [
       {
         seed: '004_3d1cc2fbfb211ba3.txt',

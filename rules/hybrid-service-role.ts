@@ -116,6 +116,8 @@ export default defineRule({
     appliesTo: ['hybrid', 'account'],
     needs: { hybrid: ['ssm.InstanceInformationList', 'iam'], account: ['ssm.ActivationList', 'iam'] },
     remediation: `Create the role with the ssm.amazonaws.com trust policy and attach ${POLICY_ARNS.core}.`,
+    docsUrl:
+      'https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html',
     references: [
       {
         seed: '004_3d1cc2fbfb211ba3.txt',

@@ -198,7 +198,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
             : `Instance profile role ${profileRole.name} ${gapText(profileCore)}.`,
           evidence: { ...evidence, dhmc: inventory.dhmc.state, ...coreEvidence(profileCore) },
           remediation: dhmcOn
-            ? `Either ${ATTACH_CORE(profileRole.name)}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC (seed 002).`
+            ? `Either ${ATTACH_CORE(profileRole.name)}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`
             : ATTACH_CORE(profileRole.name),
         };
       }
@@ -264,7 +264,7 @@ function evaluateAccount(ctx: RuleContext): Outcome {
     return {
       status: 'PASS',
       reason: 'DHMC_SETTING_ID_OK',
-      message: `No IAM policy references the seed's wrong DHMC setting name (${DHMC_SEED_SETTING_NAME}).`,
+      message: `No IAM policy references the wrong DHMC setting name ${DHMC_SEED_SETTING_NAME} (from the example policy in the AWS documentation).`,
       evidence: { dhmc: ctx.inventory.dhmc.state },
     };
   }
@@ -288,6 +288,7 @@ export default defineRule({
     appliesTo: ['ec2', 'account'],
     needs: { ec2: ['ec2.Reservations', 'iam'], account: ['iam'] },
     remediation: `Attach AmazonSSMManagedInstanceCore to the instance profile role (${ATTACH_CORE('<role>')}), or turn on Default Host Management Configuration.`,
+    docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html',
     references: [
       {
         seed: '002_37ca0a0bec735409.txt',

@@ -15,6 +15,8 @@ export default defineRule({
     appliesTo: ['account'],
     needs: { account: ['ssm.InstanceInformationList', 'ssm.ServiceSettings'] },
     remediation: `Deregister nodes that are gone (aws ssm deregister-managed-instance --instance-id <mi-id>) or switch to the advanced tier (${ADVANCED}).`,
+    docsUrl:
+      'https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-configure-instance-tiers.html',
     references: [
       {
         seed: '003_83aa51167c137897.txt',
@@ -109,7 +111,7 @@ export default defineRule({
         count > 0
           ? {
               ...evidence,
-              info: 'Session Manager requires the advanced-instances tier for hybrid nodes (seed 003).',
+              info: 'Session Manager requires the advanced-instances tier for hybrid nodes (https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-configure-instance-tiers.html).',
             }
           : evidence,
     };

@@ -9,7 +9,7 @@ const HYBRID_PREREQUISITES: readonly RuleId[] = ['hybrid-service-role'];
 /** What the API cannot show (DESIGN §3 "Not checkable through the API"): said, not guessed. */
 const NOT_CHECKABLE = [
   'SSM Agent installed and running on the host',
-  'TLS root certificates on the host (seed 000 step 7)',
+  'TLS root certificates on the host',
   'on-host proxy settings',
 ];
 
@@ -189,6 +189,7 @@ export default defineRule({
     },
     dependsOn: ['instance-permissions', 'network-path', 's3-bucket-access', 'hybrid-service-role'],
     remediation: 'Fix the failing prerequisites, then make sure SSM Agent is installed and running.',
+    docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-prereqs.html',
     references: [
       {
         seed: '000_dfb4493051e05ad4.txt',

@@ -112,6 +112,7 @@ export default defineRule({
     },
     remediation:
       'Create interface endpoints for ssm, ssmmessages and ec2messages with private DNS and a security group allowing TCP 443 from the instances, or give the subnet a NAT gateway route.',
+    docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-prereqs.html',
     references: [
       {
         seed: '000_dfb4493051e05ad4.txt',
@@ -223,7 +224,7 @@ export default defineRule({
     return {
       status: 'PASS',
       reason: 'INTERNET_PATH_OK',
-      message: `Reaches ${viaInternet.join(', ')} over the internet via ${assessment.internet.target}; note: VPC endpoints are recommended (seed 000 step 6).`,
+      message: `Reaches ${viaInternet.join(', ')} over the internet via ${assessment.internet.target}; note: VPC endpoints are recommended (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html).`,
       evidence: {
         ...evidence,
         recommendation: 'Create interface VPC endpoints for ssm, ssmmessages and ec2messages.',

@@ -142,7 +142,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
       status: 'NOT_APPLICABLE',
       reason: 'NOT_ENDPOINT_ONLY',
       message:
-        'The instance does not reach SSM only through VPC endpoints and no output bucket is configured; the S3 policy is not required (seed 002).',
+        'The instance does not reach SSM only through VPC endpoints and no output bucket is configured; the S3 policy is not required.',
       evidence: { endpointOnly: false },
     };
   }
@@ -156,7 +156,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
         'The agent has no working role (no usable instance profile and no DHMC role), so it cannot read the SSM S3 buckets.',
       evidence: { credentialSource: credentials.source },
       remediation:
-        'Fix instance-permissions first, then attach the S3 bucket policy of seed 002 to the role in use.',
+        'Fix instance-permissions first, then attach the S3 bucket policy of https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html to the role in use.',
     };
   }
   const problems: BucketProblem[] = [];
@@ -222,7 +222,9 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
           ? `Allow s3:GetObject on the SSM buckets in the endpoint policy: aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${s3Endpoint?.VpcEndpointId} --policy-document file://policy.json`
           : `Attach a policy to ${role.name} granting s3:GetObject on ${regionalSsmBuckets(inventory.region)
               .map((b) => `arn:${inventory.partition}:s3:::${b}/*`)
-              .join(', ')} (seed 002 "Create a custom policy for S3 bucket access").`,
+              .join(
+                ', ',
+              )} (see "Create a custom policy for S3 bucket access" in https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).`,
     };
   }
   if (problems.length > 0) {
@@ -230,7 +232,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
       status: 'WARN',
       severity: 'LOW',
       reason: 'S3_REGION_WILDCARD',
-      message: `The SSM buckets are ${problems[0]!.detail.split(' (')[0]}; seed 002 recommends naming each region's buckets.`,
+      message: `The SSM buckets are ${problems[0]!.detail.split(' (')[0]}; the AWS documentation recommends naming each region's buckets.`,
       evidence,
       remediation: `Replace the wildcard with the eight ${inventory.region} bucket ARNs (e.g. arn:${inventory.partition}:s3:::aws-ssm-${inventory.region}/*).`,
     };
@@ -263,7 +265,8 @@ export default defineRule({
       ],
     },
     remediation:
-      'Attach the S3 policy of seed 002 ("Create a custom policy for S3 bucket access") to the instance profile or DHMC role, and create an S3 gateway endpoint for the subnet.',
+      'Attach the S3 policy of "Create a custom policy for S3 bucket access" (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html) to the instance profile or DHMC role, and create an S3 gateway endpoint for the subnet.',
+    docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html',
     references: [
       {
         seed: '002_37ca0a0bec735409.txt',

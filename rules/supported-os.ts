@@ -63,6 +63,7 @@ export default defineRule({
     },
     remediation:
       'Run a supported operating system version (see the AWS list of supported operating systems).',
+    docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-prereqs.html',
     references: [
       {
         seed: '000_dfb4493051e05ad4.txt',

@@ -314,7 +314,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   program
     .command('rules')
-    .description('List the rules with their severity and the seed section each implements.')
+    .description('List the rules with their severity and the AWS documentation page each implements.')
     .action(() => {
       for (const { meta } of RULES) {
         io.out(

@@ -55,6 +55,12 @@ export interface RuleMeta {
   /** Rules whose outcomes this rule reads (evaluated first). */
   dependsOn?: readonly RuleId[];
   remediation: string;
+  /** The AWS documentation page the rule implements: every finding's `reference`. */
+  docsUrl: string;
+  /**
+   * The setup-guide sentences the rule implements, for the project's own registry test (checked against
+   * the source documents when they are present); never shown to users.
+   */
   references: readonly SeedReference[];
 }
 
@@ -68,7 +74,7 @@ export function defineRule<const R extends Rule>(rule: R): R {
   return rule;
 }
 
-/** "seed 002 §Recommended configuration" — the short form stored in each finding's `reference`. */
+/** The `reference` of every finding of a rule: the AWS documentation page it implements. */
 export function formatReference(meta: RuleMeta): string {
-  return meta.references.map((r) => `seeds/${r.seed} — ${r.section}`).join('; ');
+  return meta.docsUrl;
 }

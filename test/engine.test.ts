@@ -31,7 +31,9 @@ describe('engine', () => {
       expect(SEVERITIES).toContain(f.severity);
       expect(RULE_IDS).toContain(f.ruleId);
       expect(f.reason).toMatch(/^[A-Z0-9_]+$/);
-      expect(f.reference).toMatch(/^seeds\/\d{3}_/);
+      expect(f.reference).toMatch(
+        /^https:\/\/docs\.aws\.amazon\.com\/systems-manager\/latest\/userguide\/[a-z0-9-]+\.html$/,
+      );
       expect(f.remediation.length).toBeGreaterThan(0);
       expect(f.evaluatedAt).toBe(NOW.toISOString());
     }

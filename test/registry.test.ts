@@ -31,6 +31,9 @@ describe('rule registry', () => {
       expect(meta.appliesTo.length).toBeGreaterThan(0);
       for (const kind of meta.appliesTo) expect(Object.keys(meta.needs)).toContain(kind);
       expect(meta.remediation.length).toBeGreaterThan(20);
+      expect(meta.docsUrl).toMatch(
+        /^https:\/\/docs\.aws\.amazon\.com\/systems-manager\/latest\/userguide\/[a-z0-9-]+\.html$/,
+      );
       expect(meta.references.length).toBeGreaterThan(0);
       for (const ref of meta.references) {
         expect(ref.quote.length).toBeGreaterThan(10);
@@ -60,5 +63,33 @@ describe('rule registry', () => {
         });
       }
     }
+  });
+});
+
+describe('user-facing text', () => {
+  // Users have the AWS documentation, not the documents the rules were written from.
+  const seedy = /seeds?\/0|seed [0-9]{3}|\bseed's\b/i;
+  it.each(RULES.map((r) => [r.meta.id, r] as const))(
+    '%s: title, description, remediation and reference cite no seed',
+    (_id, rule) => {
+      const { meta } = rule;
+      for (const text of [meta.title, meta.description, meta.remediation, meta.docsUrl])
+        expect(text).not.toMatch(seedy);
+    },
+  );
+
+  it('no finding of the demo fleet mentions a seed', () => {
+    const { readFileSync } = require('node:fs') as typeof import('node:fs');
+    const { parseSnapshot } = require('../shared/snapshot/load') as typeof import('../shared/snapshot/load');
+    const { auditSnapshot } = require('../shared/audit') as typeof import('../shared/audit');
+    const snapshot = parseSnapshot(
+      JSON.parse(readFileSync(join(__dirname, 'fixtures', 'demo', 'demo-fleet.json'), 'utf8')),
+    );
+    const at = new Date(snapshot.collectedAt);
+    const { findings } = auditSnapshot(snapshot, { now: at, evaluatedAt: at });
+    const hits = findings.filter((f) =>
+      seedy.test(`${f.message} ${f.remediation} ${f.reference} ${JSON.stringify(f.evidence)}`),
+    );
+    expect(hits.map((f) => `${f.ruleId} ${f.reason}: ${f.message}`)).toEqual([]);
   });
 });
