@@ -190,7 +190,10 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
         (options.resourceKinds
           ? options.resourceKinds.includes(kind as 'ec2' | 'hybrid')
           : [...resourceFilter].some((id) => (kind === 'ec2' ? id.startsWith('i-') : id.startsWith('mi-'))));
-      if (listing && availability && !availability.available && wanted) {
+      // A kind the rule decides from no snapshot data at all (`needs[kind]` declared empty: network-path
+      // for hybrid nodes, whose network is outside AWS, is always NOT_APPLICABLE) has nothing to report.
+      const decidedWithoutData = meta.needs[kind]?.length === 0;
+      if (listing && availability && !availability.available && wanted && !decidedWithoutData) {
         // Its own resource id: the account-level findings of the same rule stay separate.
         push(
           { kind: 'account' },

@@ -120,6 +120,23 @@ describe('engine', () => {
     expect(findings.some((f) => f.resourceType === 'EC2Instance')).toBe(false);
   });
 
+  it('a denied DescribeInstanceInformation gives no "network-path for hybrid nodes" ERROR (issue 10 item 4)', () => {
+    // Prepare: hybrid nodes are unknown, but network-path is never applicable to them.
+    const snapshot = {
+      ...fleet(),
+      calls: { 'ssm:DescribeInstanceInformation': { status: 'denied' as const, error: 'AccessDeniedException' } },
+    };
+    snapshot.ssm = { ...snapshot.ssm, InstanceInformationList: undefined };
+    // Act
+    const { findings } = audit(snapshot);
+    // Assess: the rules that do evaluate hybrid nodes still say they could not.
+    const hybridListing = findings.filter((f) => f.resourceId === '123456789012:hybrid-nodes');
+    expect(hybridListing.map((f) => f.ruleId).sort()).toEqual(
+      ['hybrid-service-role', 'managed-status', 'supported-os'].sort(),
+    );
+    expect(findings.filter((f) => f.ruleId === 'network-path' && f.resourceType === 'Account')).toEqual([]);
+  });
+
   it('a missing section without a calls entry is "not collected" → ERROR too', () => {
     const snapshot = fleet();
     snapshot.ec2 = { ...snapshot.ec2, NetworkAcls: undefined };
