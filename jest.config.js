@@ -1,5 +1,28 @@
+// CI's clock override when Debian's faketime is missing: FAKE_DATE moves Date (only Date: timers stay
+// real) in every test's context; test/support/fake-date.js does the same for child processes.
+const fakeDate = process.env.FAKE_DATE ? Date.parse(process.env.FAKE_DATE) : NaN;
+const realTimers = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'requestAnimationFrame',
+  'cancelAnimationFrame',
+  'requestIdleCallback',
+  'cancelIdleCallback',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+];
+
 /** @type {import('jest').Config} */
 module.exports = {
+  ...(Number.isFinite(fakeDate)
+    ? { fakeTimers: { enableGlobally: true, now: fakeDate, advanceTimers: true, doNotFake: realTimers } }
+    : {}),
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
