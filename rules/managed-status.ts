@@ -1,3 +1,4 @@
+import { unavailableOutcome } from '../shared/engine';
 import type { Ec2Instance, HybridNode } from '../shared/inventory';
 import { parseDate } from '../shared/inventory';
 import type { RuleId } from '../shared/model';
@@ -101,6 +102,24 @@ function registrationOutcome(
   };
 }
 
+/**
+ * DESIGN §3 R7 "Launch grace": a running (or still pending) instance launched or started less than
+ * `registrationGraceMinutes` ago. EC2's `LaunchTime` is "the time that the instance was last launched"
+ * (EC2 API reference): a stop/start moves it, so it also measures the time since the instance last
+ * entered `running`, in every audit (scheduled, event, CLI) and without the event that started it.
+ */
+function registrationGrace(
+  instance: Ec2Instance,
+  ctx: RuleContext,
+): { launchedAt: Date; dueAt: Date } | undefined {
+  if (instance.state !== 'running' && instance.state !== 'pending') return undefined;
+  const minutes = ctx.config.registrationGraceMinutes;
+  const launchedAt = parseDate(instance.raw.LaunchTime);
+  if (!launchedAt || minutes <= 0) return undefined;
+  const dueAt = new Date(launchedAt.getTime() + minutes * 60_000);
+  return ctx.now.getTime() < dueAt.getTime() ? { launchedAt, dueAt } : undefined;
+}
+
 function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
   const exemption = instance.tags.get(ctx.config.exemptionTagKey);
   if (exemption !== undefined) {
@@ -111,15 +130,23 @@ function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
       evidence: { tag: ctx.config.exemptionTagKey, value: exemption },
     };
   }
+  // The state and the tags come from EC2, so these answers stand when an SSM call failed (DESIGN §3 R7).
+  const registrations = ctx.inventory.section('ssm.InstanceInformationList');
   if (instance.state === 'stopped' || instance.state === 'stopping') {
     // A stopped instance cannot ping: never report it as unmanaged.
     return {
       status: 'NOT_APPLICABLE',
       reason: 'INSTANCE_STOPPED',
       message: `The instance is ${instance.state}; its managed status is evaluated when it runs.`,
-      evidence: { state: instance.state, registered: instance.info !== undefined },
+      evidence: {
+        state: instance.state,
+        registered: registrations.available ? instance.info !== undefined : null,
+      },
     };
   }
+  // Whether a running instance is registered is DescribeInstanceInformation's answer alone.
+  if (!registrations.available)
+    return unavailableOutcome('ssm.InstanceInformationList', registrations, 'managed-status');
   if (instance.info) return registrationOutcome(instance.info, ctx, instance.id, EC2_PREREQUISITES);
 
   const { failures, doubts } = causesOf(ctx, instance.id, EC2_PREREQUISITES);
@@ -129,6 +156,31 @@ function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
     possibleCauses: doubts,
     notCheckable: NOT_CHECKABLE,
   };
+  const grace = registrationGrace(instance, ctx);
+  if (grace) {
+    // Not a failure yet: no alert (NOT_APPLICABLE never alerts). A failing prerequisite is reported by
+    // its own rule now; this finding names it and becomes UNMANAGED if the instance is still
+    // unregistered when the grace is over (the deployed product re-checks it then).
+    const first = failures[0];
+    const launched = grace.launchedAt.toISOString();
+    const due = grace.dueAt.toISOString();
+    return {
+      status: 'NOT_APPLICABLE',
+      reason: 'REGISTRATION_PENDING',
+      message: first
+        ? `Not registered yet (launched or started at ${launched}, grace until ${due}), and likely not to: ${first.message.replace(/\.$/, '')}.`
+        : `Not registered with Systems Manager yet: launched or started at ${launched}, SSM Agent may take up to ${ctx.config.registrationGraceMinutes} minutes to register; unmanaged if still unregistered at ${due}.`,
+      evidence: {
+        ...evidence,
+        launchTime: launched,
+        registrationGraceMinutes: ctx.config.registrationGraceMinutes,
+        registrationDueAt: due,
+      },
+      remediation:
+        first?.remediation ??
+        `No action needed yet. If the instance has not registered by ${due}, check that SSM Agent is installed and running.`,
+    };
+  }
   if (instance.state === 'pending' && failures.length === 0) {
     return {
       status: 'WARN',
@@ -183,8 +235,10 @@ export default defineRule({
       'Each running EC2 instance and hybrid node should be registered with Systems Manager and Online; when it is not, the cause is assembled from the prerequisite rules.',
     severity: 'HIGH',
     appliesTo: ['ec2', 'hybrid'],
+    // EC2: ssm.InstanceInformationList is checked by the rule, after the answers EC2 alone gives
+    // (stopped, exempt), so that a failed SSM call does not turn a stopped instance into an ERROR.
     needs: {
-      ec2: ['ec2.Reservations', 'ssm.InstanceInformationList'],
+      ec2: ['ec2.Reservations'],
       hybrid: ['ssm.InstanceInformationList'],
     },
     dependsOn: ['instance-permissions', 'network-path', 's3-bucket-access', 'hybrid-service-role'],

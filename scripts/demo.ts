@@ -12,7 +12,7 @@ import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { createColors } from 'picocolors';
 import { AlertPublisher, LocalAlertSink } from '../shared/alerts/publisher';
 import { auditSnapshot } from '../shared/audit';
-import { RULE_IDS } from '../shared/model';
+import { RULE_IDS, type Finding } from '../shared/model';
 import { recordAudit, type RunReport } from '../shared/record-audit';
 import { render, resourceNames } from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
@@ -67,7 +67,23 @@ export async function runDemo(io: DemoIo): Promise<number> {
         runId: `demo-${label.toLowerCase().replace(/\W+/g, '-')}`,
       });
       printRun(report, sink.sent.slice(sentBefore));
+      printPending(result.findings, resourceNames(snapshot));
       return report;
+    };
+
+    /** Instances started moments before the audit: within the launch grace, reported, never alerted. */
+    const printPending = (findings: readonly Finding[], names: ReadonlyMap<string, string>) => {
+      const pending = findings.filter(
+        (f) => f.ruleId === 'managed-status' && f.reason === 'REGISTRATION_PENDING',
+      );
+      if (pending.length === 0) return;
+      io.out(`${c.bold('Registration pending')} (launch grace: a finding, no alert):\n`);
+      for (const f of pending) {
+        const due = (f.evidence as { registrationDueAt?: string }).registrationDueAt;
+        io.out(
+          `  ${c.cyan(f.status)} ${f.reason} ${f.resourceId} ${names.get(f.resourceId) ?? ''}: launched ${String((f.evidence as { launchTime?: string }).launchTime)}, not registered yet; the deployed product re-checks it after ${due} (and alerts then if it is still unregistered)\n`,
+        );
+      }
     };
 
     const printRun = (report: RunReport, sent: PublishBatchRequestEntry[]) => {

@@ -14,6 +14,7 @@ import { evaluateInventory, type AuditResult } from '../shared/engine';
 import { buildInventory } from '../shared/inventory';
 import { RULE_IDS, type Finding, type RuleId, type Status } from '../shared/model';
 import { parseSnapshot } from '../shared/snapshot/load';
+import { alertFor } from '../shared/store/diff';
 import type { SnapshotInput } from '../shared/snapshot/schema';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'demo');
@@ -147,7 +148,8 @@ describe('demo fleet (DEMO_NOW)', () => {
     { name: 'legacy-win2003', ruleId: 'supported-os', status: 'FAIL', reason: 'OS_UNSUPPORTED' },
     { name: 'legacy-centos6-build', ruleId: 'supported-os', status: 'WARN', reason: 'OS_DEPRECATED' },
     { name: 'fw-appliance-1', ruleId: 'managed-status', status: 'NOT_APPLICABLE', reason: 'EXEMPT_BY_TAG' },
-    { name: 'api-4', ruleId: 'managed-status', status: 'WARN', reason: 'NOT_YET_REGISTERED' },
+    // Launched 90 s before the snapshot, still pending: within the launch grace.
+    { name: 'api-4', ruleId: 'managed-status', status: 'NOT_APPLICABLE', reason: 'REGISTRATION_PENDING' },
     { name: 'ci-runner-1', ruleId: 'managed-status', status: 'WARN', reason: 'INACTIVE' },
     { name: 'win-ad-2', ruleId: 'managed-status', status: 'FAIL', reason: 'CONNECTION_LOST' },
     { name: 'batch-2', ruleId: 'managed-status', status: 'NOT_APPLICABLE', reason: 'INSTANCE_STOPPED' },
@@ -230,5 +232,16 @@ describe('demo fleet a week later (DEMO_AFTER_NOW)', () => {
     expect(statusOf(after, 'instance-permissions', demoInstanceId('api-5'))).toBe('FAIL');
     expect(statusOf(before, 'instance-permissions', demoInstanceId('api-5'))).toBeUndefined();
     expect(after.findings.find((f) => f.ruleId === 'instance-tier')?.status).toBe('PASS');
+  });
+
+  it('api-6, started three minutes before the audit and not registered yet, is REGISTRATION_PENDING: no alert', () => {
+    const ofInstance = after.findings.filter((f) => f.resourceId === demoInstanceId('api-6'));
+    expect(only(after, 'managed-status', demoInstanceId('api-6'))).toMatchObject({
+      status: 'NOT_APPLICABLE',
+      reason: 'REGISTRATION_PENDING',
+      evidence: { registrationDueAt: '2026-11-30T10:27:00.000Z' },
+    });
+    // A new finding alerts only when it fails (DESIGN §5): none of this instance's findings does.
+    expect(ofInstance.map((f) => alertFor(null, f.status)).filter(Boolean)).toEqual([]);
   });
 });

@@ -150,6 +150,8 @@ export interface InstanceSpec {
   platformDetails?: string;
   tags?: Record<string, string>;
   account?: string;
+  /** DescribeInstances `LaunchTime`: when the instance was last launched or started. */
+  launchTime?: string;
 }
 
 export function anInstance(spec: InstanceSpec): InstanceInput {
@@ -167,7 +169,7 @@ export function anInstance(spec: InstanceSpec): InstanceInput {
     InstanceId: spec.id,
     ImageId: 'ami-0abcdef1234567890',
     InstanceType: 't3.micro',
-    LaunchTime: '2026-10-01T08:00:00+00:00',
+    LaunchTime: spec.launchTime ?? '2026-10-01T08:00:00+00:00',
     State: { Code: codes[state] ?? 16, Name: state },
     SubnetId: subnetId,
     VpcId: spec.vpcId ?? 'vpc-0a1b2c3d4e5f60001',

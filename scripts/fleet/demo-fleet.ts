@@ -1282,6 +1282,18 @@ function ec2Plans(after: boolean): Ec2Plan[] {
       imds: 'optional',
       tags: { Team: 'platform', Environment: 'prod' },
     });
+    // Started three minutes before this audit and not registered yet: within the launch grace, so
+    // managed-status is REGISTRATION_PENDING and nothing alerts (DESIGN §3 R7 "Launch grace").
+    plans.push({
+      name: 'api-6',
+      vpc: 'prod',
+      subnet: 'app-a',
+      type: 'm6i.large',
+      os: 'al2023',
+      launched: '2026-11-30T09:57:00+00:00',
+      profile: 'app-server-profile',
+      tags: { Team: 'platform', Environment: 'prod' },
+    });
   }
   return plans;
 }

@@ -9,6 +9,7 @@ import {
   type InstanceSpec,
   type NetworkSpec,
 } from '../../scripts/fleet/builders';
+import type { AuditConfigInput } from '../../shared/config';
 import { POLICY_ARNS } from '../../shared/ssm-requirements';
 import { audit, findingOf } from '../helpers';
 
@@ -31,6 +32,7 @@ interface Row {
   info?: Partial<InfoSpec> | null;
   network?: NetworkSpec;
   calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
+  config?: AuditConfigInput;
   status: string;
   reason: string;
   evidence?: Record<string, unknown>;
@@ -114,7 +116,7 @@ const rows: Row[] = [
     reason: 'INSTANCE_STOPPED',
   },
   {
-    case: 'pending instance not yet registered, prerequisites fine',
+    case: 'pending long after its launch time, not registered, prerequisites fine',
     instance: { state: 'pending' },
     info: null,
     status: 'WARN',
@@ -127,6 +129,105 @@ const rows: Row[] = [
     status: 'NOT_APPLICABLE',
     reason: 'EXEMPT_BY_TAG',
     message: 'vendor appliance, no agent',
+  },
+  // DESIGN §3 R7 "Launch grace" (NOW is 10:00; LaunchTime is when the instance was last launched or started).
+  {
+    case: 'running, launched 2 minutes ago, not registered yet → REGISTRATION_PENDING, not a failure',
+    instance: { launchTime: '2026-11-23T09:58:00+00:00' },
+    info: null,
+    status: 'NOT_APPLICABLE',
+    reason: 'REGISTRATION_PENDING',
+    evidence: {
+      state: 'running',
+      launchTime: '2026-11-23T09:58:00.000Z',
+      registrationGraceMinutes: 30,
+      registrationDueAt: '2026-11-23T10:28:00.000Z',
+    },
+    message: '2026-11-23T10:28:00.000Z',
+  },
+  {
+    case: 'started again 29 minutes ago (a stop/start moves LaunchTime) → still pending',
+    instance: { launchTime: '2026-11-23T09:31:00+00:00' },
+    info: null,
+    status: 'NOT_APPLICABLE',
+    reason: 'REGISTRATION_PENDING',
+  },
+  {
+    case: 'launched exactly the grace ago → the grace is over: unmanaged',
+    instance: { launchTime: '2026-11-23T09:30:00+00:00' },
+    info: null,
+    status: 'FAIL',
+    reason: 'UNMANAGED_AGENT_NOT_RUNNING',
+  },
+  {
+    case: 'within the grace with a failing prerequisite → pending, the cause in the evidence (its own rule fails)',
+    instance: { launchTime: '2026-11-23T09:58:00+00:00', profile: null },
+    info: null,
+    status: 'NOT_APPLICABLE',
+    reason: 'REGISTRATION_PENDING',
+    evidence: {
+      rootCauses: [expect.objectContaining({ ruleId: 'instance-permissions' })],
+    },
+  },
+  {
+    case: 'pending (still starting) within the grace → REGISTRATION_PENDING',
+    instance: { state: 'pending', launchTime: '2026-11-23T09:59:30+00:00' },
+    info: null,
+    status: 'NOT_APPLICABLE',
+    reason: 'REGISTRATION_PENDING',
+    evidence: { state: 'pending' },
+  },
+  {
+    case: 'registered within the grace → judged as registered',
+    instance: { launchTime: '2026-11-23T09:58:00+00:00' },
+    status: 'PASS',
+    reason: 'MANAGED_ONLINE',
+  },
+  {
+    case: 'registrationGraceMinutes 10: 12 minutes after launch is unmanaged',
+    instance: { launchTime: '2026-11-23T09:48:00+00:00' },
+    info: null,
+    config: { registrationGraceMinutes: 10 },
+    status: 'FAIL',
+    reason: 'UNMANAGED_AGENT_NOT_RUNNING',
+  },
+  {
+    case: 'registrationGraceMinutes 0 turns the grace off',
+    instance: { launchTime: '2026-11-23T09:59:00+00:00' },
+    info: null,
+    config: { registrationGraceMinutes: 0 },
+    status: 'FAIL',
+    reason: 'UNMANAGED_AGENT_NOT_RUNNING',
+  },
+  {
+    case: 'within the grace but DescribeInstanceInformation denied → ERROR (registered or not is unknown)',
+    instance: { launchTime: '2026-11-23T09:58:00+00:00' },
+    calls: { 'ssm:DescribeInstanceInformation': { status: 'denied', error: 'AccessDeniedException' } },
+    status: 'ERROR',
+    reason: 'API_CALL_DENIED',
+  },
+  // DESIGN §3 R7: stopped → NOT_APPLICABLE, also when an SSM call failed (the state comes from EC2).
+  {
+    case: 'stopped, DescribeInstanceInformation denied → NOT_APPLICABLE, not ERROR',
+    instance: { state: 'stopped' },
+    calls: { 'ssm:DescribeInstanceInformation': { status: 'denied', error: 'AccessDeniedException' } },
+    status: 'NOT_APPLICABLE',
+    reason: 'INSTANCE_STOPPED',
+    evidence: { state: 'stopped', registered: null },
+  },
+  {
+    case: 'stopping, DescribeInstanceInformation failed → NOT_APPLICABLE, not ERROR',
+    instance: { state: 'stopping' },
+    calls: { 'ssm:DescribeInstanceInformation': { status: 'error', error: 'InternalServerError' } },
+    status: 'NOT_APPLICABLE',
+    reason: 'INSTANCE_STOPPED',
+  },
+  {
+    case: 'exempt by tag, DescribeInstanceInformation denied → NOT_APPLICABLE (the tag comes from EC2)',
+    instance: { tags: { 'ssm-audit:exempt': 'vendor appliance' } },
+    calls: { 'ssm:DescribeInstanceInformation': { status: 'denied', error: 'AccessDeniedException' } },
+    status: 'NOT_APPLICABLE',
+    reason: 'EXEMPT_BY_TAG',
   },
   {
     case: 'ssm:DescribeInstanceInformation denied → ERROR, never PASS or FAIL',
@@ -147,7 +248,11 @@ describe('managed-status', () => {
       calls: row.calls,
     });
     // Act
-    const finding = findingOf(audit(snapshot, { ruleIds: ['managed-status'] }), 'managed-status', ID);
+    const finding = findingOf(
+      audit(snapshot, { ruleIds: ['managed-status'], config: row.config }),
+      'managed-status',
+      ID,
+    );
     // Assess
     expect({ status: finding.status, reason: finding.reason }).toEqual({
       status: row.status,
