@@ -11,7 +11,7 @@ import type { AwsClients } from './aws-clients';
 import { CollectionContext, type CollectionContextOptions } from './context';
 import { collectNetwork, describeInstances, instancesOf, type NetworkSections } from './ec2';
 import { collectIam, collectIamAccount, listInstanceProfilesForRole, type IamSections } from './iam';
-import { REGION_SCOPE, type CollectionScope } from './scope';
+import { REGION_SCOPE, RoleNotFoundError, type CollectionScope } from './scope';
 import { describeActivations, describeInstanceInformation, getServiceSettings } from './ssm';
 
 export interface CollectOptions extends CollectionContextOptions {
@@ -91,6 +91,7 @@ async function collectWith(
   let reservations: Reservation[] | undefined;
   let allInstances = wholeRegion;
   let hybridRole: string | undefined;
+  let roleMissing = false;
   switch (scope.kind) {
     case 'region':
       reservations = await describeInstances(clients.ec2, ctx);
@@ -108,11 +109,16 @@ async function collectWith(
     case 'role': {
       hybridRole = scope.roleName;
       const dhmcRole = dhmcRoleOf(await settingsPromise);
-      const profiles =
-        dhmcRole?.toLowerCase() === scope.roleName.toLowerCase()
-          ? undefined
-          : await listInstanceProfilesForRole(clients.iam, ctx, scope.roleName);
-      if (profiles === undefined) {
+      const isDhmcRole = dhmcRole?.toLowerCase() === scope.roleName.toLowerCase();
+      const profiles = isDhmcRole
+        ? undefined
+        : await listInstanceProfilesForRole(clients.iam, ctx, scope.roleName);
+      // No list and no failure recorded: IAM answered NoSuchEntity (an answer, not a failure). No
+      // instance profile carries a role that does not exist, so no EC2 instance uses it.
+      roleMissing = !isDhmcRole && profiles === undefined && !ctx.failures['iam:ListInstanceProfilesForRole'];
+      if (roleMissing) {
+        reservations = [];
+      } else if (profiles === undefined) {
         // The DHMC role serves every instance whose profile does not; and when the profiles that carry
         // the role cannot be listed, only the whole region is a scope we can be sure covers them.
         allInstances = true;
@@ -168,6 +174,12 @@ async function collectWith(
     informationPromise,
     networkPromise,
   ]);
+  // A role that does not exist and that no hybrid node is registered with: nothing uses it, and an
+  // empty report would not say why. (Hybrid nodes registered with a deleted role are audited: their
+  // hybrid-service-role findings say the role is not found.)
+  if (scope.kind === 'role' && roleMissing && information?.length === 0) {
+    throw new RoleNotFoundError(scope.roleName, { apiCalls: ctx.totalCalls });
+  }
 
   ctx.setPhase('IAM roles and policies');
   const roleNames = new Set<string>();

@@ -1,3 +1,5 @@
+import { echo } from '../echo';
+import { UsageError } from '../errors';
 import { scopeSchema, type CollectionScope } from '../snapshot/schema';
 
 /**
@@ -18,5 +20,21 @@ export function describeScope(scope: CollectionScope): string {
       return `VPC ${scope.vpcId}`;
     case 'role':
       return `instances using IAM role ${scope.roleName}`;
+  }
+}
+
+/**
+ * A role scope (`--role`, or an IAM event) naming a role that does not exist: IAM answered NoSuchEntity
+ * for iam:ListInstanceProfilesForRole, and no hybrid node is registered with it, so no instance uses it.
+ * A usage error for the CLI (exit status 2, this message); the event audit reports it without failing.
+ */
+export class RoleNotFoundError extends UsageError {
+  constructor(
+    readonly roleName: string,
+    readonly stats: { apiCalls: number } = { apiCalls: 0 },
+  ) {
+    super(
+      `IAM role ${echo(roleName)} does not exist (iam:ListInstanceProfilesForRole: NoSuchEntity): no instance profile carries it and no hybrid node is registered with it, so no instance uses it; check the role name (the name, not the ARN)`,
+    );
   }
 }

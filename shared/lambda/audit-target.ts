@@ -10,7 +10,7 @@ import {
 import { auditSnapshot } from '../audit';
 import { collectSnapshot } from '../collect/collect';
 import { DEFAULT_DEADLINE_MS } from '../collect/context';
-import { describeScope, type CollectionScope } from '../collect/scope';
+import { describeScope, RoleNotFoundError, type CollectionScope } from '../collect/scope';
 import type { NetworkResource } from '../events/event-plan';
 import { RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../model';
 import { recordAudit, type RunReport } from '../record-audit';
@@ -52,6 +52,8 @@ export interface TargetOutcome {
   apiCalls: number;
   failedCalls: string[];
   report?: RunReport;
+  /** What a person should know about this audit beyond its findings (e.g. the scope's role does not exist). */
+  note?: string;
 }
 
 function countByStatus(findings: readonly Finding[]): Partial<Record<Status, number>> {
@@ -75,15 +77,40 @@ function recordMetrics(rt: Runtime, outcome: TargetOutcome, durationMs: number):
   }
 }
 
+/**
+ * An IAM event's role no longer exists (e.g. DeleteRole) and nothing is registered with it: nothing to
+ * audit or store, and the invocation succeeds (a retry would find the same), saying so.
+ */
+function roleNotFound(rt: Runtime, target: AuditTarget, err: RoleNotFoundError): TargetOutcome {
+  rt.logger.warn('role not found', { region: target.region, roleName: err.roleName, note: err.message });
+  return {
+    region: target.region,
+    scope: describeScope(target.scope),
+    accountId: target.accountId ?? '',
+    byStatus: {},
+    findings: [],
+    apiCalls: err.stats.apiCalls,
+    failedCalls: [],
+    note: err.message,
+  };
+}
+
 export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<TargetOutcome> {
   const started = performance.now();
-  const { snapshot, stats } = await collectSnapshot(rt.clientsFor(target.region), {
-    region: target.region,
-    scope: target.scope,
-    accountId: target.accountId,
-    now: rt.clock,
-    deadlineMs: collectionDeadline(target.remainingMs),
-  });
+  let collected: Awaited<ReturnType<typeof collectSnapshot>>;
+  try {
+    collected = await collectSnapshot(rt.clientsFor(target.region), {
+      region: target.region,
+      scope: target.scope,
+      accountId: target.accountId,
+      now: rt.clock,
+      deadlineMs: collectionDeadline(target.remainingMs),
+    });
+  } catch (err) {
+    if (err instanceof RoleNotFoundError) return roleNotFound(rt, target, err);
+    throw err;
+  }
+  const { snapshot, stats } = collected;
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
     ruleIds: target.ruleIds,

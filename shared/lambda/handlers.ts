@@ -29,6 +29,7 @@ export interface RegionSummary {
   changes?: Record<string, number>;
   alerts?: Record<string, number>;
   error?: string;
+  note?: string;
 }
 
 const summarize = (o: TargetOutcome): RegionSummary => ({
@@ -39,6 +40,7 @@ const summarize = (o: TargetOutcome): RegionSummary => ({
   failedCalls: o.failedCalls,
   changes: o.report?.counts,
   alerts: o.report?.alerts,
+  ...(o.note ? { note: o.note } : {}),
 });
 
 /** A region whose audit failed as a whole (e.g. the table unreachable) does not stop the other regions. */

@@ -1,5 +1,6 @@
 import { auditSnapshot } from '../../shared/audit';
-import type { CollectionScope } from '../../shared/collect/scope';
+import { RoleNotFoundError, type CollectionScope } from '../../shared/collect/scope';
+import { UsageError } from '../../shared/errors';
 import type { Finding } from '../../shared/model';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import type { Snapshot, SnapshotInput } from '../../shared/snapshot/schema';
@@ -140,6 +141,31 @@ describe('scoped collection', () => {
     expect(
       new Set(findings.filter((f) => f.resourceType === 'EC2Instance').map((f) => f.resourceId)),
     ).toEqual(all);
+  });
+
+  it('role: a role that does not exist says so (NoSuchEntity), instead of auditing the whole region', async () => {
+    const { snapshot: source } = fleet();
+    const fake = h.serve(source);
+    const collecting = h.collect(source, { scope: { kind: 'role', roleName: 'does-not-exist' } });
+    await expect(collecting).rejects.toThrow(RoleNotFoundError);
+    await expect(collecting).rejects.toThrow(
+      /^IAM role does-not-exist does not exist \(iam:ListInstanceProfilesForRole: NoSuchEntity\): no instance profile carries it and no hybrid node is registered with it/,
+    );
+    // A usage error: the CLI prints it and exits 2 (bad input).
+    await expect(collecting).rejects.toBeInstanceOf(UsageError);
+    expect(fake.calls.get('ec2:DescribeInstances')).toBeUndefined();
+    expect(fake.calls.get('iam:GetAccountAuthorizationDetails')).toBeUndefined();
+  });
+
+  it('role: a deleted role that hybrid nodes are still registered with audits them: the role is not found', async () => {
+    const { snapshot: source } = fleet();
+    source.iam!.RoleDetailList = source.iam!.RoleDetailList!.filter((r) => r.RoleName !== 'hybrid-role');
+    const { findings, fake, result } = await collectScope(source, { kind: 'role', roleName: 'hybrid-role' });
+    const roleFindings = findings.filter((f) => f.ruleId === 'hybrid-service-role');
+    expect(roleFindings).toHaveLength(10);
+    expect(new Set(roleFindings.map((f) => f.reason))).toEqual(new Set(['HYBRID_ROLE_NOT_FOUND']));
+    expect(fake.calls.get('ec2:DescribeInstances')).toBeUndefined();
+    expect(result.snapshot.calls).toEqual({});
   });
 
   it('fetches the DHMC role only when an instance in scope falls back to it', async () => {

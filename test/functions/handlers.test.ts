@@ -143,6 +143,26 @@ describe('event audit', () => {
     );
   });
 
+  it('an IAM event on a role that does not exist says so, audits nothing and succeeds', async () => {
+    const deleted = event('cloudtrail-attach-role-policy.json');
+    (deleted.detail as { requestParameters: Record<string, unknown> }).requestParameters.roleName =
+      'does-not-exist';
+    const result = (await onEvent(deleted, context)) as { regions: { region: string; note?: string }[] };
+    expect(result).toMatchObject({ action: 'audit', reason: 'iam:AttachRolePolicy on role does-not-exist' });
+    expect(result.regions).toEqual([
+      expect.objectContaining({
+        region: 'eu-west-1',
+        findings: {},
+        note: expect.stringMatching(
+          /^IAM role does-not-exist does not exist \(iam:ListInstanceProfilesForRole: NoSuchEntity\)/,
+        ),
+      }),
+    ]);
+    // Not the whole region instead.
+    expect(fake.calls.get('ec2:DescribeInstances')).toBeUndefined();
+    expect(await storedResources()).toEqual(new Set());
+  });
+
   it('an UpdateServiceSetting event re-evaluates the whole region', async () => {
     const result = await onEvent(event('cloudtrail-update-service-setting.json'), context);
     expect(result).toMatchObject({ action: 'audit', reason: 'ssm:UpdateServiceSetting' });
