@@ -1,5 +1,11 @@
-import { assessNetworkPath, type NetworkAssessment, type ServicePath } from '../shared/network/assess';
+import {
+  assessNetworkPath,
+  type NetworkAssessment,
+  type PathProblem,
+  type ServicePath,
+} from '../shared/network/assess';
 import { defineRule, type Outcome } from '../shared/rule';
+import { CORE_AGENT_ACTIONS } from '../shared/ssm-requirements';
 
 interface FixContext {
   vpc: string;
@@ -11,6 +17,11 @@ interface FixContext {
   endpointSg: string;
   routeTable: string;
   acl: string;
+  /** A rule number below the one that decided, as a hint for where the new entry goes. */
+  ruleBelow: string;
+  /** The instance's address as a CIDR block, for the endpoint subnet's ACL entries. */
+  instanceCidr: string;
+  statement: string;
   target: string;
 }
 
@@ -30,9 +41,17 @@ const REMEDIATION: Record<string, (c: FixContext) => string> = {
   SG_NO_EGRESS_443: (c) =>
     `aws ec2 authorize-security-group-egress --group-id ${c.sg} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=0.0.0.0/0}]'`,
   NACL_BLOCKS_443: (c) =>
-    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --egress --rule-number <n-below-the-deny> --protocol tcp --port-range From=443,To=443 --cidr-block 0.0.0.0/0 --rule-action allow`,
+    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --egress --rule-number ${c.ruleBelow} --protocol tcp --port-range From=443,To=443 --cidr-block 0.0.0.0/0 --rule-action allow`,
   NACL_BLOCKS_EPHEMERAL: (c) =>
-    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --ingress --rule-number <n-below-the-deny> --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow`,
+    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --ingress --rule-number ${c.ruleBelow} --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow`,
+  ENDPOINT_NACL_BLOCKS_443: (c) =>
+    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --ingress --rule-number ${c.ruleBelow} --protocol tcp --port-range From=443,To=443 --cidr-block ${c.instanceCidr} --rule-action allow`,
+  ENDPOINT_NACL_BLOCKS_EPHEMERAL: (c) =>
+    `aws ec2 create-network-acl-entry --network-acl-id ${c.acl} --egress --rule-number ${c.ruleBelow} --protocol tcp --port-range From=1024,To=65535 --cidr-block ${c.instanceCidr} --rule-action allow`,
+  ENDPOINT_POLICY_BLOCKS: (c) =>
+    `Edit the policy of ${c.endpoint} (statement ${c.statement} decides) to allow ${agentActions(c.service)} for the instance's role (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html), or restore the default full-access policy: aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${c.endpoint} --reset-policy`,
+  ENDPOINT_POLICY_CONDITIONAL: (c) =>
+    `Check that statement ${c.statement} of the policy of ${c.endpoint} applies to the agent's requests (aws ec2 describe-vpc-endpoints --vpc-endpoint-ids ${c.endpoint} --query 'VpcEndpoints[0].PolicyDocument'), or restore the default full-access policy: aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${c.endpoint} --reset-policy`,
   NO_DEFAULT_ROUTE: (c) =>
     `Create the ssm, ssmmessages and ec2messages interface endpoints in ${c.vpc}, or route the subnet to a NAT gateway: aws ec2 create-route --route-table-id ${c.routeTable} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat>`,
   IGW_WITHOUT_PUBLIC_IP: (c) =>
@@ -44,12 +63,18 @@ const REMEDIATION: Record<string, (c: FixContext) => string> = {
   NAT_WITHOUT_INTERNET_ROUTE: (c) =>
     `Route the subnet of ${c.target} to an internet gateway (0.0.0.0/0 → igw-...).`,
   ROUTE_BLACKHOLE: (c) =>
-    `aws ec2 replace-route --route-table-id ${c.routeTable} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <working-nat>`,
+    c.target.startsWith('igw-')
+      ? `Attach ${c.target} again (aws ec2 attach-internet-gateway --internet-gateway-id ${c.target} --vpc-id ${c.vpc}) or point the route at an attached one: aws ec2 replace-route --route-table-id ${c.routeTable} --destination-cidr-block 0.0.0.0/0 --gateway-id <attached-igw>`
+      : `aws ec2 replace-route --route-table-id ${c.routeTable} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <working-nat> (${c.target} is deleted or detached)`,
   ROUTE_UNVERIFIABLE: (c) =>
     `Verify that ${c.target} leads to the SSM endpoints on TCP 443, or create the ssm, ssmmessages and ec2messages interface endpoints in ${c.vpc} (which this audit can verify).`,
   VPC_NOT_FOUND: () =>
     'Collect the VPC, subnet and route data (ec2:DescribeVpcs, ec2:DescribeSubnets) for this instance.',
 };
+
+/** The agent actions sent to one endpoint service (what AmazonSSMManagedInstanceCore grants for it). */
+const agentActions = (service: string) =>
+  CORE_AGENT_ACTIONS.filter((a) => a.startsWith(`${service}:`)).join(', ');
 
 const ENDPOINT_NOTE_CODES = new Set([
   'ENDPOINT_MISSING',
@@ -93,7 +118,7 @@ export default defineRule({
     id: 'network-path',
     title: 'Network path to the Systems Manager endpoints (HTTPS 443)',
     description:
-      'The agent must reach ssm, ssmmessages and ec2messages over HTTPS, through interface VPC endpoints (recommended) or an internet path.',
+      'The agent must reach ssm, ssmmessages and ec2messages over HTTPS, through interface VPC endpoints (recommended) whose network ACLs and endpoint policies let it through, or an internet path.',
     severity: 'HIGH',
     appliesTo: ['ec2', 'hybrid'],
     needs: {
@@ -149,7 +174,7 @@ export default defineRule({
     }
     const assessment = assessNetworkPath(ctx.inventory, instance);
     const evidence = evidenceOf(assessment);
-    const fix = (reason: string, service?: string): string => {
+    const fix = (reason: string, service?: string, problem?: Partial<PathProblem>): string => {
       const path = assessment.services.find((s) => s.service === service);
       const endpoint = path?.endpointId
         ? ctx.inventory.vpcs
@@ -164,11 +189,16 @@ export default defineRule({
         service: service ?? 'ssm',
         endpoint: path?.endpointId ?? '<endpoint>',
         endpointSg: endpoint?.Groups?.[0]?.GroupId ?? '<endpoint-sg>',
-        routeTable: assessment.internet.routeTableId ?? '<route-table>',
+        routeTable: problem?.routeTableId ?? assessment.internet.routeTableId ?? '<route-table>',
         acl:
-          (instance.subnetId && ctx.inventory.networkAclForSubnet(instance.subnetId)?.NetworkAclId) ||
-          '<network-acl>',
-        target: assessment.internet.target ?? '<target>',
+          problem?.networkAclId ??
+          ((instance.subnetId && ctx.inventory.networkAclForSubnet(instance.subnetId)?.NetworkAclId) ||
+            '<network-acl>'),
+        ruleBelow:
+          typeof problem?.rule === 'number' ? `<a-number-below-${problem.rule}>` : '<n-below-the-deny>',
+        instanceCidr: instance.privateIp ? `${instance.privateIp}/32` : '<instance-private-ip>/32',
+        statement: problem?.statement ?? '<statement>',
+        target: problem?.target ?? assessment.internet.target ?? '<target>',
       };
       return (REMEDIATION[reason] ?? REMEDIATION.ENDPOINT_MISSING!)(c);
     };
@@ -189,7 +219,7 @@ export default defineRule({
           .filter((t, i, all) => all.indexOf(t) === i)
           .join(' | ')}.`,
         evidence,
-        remediation: fix(reason, problem?.service),
+        remediation: fix(reason, problem?.service, problem),
       };
     }
     if (assessment.status === 'unverifiable') {
@@ -203,7 +233,7 @@ export default defineRule({
         reason: reason === 'ROUTE_UNVERIFIABLE' ? reason : `UNVERIFIABLE_${reason}`,
         message: `Cannot verify the path to the SSM endpoints: ${problem?.detail ?? 'unknown route'}.`,
         evidence,
-        remediation: fix(REMEDIATION[reason] ? reason : 'ROUTE_UNVERIFIABLE', problem?.service),
+        remediation: fix(REMEDIATION[reason] ? reason : 'ROUTE_UNVERIFIABLE', problem?.service, problem),
       };
     }
     if (assessment.endpointOnly) {

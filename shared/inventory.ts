@@ -107,6 +107,12 @@ export interface Inventory {
   securityGroups: ReadonlyMap<string, SecurityGroupRaw>;
   internetGateways: ReadonlyMap<string, InternetGatewayRaw>;
   natGateways: ReadonlyMap<string, NatGatewayRaw>;
+  /**
+   * Parsed `PolicyDocument` of each VPC endpoint that has one, by endpoint id. An endpoint without one has
+   * the default policy, which "grants full access to the endpoint"
+   * (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html).
+   */
+  endpointPolicies: ReadonlyMap<string, PolicyDocument>;
   roles: ReadonlyMap<string, RoleView>;
   instanceProfiles: ReadonlyMap<string, InstanceProfileView>;
   /** Default versions of the managed policies in the snapshot (not the built-in copies), by ARN. */
@@ -334,7 +340,16 @@ export function buildInventory(snapshot: Snapshot): Inventory {
       internetGatewayIds: new Set(),
     });
   }
-  for (const endpoint of snapshot.ec2?.VpcEndpoints ?? []) vpcs.get(endpoint.VpcId)?.endpoints.push(endpoint);
+  const endpointPolicies = new Map<string, PolicyDocument>();
+  (snapshot.ec2?.VpcEndpoints ?? []).forEach((endpoint, i) => {
+    vpcs.get(endpoint.VpcId)?.endpoints.push(endpoint);
+    // DescribeVpcEndpoints returns the policy as a JSON string; URL-encoded text and objects are accepted too.
+    if (endpoint.PolicyDocument !== undefined)
+      endpointPolicies.set(
+        endpoint.VpcEndpointId,
+        parseDocumentAt(endpoint.PolicyDocument, `$.ec2.VpcEndpoints[${i}].PolicyDocument`),
+      );
+  });
 
   const internetGateways = new Map<string, InternetGatewayRaw>();
   for (const igw of snapshot.ec2?.InternetGateways ?? []) {
@@ -396,6 +411,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     securityGroups,
     internetGateways,
     natGateways,
+    endpointPolicies,
     roles,
     instanceProfiles: profiles,
     managedPolicies: managed,

@@ -124,7 +124,9 @@ describe('engine', () => {
     // Prepare: hybrid nodes are unknown, but network-path is never applicable to them.
     const snapshot = {
       ...fleet(),
-      calls: { 'ssm:DescribeInstanceInformation': { status: 'denied' as const, error: 'AccessDeniedException' } },
+      calls: {
+        'ssm:DescribeInstanceInformation': { status: 'denied' as const, error: 'AccessDeniedException' },
+      },
     };
     snapshot.ssm = { ...snapshot.ssm, InstanceInformationList: undefined };
     // Act

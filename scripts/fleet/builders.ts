@@ -364,6 +364,8 @@ export function anInterfaceEndpoint(spec: {
   privateDns?: boolean;
   state?: string;
   region?: string;
+  /** The endpoint policy: a document, raw text (e.g. URL-encoded), or null for none. Default: AWS's default. */
+  policy?: PolicyDoc | string | null;
 }): VpcEndpointInput {
   return {
     VpcEndpointId: spec.id,
@@ -372,7 +374,13 @@ export function anInterfaceEndpoint(spec: {
     ServiceName: `com.amazonaws.${spec.region ?? REGION}.${spec.service}`,
     State: spec.state ?? 'available',
     PolicyDocument:
-      '{\n  "Statement": [\n    {\n      "Action": "*", \n      "Effect": "Allow", \n      "Principal": "*", \n      "Resource": "*"\n    }\n  ]\n}',
+      spec.policy === null
+        ? undefined
+        : typeof spec.policy === 'string'
+          ? spec.policy
+          : spec.policy
+            ? JSON.stringify(spec.policy)
+            : '{\n  "Statement": [\n    {\n      "Action": "*", \n      "Effect": "Allow", \n      "Principal": "*", \n      "Resource": "*"\n    }\n  ]\n}',
     RouteTableIds: [],
     SubnetIds: spec.subnetIds,
     Groups: spec.groups.map((GroupId) => ({ GroupId, GroupName: GroupId })),
@@ -412,7 +420,8 @@ export type RouteTarget =
   | { tgw: string }
   | { peering: string }
   | { eni: string }
-  | { blackholeNat: string };
+  | { blackholeNat: string }
+  | { blackholeIgw: string };
 
 export function aRouteTable(spec: {
   id: string;
@@ -433,6 +442,7 @@ export function aRouteTable(spec: {
     else if ('tgw' in t) routes.push({ ...base, TransitGatewayId: t.tgw });
     else if ('peering' in t) routes.push({ ...base, VpcPeeringConnectionId: t.peering });
     else if ('eni' in t) routes.push({ ...base, NetworkInterfaceId: t.eni });
+    else if ('blackholeIgw' in t) routes.push({ ...base, GatewayId: t.blackholeIgw, State: 'blackhole' });
     else routes.push({ ...base, NatGatewayId: t.blackholeNat, State: 'blackhole' });
   }
   return {
@@ -492,6 +502,7 @@ export const anInternetGateway = (id: string, vpcId: string): InternetGatewayInp
 export function aSnapshot(parts: {
   accountId?: string;
   region?: string;
+  partition?: 'aws' | 'aws-cn' | 'aws-us-gov';
   collectedAt?: string;
   calls?: Input['calls'];
   instances?: InstanceInput[];
@@ -506,7 +517,7 @@ export function aSnapshot(parts: {
     schemaVersion: 1,
     accountId: parts.accountId ?? ACCOUNT,
     region: parts.region ?? REGION,
-    partition: 'aws',
+    partition: parts.partition ?? 'aws',
     collectedAt: parts.collectedAt ?? '2026-11-23T10:00:00Z',
     calls: parts.calls ?? {},
     ec2: {
@@ -540,6 +551,11 @@ export const NET = {
   igw: 'igw-0a1b2c3d4e5f60001',
   appRouteTable: 'rtb-0app00000000001',
   appAcl: 'acl-0app00000000001',
+  /** With `endpointAclEntries`: the endpoint subnet's own network ACL. */
+  endpointAcl: 'acl-0endpoint000001',
+  /** With `endpointSubnetB`: a second endpoint subnet (10.0.4.0/24) and its network ACL. */
+  endpointSubnetB: 'subnet-0a1b2c3d4e5f60004',
+  endpointAclB: 'acl-0endpointb00001',
 } as const;
 
 export interface NetworkSpec {
@@ -557,17 +573,30 @@ export interface NetworkSpec {
   /** Entries of the instance subnet's network ACL. Default: open. */
   appAclEntries?: ReturnType<typeof aclEntry>[];
   natState?: string;
+  /** Per service, the interface endpoint's policy (see anInterfaceEndpoint). Default: AWS's default. */
+  endpointPolicies?: Partial<Record<'ssm' | 'ssmmessages' | 'ec2messages', PolicyDoc | string | null>>;
+  /** Entries of the endpoint subnet's own network ACL. Default: it shares the open default ACL. */
+  endpointAclEntries?: ReturnType<typeof aclEntry>[];
+  /** A second endpoint subnet in another AZ, with its own network ACL (default: open). */
+  endpointSubnetB?: { az: string; aclEntries?: ReturnType<typeof aclEntry>[] };
+  /** The 0.0.0.0/0 route of the public subnet (where the NAT gateway lives). Default: the internet gateway. */
+  publicDefaultRoute?: RouteTarget;
+  /** The region of the endpoint service names and subnet AZs. Default: REGION. */
+  region?: string;
 }
 
 export function aNetwork(spec: NetworkSpec = {}): Omit<Ec2, 'Reservations'> {
   const services = spec.endpoints ?? [];
   const defaultRoute = spec.defaultRoute === undefined ? { nat: NET.nat } : spec.defaultRoute;
+  const region = spec.region ?? REGION;
+  const subnetB = spec.endpointSubnetB;
   return {
     Vpcs: [aVpc(NET.vpcId, NET.vpcCidr, spec.dns)],
     Subnets: [
-      aSubnet(NET.appSubnet, NET.vpcId, '10.0.1.0/24', `${REGION}a`),
-      aSubnet(NET.endpointSubnet, NET.vpcId, '10.0.2.0/24', `${REGION}a`),
-      aSubnet(NET.publicSubnet, NET.vpcId, '10.0.0.0/24', `${REGION}a`),
+      aSubnet(NET.appSubnet, NET.vpcId, '10.0.1.0/24', `${region}a`),
+      aSubnet(NET.endpointSubnet, NET.vpcId, '10.0.2.0/24', `${region}a`),
+      aSubnet(NET.publicSubnet, NET.vpcId, '10.0.0.0/24', `${region}a`),
+      ...(subnetB ? [aSubnet(NET.endpointSubnetB, NET.vpcId, '10.0.4.0/24', subnetB.az)] : []),
     ],
     RouteTables: [
       aRouteTable({ id: 'rtb-0main000000000001', vpcId: NET.vpcId, vpcCidr: NET.vpcCidr, main: true }),
@@ -583,7 +612,7 @@ export function aNetwork(spec: NetworkSpec = {}): Omit<Ec2, 'Reservations'> {
         vpcId: NET.vpcId,
         vpcCidr: NET.vpcCidr,
         subnetIds: [NET.publicSubnet],
-        defaultRoute: { igw: NET.igw },
+        defaultRoute: spec.publicDefaultRoute ?? { igw: NET.igw },
       }),
     ],
     SecurityGroups: [
@@ -596,7 +625,23 @@ export function aNetwork(spec: NetworkSpec = {}): Omit<Ec2, 'Reservations'> {
     ],
     NetworkAcls: [
       aNetworkAcl(NET.appAcl, NET.vpcId, [NET.appSubnet], spec.appAclEntries ?? OPEN_ACL_ENTRIES, false),
-      aNetworkAcl('acl-0default00000001', NET.vpcId, [NET.endpointSubnet, NET.publicSubnet]),
+      ...(spec.endpointAclEntries
+        ? [
+            aNetworkAcl('acl-0default00000001', NET.vpcId, [NET.publicSubnet]),
+            aNetworkAcl(NET.endpointAcl, NET.vpcId, [NET.endpointSubnet], spec.endpointAclEntries, false),
+          ]
+        : [aNetworkAcl('acl-0default00000001', NET.vpcId, [NET.endpointSubnet, NET.publicSubnet])]),
+      ...(subnetB
+        ? [
+            aNetworkAcl(
+              NET.endpointAclB,
+              NET.vpcId,
+              [NET.endpointSubnetB],
+              subnetB.aclEntries ?? OPEN_ACL_ENTRIES,
+              false,
+            ),
+          ]
+        : []),
     ],
     VpcEndpoints: [
       ...services.map((service, i) =>
@@ -604,9 +649,13 @@ export function aNetwork(spec: NetworkSpec = {}): Omit<Ec2, 'Reservations'> {
           id: `vpce-0${service.padEnd(15, '0').slice(0, 15)}${i}`,
           vpcId: NET.vpcId,
           service,
-          subnetIds: [NET.endpointSubnet],
+          subnetIds: subnetB ? [NET.endpointSubnet, NET.endpointSubnetB] : [NET.endpointSubnet],
           groups: [NET.endpointSg],
           privateDns: spec.endpointPrivateDns ?? true,
+          region,
+          ...(spec.endpointPolicies && service in spec.endpointPolicies
+            ? { policy: spec.endpointPolicies[service] }
+            : {}),
         }),
       ),
       ...(spec.s3Gateway

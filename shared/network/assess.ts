@@ -1,13 +1,24 @@
 import type { Ec2Instance, Inventory, VpcView } from '../inventory';
 import { ANY_IPV4, parseIpv4, type Ipv4Range } from '../ipv4';
-import type { RouteRaw, SecurityGroupRaw, VpcEndpointRaw } from '../snapshot/schema';
+import { credentialSourceOf } from '../permissions';
+import type { Decision } from '../policy/evaluator';
+import type { NetworkAclRaw, RouteRaw, SecurityGroupRaw, VpcEndpointRaw } from '../snapshot/schema';
 import {
   AGENT_ENDPOINT_SERVICES,
   AGENT_WITHOUT_EC2MESSAGES,
+  CORE_AGENT_ACTIONS,
   type AgentEndpointService,
 } from '../ssm-requirements';
 import { compareVersions } from '../supported-os';
-import { EPHEMERAL, HTTPS, networkAclAllows, securityGroupsAllow, type FlowVerdict } from './rules-eval';
+import { evaluateEndpointPolicy, type AgentPrincipal } from './endpoint-policy';
+import {
+  EPHEMERAL,
+  HTTPS,
+  networkAclAllows,
+  securityGroupsAllow,
+  type FlowVerdict,
+  type PortRange,
+} from './rules-eval';
 
 /**
  * The network path from one EC2 instance to the three endpoints SSM Agent calls (seed 000 step 6,
@@ -22,6 +33,17 @@ export type PathStatus = 'ok' | 'blocked' | 'unverifiable';
 export interface PathProblem {
   code: string;
   detail: string;
+  /** Network ACL problems: the ACL, the direction relative to its subnet, and the rule that decided. */
+  networkAclId?: string;
+  direction?: 'inbound' | 'outbound';
+  /** The rule number, or '*' for the final rule that denies whatever no numbered rule matched. */
+  rule?: number | '*';
+  /** Endpoint policy problems: the endpoint and the deciding statement (its Sid, else Statement[i]). */
+  endpointId?: string;
+  statement?: string;
+  /** Route problems: the route table and the target of its 0.0.0.0/0 route. */
+  routeTableId?: string;
+  target?: string;
 }
 
 export interface InternetPath {
@@ -87,6 +109,75 @@ function defaultRoute(routes: readonly RouteRaw[]): RouteRaw | undefined {
   return routes.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
 }
 
+/**
+ * "The blackhole state indicates that the route's target isn't available (for example, the specified
+ * gateway isn't attached to the VPC, or the specified NAT instance has been terminated)"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Route.html): such a route carries nothing.
+ */
+const isBlackhole = (route: RouteRaw) => (route.State ?? 'active').toLowerCase() === 'blackhole';
+
+const routeTarget = (route: RouteRaw): string =>
+  route.NatGatewayId ??
+  route.GatewayId ??
+  route.TransitGatewayId ??
+  route.VpcPeeringConnectionId ??
+  route.NetworkInterfaceId ??
+  route.InstanceId ??
+  route.LocalGatewayId ??
+  route.CoreNetworkArn ??
+  route.CarrierGatewayId ??
+  'its target';
+
+/** A DescribeNetworkAcls rule number, with the final catch-all rule (32767) shown as AWS shows it: '*'. */
+const ruleLabel = (ruleNumber: number | undefined): number | '*' =>
+  ruleNumber === undefined || ruleNumber === 32767 ? '*' : ruleNumber;
+
+function formatIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+/** An address range as a person writes it: one address, or a CIDR block. */
+export function formatRange(range: Ipv4Range): string {
+  if (range.start === range.end) return formatIpv4(range.start);
+  const bits = 32 - Math.round(Math.log2(range.end - range.start + 1));
+  return `${formatIpv4(range.start)}/${bits}`;
+}
+
+interface AclCheck {
+  status: PathStatus;
+  problem?: PathProblem;
+}
+
+/**
+ * One direction of one network ACL for one flow. Network ACLs are stateless and ordered: "rules are
+ * evaluated starting with the lowest numbered rule", the first match decides, and traffic no numbered
+ * rule matches is denied by the final '*' rule
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html).
+ */
+function checkAcl(
+  acl: NetworkAclRaw,
+  direction: 'inbound' | 'outbound',
+  ports: PortRange,
+  peer: Ipv4Range,
+  code: string,
+  describe: (verb: string) => string,
+): AclCheck {
+  const result = networkAclAllows(acl, direction === 'inbound' ? 'ingress' : 'egress', ports, peer);
+  if (result.verdict === 'allowed') return { status: 'ok' };
+  const rule = ruleLabel(result.ruleNumber);
+  const verb = result.verdict === 'denied' ? 'denies' : 'only partly allows';
+  return {
+    status: flowStatus(result.verdict),
+    problem: {
+      code,
+      detail: `network ACL ${acl.NetworkAclId} ${describe(verb)} (rule ${rule})`,
+      networkAclId: acl.NetworkAclId,
+      direction,
+      rule,
+    },
+  };
+}
+
 /** Where the subnet's default route leads, following a NAT gateway to its own subnet's route. */
 function assessInternetRoute(inventory: Inventory, instance: Ec2Instance): InternetPath {
   const subnetId = instance.subnetId!;
@@ -110,8 +201,8 @@ function assessInternetRoute(inventory: Inventory, instance: Ec2Instance): Inter
       ],
     };
   }
-  if ((route.State ?? 'active').toLowerCase() === 'blackhole') {
-    const target = route.NatGatewayId ?? route.GatewayId ?? route.NetworkInterfaceId ?? 'its target';
+  if (isBlackhole(route)) {
+    const target = routeTarget(route);
     return {
       ...base,
       target,
@@ -119,7 +210,9 @@ function assessInternetRoute(inventory: Inventory, instance: Ec2Instance): Inter
       problems: [
         {
           code: 'ROUTE_BLACKHOLE',
-          detail: `0.0.0.0/0 in ${table.RouteTableId} is a blackhole (${target} is gone)`,
+          detail: `route 0.0.0.0/0 → ${target} is blackhole in ${table.RouteTableId} (its target is deleted or detached)`,
+          routeTableId: table.RouteTableId,
+          target,
         },
       ],
     };
@@ -183,6 +276,22 @@ function assessInternetRoute(inventory: Inventory, instance: Ec2Instance): Inter
     }
     const natTable = nat.SubnetId ? inventory.routeTableForSubnet(nat.SubnetId) : undefined;
     const natRoute = natTable ? defaultRoute(natTable.Routes ?? []) : undefined;
+    if (natTable && natRoute && isBlackhole(natRoute)) {
+      const natTarget = routeTarget(natRoute);
+      return {
+        ...base,
+        target: nat.NatGatewayId,
+        status: 'blocked',
+        problems: [
+          {
+            code: 'ROUTE_BLACKHOLE',
+            detail: `route 0.0.0.0/0 → ${natTarget} is blackhole in ${natTable.RouteTableId}, the route table of ${nat.NatGatewayId}'s subnet ${nat.SubnetId} (its target is deleted or detached)`,
+            routeTableId: natTable.RouteTableId,
+            target: natTarget,
+          },
+        ],
+      };
+    }
     if (natTable && !natRoute?.GatewayId?.startsWith('igw-')) {
       return {
         ...base,
@@ -243,21 +352,19 @@ function assessInternetPath(inventory: Inventory, instance: Ec2Instance): Intern
   }
   const acl = inventory.networkAclForSubnet(instance.subnetId!);
   if (acl) {
-    const out = networkAclAllows(acl, 'egress', HTTPS);
-    if (out.verdict !== 'allowed') {
-      statuses.push(flowStatus(out.verdict));
-      problems.push({
-        code: 'NACL_BLOCKS_443',
-        detail: `network ACL ${acl.NetworkAclId} ${out.verdict === 'denied' ? 'blocks' : 'only partly allows'} outbound TCP 443${out.ruleNumber ? ` (rule ${out.ruleNumber})` : ''}`,
-      });
-    }
-    const back = networkAclAllows(acl, 'ingress', EPHEMERAL);
-    if (back.verdict !== 'allowed') {
-      statuses.push(flowStatus(back.verdict));
-      problems.push({
-        code: 'NACL_BLOCKS_EPHEMERAL',
-        detail: `network ACL ${acl.NetworkAclId} ${back.verdict === 'denied' ? 'blocks' : 'only partly allows'} inbound TCP 1024-65535 (return traffic)${back.ruleNumber ? ` (rule ${back.ruleNumber})` : ''}`,
-      });
+    for (const check of [
+      checkAcl(acl, 'outbound', HTTPS, ANY_IPV4, 'NACL_BLOCKS_443', (verb) => `${verb} outbound TCP 443`),
+      checkAcl(
+        acl,
+        'inbound',
+        EPHEMERAL,
+        ANY_IPV4,
+        'NACL_BLOCKS_EPHEMERAL',
+        (verb) => `${verb} inbound TCP 1024-65535 (return traffic)`,
+      ),
+    ]) {
+      statuses.push(check.status);
+      if (check.problem) problems.push(check.problem);
     }
   }
   return { ...path, status: worstStatus(statuses), problems };
@@ -340,27 +447,108 @@ function assessEndpoint(
       detail: `the instance's security groups do not allow outbound TCP 443 to the ${service} endpoint's subnets`,
     });
   }
-  const acl = instance.subnetId ? inventory.networkAclForSubnet(instance.subnetId) : undefined;
-  const crossSubnet = endpointRanges.length > 0 && !subnetIds.includes(instance.subnetId ?? '');
-  if (acl && crossSubnet) {
-    const out = endpointRanges.map((r) => networkAclAllows(acl, 'egress', HTTPS, r).verdict);
-    if (!out.includes('allowed')) {
-      statuses.push(out.includes('partial') ? 'unverifiable' : 'blocked');
-      problems.push({
-        code: 'NACL_BLOCKS_443',
-        detail: `network ACL ${acl.NetworkAclId} blocks outbound TCP 443 to the ${service} endpoint`,
-      });
-    }
-    const back = endpointRanges.map((r) => networkAclAllows(acl, 'ingress', EPHEMERAL, r).verdict);
-    if (!back.includes('allowed')) {
-      statuses.push(back.includes('partial') ? 'unverifiable' : 'blocked');
-      problems.push({
-        code: 'NACL_BLOCKS_EPHEMERAL',
-        detail: `network ACL ${acl.NetworkAclId} blocks inbound TCP 1024-65535 from the ${service} endpoint`,
-      });
+  const acls = assessEndpointAcls(inventory, instance, source, subnetIds, service);
+  statuses.push(acls.status);
+  problems.push(...acls.problems);
+  return { status: worstStatus(statuses), problems };
+}
+
+/**
+ * Both ends of the path to an interface endpoint. Network ACLs filter traffic entering and leaving a
+ * subnet and are stateless, so each side needs its own rule for each direction
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html): the instance's subnet
+ * outbound 443 to the endpoint and inbound 1024-65535 back; the endpoint's subnet inbound 443 from the
+ * instance and outbound 1024-65535 back to it. The agent talks to the endpoint interface in its own AZ
+ * when there is one; otherwise any endpoint subnet that lets the traffic through will do.
+ */
+function assessEndpointAcls(
+  inventory: Inventory,
+  instance: Ec2Instance,
+  source: Ipv4Range | undefined,
+  subnetIds: readonly string[],
+  service: AgentEndpointService,
+): { status: PathStatus; problems: PathProblem[] } {
+  const sameAz = subnetIds.filter(
+    (s) =>
+      instance.availabilityZone && inventory.subnets.get(s)?.AvailabilityZone === instance.availabilityZone,
+  );
+  let best: { status: PathStatus; problems: PathProblem[] } | undefined;
+  for (const subnetId of sameAz.length > 0 ? sameAz : subnetIds) {
+    const result = aclsBetween(inventory, instance, source, subnetId, service);
+    if (!best || WORST[result.status] < WORST[best.status]) best = result;
+    if (best.status === 'ok') break;
+  }
+  return best ?? { status: 'ok', problems: [] };
+}
+
+function aclsBetween(
+  inventory: Inventory,
+  instance: Ec2Instance,
+  source: Ipv4Range | undefined,
+  endpointSubnetId: string,
+  service: AgentEndpointService,
+): { status: PathStatus; problems: PathProblem[] } {
+  // Traffic that stays inside one subnet crosses no network ACL.
+  if (endpointSubnetId === instance.subnetId) return { status: 'ok', problems: [] };
+  const checks: AclCheck[] = [];
+  const instanceAcl = instance.subnetId ? inventory.networkAclForSubnet(instance.subnetId) : undefined;
+  const endpointRange = inventory.subnetCidrs.get(endpointSubnetId);
+  const where = `the ${service} endpoint's subnet ${endpointSubnetId}${endpointRange ? ` (${formatRange(endpointRange)})` : ''}`;
+  if (instanceAcl && endpointRange) {
+    const own = `of the instance's subnet ${instance.subnetId}`;
+    checks.push(
+      checkAcl(
+        instanceAcl,
+        'outbound',
+        HTTPS,
+        endpointRange,
+        'NACL_BLOCKS_443',
+        (verb) => `${own} ${verb} outbound TCP 443 to ${where}`,
+      ),
+      checkAcl(
+        instanceAcl,
+        'inbound',
+        EPHEMERAL,
+        endpointRange,
+        'NACL_BLOCKS_EPHEMERAL',
+        (verb) => `${own} ${verb} inbound TCP 1024-65535 (return traffic) from ${where}`,
+      ),
+    );
+  }
+  const endpointAcl = inventory.networkAclForSubnet(endpointSubnetId);
+  if (endpointAcl) {
+    const peer = source ?? ANY_IPV4;
+    const from = source ? formatRange(source) : 'the instance (address unknown)';
+    const of = `of ${where}`;
+    for (const check of [
+      checkAcl(
+        endpointAcl,
+        'inbound',
+        HTTPS,
+        peer,
+        'ENDPOINT_NACL_BLOCKS_443',
+        (verb) => `${of} ${verb} inbound TCP 443 from ${from}`,
+      ),
+      checkAcl(
+        endpointAcl,
+        'outbound',
+        EPHEMERAL,
+        peer,
+        'ENDPOINT_NACL_BLOCKS_EPHEMERAL',
+        (verb) => `${of} ${verb} outbound TCP 1024-65535 (return traffic) to ${from}`,
+      ),
+    ]) {
+      // Without the instance's address, a rule that admits only part of the world proves nothing.
+      checks.push(source || check.status === 'ok' ? check : { ...check, status: 'unverifiable' });
     }
   }
-  return { status: worstStatus(statuses), problems };
+  return {
+    status: worstStatus(checks.map((c) => c.status)),
+    // A blocking rule before a doubtful one: the first problem is the one the finding's reason names.
+    problems: [...checks]
+      .sort((a, b) => WORST[b.status] - WORST[a.status])
+      .flatMap((c) => (c.problem ? [c.problem] : [])),
+  };
 }
 
 export function ec2messagesRequired(agentVersion: string | undefined): boolean {
@@ -399,11 +587,129 @@ export function assessNetworkPath(inventory: Inventory, instance: Ec2Instance): 
     result = computeNetworkPath(inventory, instance, subnetRange ?? ownRange);
     if (subnetRange) memo.byShape.set(shape, result);
   }
-  const sgDoubt = result.services.some((s) => s.problems.some((p) => p.code === 'ENDPOINT_SG_NO_443'));
-  if (sgDoubt && ownRange && ownRange !== subnetRange)
+  // Decided for the subnet's range; an endpoint-side rule that names addresses is re-asked for this instance's.
+  const doubt = result.services.some((s) => s.problems.some((p) => ADDRESS_SPECIFIC.has(p.code)));
+  if (doubt && ownRange && ownRange !== subnetRange)
     result = computeNetworkPath(inventory, instance, ownRange);
+  result = withEndpointPolicies(inventory, instance, result);
   memo.byInstance.set(instance.id, result);
   return result;
+}
+
+const ADDRESS_SPECIFIC = new Set([
+  'ENDPOINT_SG_NO_443',
+  'ENDPOINT_NACL_BLOCKS_443',
+  'ENDPOINT_NACL_BLOCKS_EPHEMERAL',
+]);
+
+const DECISION_STATUS: Record<Decision, PathStatus> = {
+  allowed: 'ok',
+  conditional: 'unverifiable',
+  notAllowed: 'blocked',
+  explicitDeny: 'blocked',
+};
+const DECISION_WEIGHT: Record<Decision, number> = {
+  allowed: 0,
+  conditional: 1,
+  notAllowed: 2,
+  explicitDeny: 3,
+};
+
+/** The ARN the agent's ssm requests name: its own instance, in the snapshot's partition. */
+export const instanceArn = (inventory: Inventory, instanceId: string) =>
+  `arn:${inventory.partition}:ec2:${inventory.region}:${inventory.accountId}:instance/${instanceId}`;
+
+function agentPrincipal(inventory: Inventory, instance: Ec2Instance): AgentPrincipal {
+  const credentials = credentialSourceOf(inventory, instance);
+  return {
+    partition: inventory.partition,
+    accountId: inventory.accountId,
+    roleName:
+      credentials.source === 'profile'
+        ? credentials.role.name
+        : credentials.source === 'dhmc'
+          ? credentials.roleName
+          : undefined,
+    sessionName: instance.id,
+  };
+}
+
+/**
+ * The endpoint policy of each service the agent reaches through an interface endpoint, asked what AWS
+ * asks: the agent's actions for that service (ssm:* on the instance's ARN, ssmmessages:* and
+ * ec2messages:* on "*"), signed by the role whose credentials the agent uses.
+ */
+function endpointPolicyProblem(
+  inventory: Inventory,
+  instance: Ec2Instance,
+  who: AgentPrincipal,
+  service: AgentEndpointService,
+  endpointId: string,
+): { status: PathStatus; problem: PathProblem } | undefined {
+  const document = inventory.endpointPolicies.get(endpointId);
+  if (!document) return undefined;
+  const resource = service === 'ssm' ? instanceArn(inventory, instance.id) : '*';
+  let worst: { action: string; result: ReturnType<typeof evaluateEndpointPolicy> } | undefined;
+  for (const action of CORE_AGENT_ACTIONS.filter((a) => a.startsWith(`${service}:`))) {
+    const result = evaluateEndpointPolicy(document, `${endpointId} policy`, who, action, resource);
+    if (!worst || DECISION_WEIGHT[result.decision] > DECISION_WEIGHT[worst.result.decision])
+      worst = { action, result };
+  }
+  if (!worst || worst.result.decision === 'allowed') return undefined;
+  const { action, result } = worst;
+  const deciding =
+    result.statements.find((st) =>
+      result.decision === 'explicitDeny' ? st.effect === 'Deny' : st.conditional,
+    ) ?? result.statements[0];
+  const statement = deciding ? (deciding.sid ?? `Statement[${deciding.statementIndex}]`) : undefined;
+  const role = who.roleName ? `role ${who.roleName}` : "the agent's role (unknown)";
+  const on = resource === '*' ? '' : ` on ${resource}`;
+  const detail =
+    result.decision === 'explicitDeny'
+      ? `${service} endpoint ${endpointId}'s policy denies ${action}${on} to ${role} (statement ${statement})`
+      : result.decision === 'notAllowed'
+        ? `${service} endpoint ${endpointId}'s policy has no statement allowing ${action}${on} to ${role}`
+        : result.principalUnknown
+          ? `${service} endpoint ${endpointId}'s policy allows ${action}${on} only to a principal named in statement ${statement}; cannot tell whether that is the agent's role`
+          : `${service} endpoint ${endpointId}'s policy allows ${action}${on} only under a Condition (statement ${statement}) this audit cannot evaluate`;
+  return {
+    status: DECISION_STATUS[result.decision],
+    problem: {
+      code: result.decision === 'conditional' ? 'ENDPOINT_POLICY_CONDITIONAL' : 'ENDPOINT_POLICY_BLOCKS',
+      detail,
+      endpointId,
+      ...(statement ? { statement } : {}),
+    },
+  };
+}
+
+function withEndpointPolicies(
+  inventory: Inventory,
+  instance: Ec2Instance,
+  assessment: NetworkAssessment,
+): NetworkAssessment {
+  if (inventory.endpointPolicies.size === 0) return assessment;
+  let who: AgentPrincipal | undefined;
+  let changed = false;
+  const services = assessment.services.map((path) => {
+    if (path.route !== 'endpoint' || !path.endpointId) return path;
+    who ??= agentPrincipal(inventory, instance);
+    const found = endpointPolicyProblem(inventory, instance, who, path.service, path.endpointId);
+    if (!found) return path;
+    changed = true;
+    // The more serious problem first: it is the one the finding's reason names.
+    const problems =
+      WORST[found.status] > WORST[path.status]
+        ? [found.problem, ...path.problems]
+        : [...path.problems, found.problem];
+    return { ...path, status: worstStatus([path.status, found.status]), problems };
+  });
+  if (!changed) return assessment;
+  return {
+    ...assessment,
+    services,
+    status: worstStatus(services.filter((s) => s.required).map((s) => s.status)),
+  };
 }
 
 function computeNetworkPath(

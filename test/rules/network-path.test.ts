@@ -1,20 +1,41 @@
 import {
   aNetwork,
   aclEntry,
+  allow,
   anInstance,
+  aRole,
   aSnapshot,
+  deny,
   instanceInfo,
   NET,
+  policy,
   sgRule,
   type InfoSpec,
   type InstanceSpec,
   type NetworkSpec,
+  type RoleDetailInput,
 } from '../../scripts/fleet/builders';
+import { POLICY_ARNS } from '../../shared/ssm-requirements';
 import { audit, findingOf } from '../helpers';
 
 const ID = 'i-0123456789abcdef0';
 const ALL = ['ssm', 'ssmmessages', 'ec2messages'] as const;
 const OLD_AGENT = { agentVersion: '3.2.1297.0' };
+/** The interface endpoint ids aNetwork gives the three services (in ALL's order). */
+const EP = {
+  ssm: 'vpce-0ssm0000000000000',
+  ssmmessages: 'vpce-0ssmmessages00001',
+  ec2messages: 'vpce-0ec2messages00002',
+} as const;
+const ROLE = 'SSMInstanceRole';
+const ROLE_ARN = `arn:aws:iam::123456789012:role/${ROLE}`;
+/** The instance profile's role, granting the core agent actions: the agent signs with it. */
+const PROFILE_ROLE = [aRole({ name: ROLE, profiles: ['SSMInstanceProfile'], managed: [POLICY_ARNS.core] })];
+const ENDPOINTS_ONLY: NetworkSpec = { endpoints: ALL, defaultRoute: null };
+const everyone = (statement: Record<string, unknown>) => ({ Principal: '*', ...statement });
+const FULL_ACCESS = everyone(allow('*'));
+const OPEN_OUT = aclEntry(100, true, 'allow', 'all');
+const OPEN_IN = aclEntry(100, false, 'allow', 'all');
 
 interface Row {
   case: string;
@@ -22,9 +43,14 @@ interface Row {
   instance?: Partial<InstanceSpec>;
   info?: Partial<InfoSpec> | null;
   calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
+  roles?: RoleDetailInput[];
+  partition?: 'aws' | 'aws-us-gov';
+  region?: string;
   status: string;
   reason: string;
   evidence?: Record<string, unknown>;
+  /** Substrings the message must contain (what decided: ids, direction, rule, statement). */
+  says?: string[];
 }
 
 const rows: Row[] = [
@@ -230,6 +256,350 @@ const rows: Row[] = [
     network: { defaultRoute: { blackholeNat: 'nat-0deleted000000001' } },
     status: 'FAIL',
     reason: 'ROUTE_BLACKHOLE',
+    evidence: {
+      internetPath: expect.objectContaining({
+        problems: [
+          expect.objectContaining({
+            detail: expect.stringContaining('route 0.0.0.0/0 → nat-0deleted000000001 is blackhole'),
+          }),
+        ],
+      }),
+    },
+  },
+  {
+    // Issue 10 item 4: a blackhole route carries nothing, wherever it is on the path.
+    case: "NAT gateway whose own subnet's default route is a blackhole (detached internet gateway)",
+    network: { publicDefaultRoute: { blackholeIgw: 'igw-0detached00000001' } },
+    status: 'FAIL',
+    reason: 'ROUTE_BLACKHOLE',
+    says: ['route 0.0.0.0/0 → igw-0detached00000001 is blackhole', 'rtb-0public000000001', NET.nat],
+  },
+  {
+    case: 'blackhole default route, but working interface endpoints carry the agent',
+    network: { endpoints: ALL, defaultRoute: { blackholeNat: 'nat-0deleted000000001' } },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  // ---- Issue 10 item 4: VPC endpoint policies, asked for the agent's own actions and role ----
+  {
+    case: 'no PolicyDocument on the endpoints: the default policy grants full access',
+    network: { ...ENDPOINTS_ONLY, endpointPolicies: { ssm: null, ssmmessages: null, ec2messages: null } },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  {
+    case: 'ssm endpoint policy explicitly denies ssm:UpdateInstanceInformation → FAIL naming endpoint and Sid',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ssm: policy(
+          FULL_ACCESS,
+          everyone(deny('ssm:UpdateInstanceInformation', '*', { Sid: 'NoRegistration' })),
+        ),
+      },
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_POLICY_BLOCKS',
+    says: [EP.ssm, 'denies ssm:UpdateInstanceInformation', 'NoRegistration'],
+    evidence: {
+      services: expect.arrayContaining([
+        expect.objectContaining({
+          service: 'ssm',
+          status: 'blocked',
+          problems: [
+            expect.objectContaining({
+              code: 'ENDPOINT_POLICY_BLOCKS',
+              endpointId: EP.ssm,
+              statement: 'NoRegistration',
+            }),
+          ],
+        }),
+      ]),
+    },
+  },
+  {
+    case: 'URL-encoded endpoint policy whose Deny has no Sid → the statement is named by index',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ec2messages: encodeURIComponent(JSON.stringify(policy(FULL_ACCESS, everyone(deny('ec2messages:*'))))),
+      },
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_POLICY_BLOCKS',
+    says: [EP.ec2messages, 'ec2messages:', 'Statement[1]'],
+  },
+  {
+    case: 'ssmmessages endpoint policy with no Allow for ssmmessages actions (implicit deny)',
+    network: { ...ENDPOINTS_ONLY, endpointPolicies: { ssmmessages: policy(everyone(allow('ssm:*'))) } },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_POLICY_BLOCKS',
+    says: [EP.ssmmessages, 'no statement allowing ssmmessages:'],
+  },
+  {
+    case: 'ssm endpoint policy allows the agent only on another instance (resource-aware)',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ssm: policy(
+          everyone(allow('ssm:*', 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0fffffffffffffff0')),
+        ),
+      },
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_POLICY_BLOCKS',
+    says: [`on arn:aws:ec2:eu-west-1:123456789012:instance/${ID}`],
+  },
+  {
+    case: 'ssm endpoint policy for {"AWS": "*"} on instance/* → PASS',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ssm: policy(
+          allow('ssm:UpdateInstanceInformation', 'arn:aws:ec2:*:*:instance/*', { Principal: { AWS: '*' } }),
+        ),
+      },
+    },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  {
+    case: "endpoint policies granting the instance profile's role by ARN → PASS",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ssm: policy(allow('ssm:*', '*', { Principal: { AWS: [ROLE_ARN] } })),
+        ssmmessages: policy(allow('ssmmessages:*', '*', { Principal: { AWS: ROLE_ARN } })),
+        ec2messages: policy(allow('*', '*', { Principal: { AWS: ROLE_ARN } })),
+      },
+    },
+    roles: PROFILE_ROLE,
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  {
+    case: 'ec2messages endpoint policy granting only another role → FAIL',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ec2messages: policy(
+          allow('*', '*', { Principal: { AWS: 'arn:aws:iam::123456789012:role/BuildAgents' } }),
+        ),
+      },
+    },
+    roles: PROFILE_ROLE,
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_POLICY_BLOCKS',
+    says: [EP.ec2messages, `role ${ROLE}`],
+  },
+  {
+    case: 'an account principal ("AWS": "<account-id>") grants only the root user, not the role → FAIL',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: { ssmmessages: policy(allow('*', '*', { Principal: { AWS: '123456789012' } })) },
+    },
+    roles: PROFILE_ROLE,
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_POLICY_BLOCKS',
+  },
+  {
+    case: 'a grant only under a Condition the audit cannot decide → WARN naming the statement',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ssm: policy(
+          everyone(
+            allow('*', '*', {
+              Sid: 'OrgOnly',
+              Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+            }),
+          ),
+        ),
+      },
+    },
+    info: OLD_AGENT,
+    status: 'WARN',
+    reason: 'UNVERIFIABLE_ENDPOINT_POLICY_CONDITIONAL',
+    says: [EP.ssm, 'OrgOnly'],
+  },
+  {
+    case: "a grant to a named role when the agent's role is unknown → WARN",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointPolicies: {
+        ssm: policy(allow('*', '*', { Sid: 'OnlyOurRole', Principal: { AWS: ROLE_ARN } })),
+      },
+    },
+    info: OLD_AGENT,
+    status: 'WARN',
+    reason: 'UNVERIFIABLE_ENDPOINT_POLICY_CONDITIONAL',
+    says: ['OnlyOurRole'],
+  },
+  {
+    case: 'a restrictive policy on an endpoint the agent bypasses (private DNS off, NAT path) does not count',
+    network: {
+      endpoints: ALL,
+      endpointPrivateDns: false,
+      endpointPolicies: { ssm: policy(everyone(deny('*'))) },
+    },
+    status: 'PASS',
+    reason: 'INTERNET_PATH_OK',
+  },
+  {
+    case: 'aws-us-gov: the instance ARN is built in the snapshot partition (arn:aws-us-gov:…) → PASS',
+    partition: 'aws-us-gov',
+    region: 'us-gov-west-1',
+    instance: { az: 'us-gov-west-1a' },
+    network: {
+      ...ENDPOINTS_ONLY,
+      region: 'us-gov-west-1',
+      endpointPolicies: { ssm: policy(everyone(allow('ssm:*', 'arn:aws-us-gov:ec2:*:*:instance/*'))) },
+    },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  {
+    case: 'aws-us-gov: a grant written for arn:aws:ec2:… does not cover the instance → FAIL',
+    partition: 'aws-us-gov',
+    region: 'us-gov-west-1',
+    instance: { az: 'us-gov-west-1a' },
+    network: {
+      ...ENDPOINTS_ONLY,
+      region: 'us-gov-west-1',
+      endpointPolicies: { ssm: policy(everyone(allow('ssm:*', 'arn:aws:ec2:*:*:instance/*'))) },
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_POLICY_BLOCKS',
+    says: [`arn:aws-us-gov:ec2:us-gov-west-1:123456789012:instance/${ID}`],
+  },
+  // ---- Issue 10 item 4: both ends of the path to an interface endpoint (network ACLs are stateless) ----
+  {
+    case: "the endpoint subnet's ACL denies inbound 443 from the instance's subnet (rule 90)",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointAclEntries: [aclEntry(90, false, 'deny', [443, 443], '10.0.1.0/24'), OPEN_IN, OPEN_OUT],
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_NACL_BLOCKS_443',
+    says: [NET.endpointAcl, 'inbound TCP 443 from 10.0.1.10', '(rule 90)'],
+    evidence: {
+      services: expect.arrayContaining([
+        expect.objectContaining({
+          problems: expect.arrayContaining([
+            expect.objectContaining({ networkAclId: NET.endpointAcl, direction: 'inbound', rule: 90 }),
+          ]),
+        }),
+      ]),
+    },
+  },
+  {
+    case: "the endpoint subnet's ACL lets 443 in but no ephemeral ports back out (the final * rule)",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointAclEntries: [
+        aclEntry(100, false, 'allow', [443, 443]),
+        aclEntry(100, true, 'allow', [443, 443]),
+      ],
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_NACL_BLOCKS_EPHEMERAL',
+    says: [NET.endpointAcl, 'outbound TCP 1024-65535', '(rule *)'],
+  },
+  {
+    case: "the endpoint subnet's ACL admits exactly the instance's address (/32) both ways → PASS",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointAclEntries: [
+        aclEntry(100, false, 'allow', [443, 443], '10.0.1.10/32'),
+        aclEntry(100, true, 'allow', [1024, 65535], '10.0.1.10/32'),
+      ],
+    },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  {
+    case: "the endpoint subnet's ACL admits only another address in the instance's subnet",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointAclEntries: [
+        aclEntry(100, false, 'allow', [443, 443], '10.0.1.99/32'),
+        aclEntry(100, true, 'allow', [1024, 65535], '10.0.1.0/24'),
+      ],
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_NACL_BLOCKS_443',
+    says: ['from 10.0.1.10', '(rule *)'],
+  },
+  {
+    case: "the instance's own ACL denies outbound 443 to the endpoint subnet (rule 50)",
+    network: {
+      ...ENDPOINTS_ONLY,
+      appAclEntries: [aclEntry(50, true, 'deny', [443, 443], '10.0.2.0/24'), OPEN_OUT, OPEN_IN],
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'NACL_BLOCKS_443',
+    says: [NET.appAcl, 'outbound TCP 443 to', '10.0.2.0/24', '(rule 50)'],
+  },
+  {
+    case: "the instance's own ACL takes no return traffic from the endpoint subnet",
+    network: { ...ENDPOINTS_ONLY, appAclEntries: [OPEN_OUT, aclEntry(100, false, 'allow', [22, 22])] },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'NACL_BLOCKS_EPHEMERAL',
+    says: [NET.appAcl, 'inbound TCP 1024-65535', '(rule *)'],
+  },
+  {
+    case: "the endpoint interface in the instance's AZ sits behind a blocking ACL (another AZ's is open)",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointAclEntries: [OPEN_OUT],
+      endpointSubnetB: { az: 'eu-west-1b' },
+    },
+    info: OLD_AGENT,
+    status: 'FAIL',
+    reason: 'ENDPOINT_NACL_BLOCKS_443',
+    says: [NET.endpointAcl, NET.endpointSubnet],
+  },
+  {
+    case: "the instance's AZ has an endpoint interface whose subnet ACL is open → PASS",
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointAclEntries: [OPEN_OUT],
+      endpointSubnetB: { az: 'eu-west-1b' },
+    },
+    instance: { az: 'eu-west-1b' },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
+  },
+  {
+    case: 'no endpoint interface in the instance AZ: any endpoint subnet whose ACL lets it through will do',
+    network: {
+      ...ENDPOINTS_ONLY,
+      endpointAclEntries: [OPEN_OUT],
+      endpointSubnetB: { az: 'eu-west-1b' },
+    },
+    instance: { az: 'eu-west-1c' },
+    info: OLD_AGENT,
+    status: 'PASS',
+    reason: 'VPC_ENDPOINTS_OK',
   },
   {
     case: 'NAT gateway that failed',
@@ -275,6 +645,9 @@ describe('network-path', () => {
       ec2: aNetwork(row.network),
       infos: row.info === null ? [] : [instanceInfo({ id: ID, ...row.info })],
       calls: row.calls,
+      ...(row.roles ? { roles: row.roles } : {}),
+      ...(row.partition ? { partition: row.partition } : {}),
+      ...(row.region ? { region: row.region } : {}),
     });
     // Act
     const finding = findingOf(audit(snapshot, { ruleIds: ['network-path'] }), 'network-path', ID);
@@ -285,6 +658,7 @@ describe('network-path', () => {
     });
     expect(finding.message).not.toMatch(/\.\.|\(granted by/);
     if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
+    for (const text of row.says ?? []) expect(finding.message).toContain(text);
   });
 
   it('names every missing piece in the message and gives a concrete command', () => {
