@@ -5,6 +5,7 @@ import type { CollectionScope } from '../collect/scope';
 import { echo } from '../echo';
 import { INSTANCE_ID, REGION_NAME, ROLE_NAME } from '../snapshot/schema';
 import eventNames from './event-names.json';
+import { RECHECK_DETAIL_TYPE, RECHECK_SOURCE, recheckDetail } from './recheck';
 
 /**
  * DESIGN §6: every event maps to the smallest scope it can change. This module only decides; the
@@ -208,6 +209,17 @@ export function planForEnvelope(event: EventEnvelope, regions: readonly string[]
       action: 'audit',
       targets: [{ region: event.region, scope: { kind: 'instances', instanceIds: [id] } }],
       reason: `${id} is ${state}`,
+    };
+  }
+
+  // Our own one-time schedule, once an unregistered instance's launch grace is over (DESIGN §3 R7).
+  if (event['detail-type'] === RECHECK_DETAIL_TYPE && event.source === RECHECK_SOURCE) {
+    const detail = parseAtEdge(event.detail, recheckDetail, 'event.detail');
+    const id = detail['instance-id'];
+    return {
+      action: 'audit',
+      targets: [{ region: event.region, scope: { kind: 'instances', instanceIds: [id] } }],
+      reason: `re-check of ${id}: its registration grace ended at ${detail.registrationDueAt}`,
     };
   }
 

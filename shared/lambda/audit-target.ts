@@ -14,7 +14,10 @@ import { describeScope, RoleNotFoundError, type CollectionScope } from '../colle
 import type { NetworkResource } from '../events/event-plan';
 import { RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../model';
 import { recordAudit, type RunReport } from '../record-audit';
+import { resolveConfig } from '../config';
 import { parseSnapshot } from '../snapshot/load';
+import type { Snapshot } from '../snapshot/schema';
+import { pendingRegistrations, type RecheckResult } from './recheck';
 import type { Runtime } from './runtime';
 
 /** One audit as the Lambda functions run it: collect the scope → evaluate → (unless dry run) store and alert. */
@@ -52,6 +55,8 @@ export interface TargetOutcome {
   apiCalls: number;
   failedCalls: string[];
   report?: RunReport;
+  /** Re-checks scheduled for instances within their launch grace (event-audit function only). */
+  rechecks?: RecheckResult;
   /** What a person should know about this audit beyond its findings (e.g. the scope's role does not exist). */
   note?: string;
 }
@@ -115,6 +120,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
   const result = auditSnapshot(snapshot, {
     ruleIds: target.ruleIds,
     resourceIds: target.resourceIds,
+    config: resolveConfig({ registrationGraceMinutes: rt.env.registrationGraceMinutes }),
     now,
     evaluatedAt: now,
   });
@@ -131,6 +137,8 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
         clock: rt.clock,
         maxAlertsPerRun: rt.env.maxAlertsPerRun,
       });
+  // After the findings are stored: a re-check never runs ahead of the audit that asked for it.
+  const rechecks = target.dryRun ? undefined : await scheduleRechecks(rt, snapshot, result.findings);
   const outcome: TargetOutcome = {
     region: target.region,
     scope: describeScope(target.scope),
@@ -140,6 +148,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     apiCalls: stats.totalCalls,
     failedCalls: Object.entries(snapshot.calls).map(([action, r]) => `${action} ${r.status} (${r.error})`),
     report,
+    ...(rechecks ? { rechecks } : {}),
   };
   const durationMs = Math.round(performance.now() - started);
   recordMetrics(rt, outcome, durationMs);
@@ -154,8 +163,42 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     stored: report?.counts,
     writes: report?.writes,
     alerts: report?.alerts,
+    rechecks,
   });
   return outcome;
+}
+
+/**
+ * DESIGN §3 R7: a REGISTRATION_PENDING instance is audited again once its grace is over, by a one-time
+ * schedule (see ./recheck). Where no scheduler is configured (the scheduled and ad-hoc functions, the
+ * CLI), the next audit that sees it finds it. A schedule that cannot be created is logged and counted,
+ * never fails the audit: its findings are stored, and the next scheduled audit still reports the
+ * instance if it never registers.
+ */
+async function scheduleRechecks(
+  rt: Runtime,
+  snapshot: Snapshot,
+  findings: readonly Finding[],
+): Promise<RecheckResult | undefined> {
+  if (!rt.rechecks || pendingRegistrations(findings).length === 0) return undefined;
+  const result = await rt.rechecks.scheduleAll(
+    {
+      accountId: snapshot.accountId,
+      region: snapshot.region,
+      partition: snapshot.partition,
+      now: rt.clock(),
+      findings,
+    },
+    (instanceId, err) =>
+      rt.logger.error('re-check not scheduled', {
+        instanceId,
+        region: snapshot.region,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      }),
+  );
+  rt.metrics.addMetric('RechecksScheduled', MetricUnit.Count, result.scheduled);
+  rt.metrics.addMetric('RechecksFailed', MetricUnit.Count, result.failed);
+  return result;
 }
 
 /**

@@ -30,6 +30,7 @@ export interface RegionSummary {
   alerts?: Record<string, number>;
   error?: string;
   note?: string;
+  rechecks?: { scheduled: number; existing: number; failed: number };
 }
 
 const summarize = (o: TargetOutcome): RegionSummary => ({
@@ -41,6 +42,7 @@ const summarize = (o: TargetOutcome): RegionSummary => ({
   changes: o.report?.counts,
   alerts: o.report?.alerts,
   ...(o.note ? { note: o.note } : {}),
+  ...(o.rechecks ? { rechecks: o.rechecks } : {}),
 });
 
 /** A region whose audit failed as a whole (e.g. the table unreachable) does not stop the other regions. */

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { AlertPublisher, SnsAlertSink } from '../alerts/publisher';
@@ -7,6 +8,7 @@ import { createAwsClients, type AwsClients } from '../collect/aws-clients';
 import { documentClient, dynamoClient } from '../store/client';
 import { REGION_NAME } from '../snapshot/schema';
 import { FindingsStore } from '../store/findings-store';
+import { RecheckScheduler, type RecheckConfig } from './recheck';
 
 /**
  * What every handler shares, built once per Lambda container (module scope, as Powertools recommends):
@@ -25,6 +27,27 @@ export const lambdaEnvSchema = z.object({
   AUDIT_REGIONS: z.string().optional(),
   HISTORY_TTL_DAYS: z.coerce.number().int().positive().default(90),
   MAX_ALERTS_PER_RUN: z.coerce.number().int().nonnegative().default(50),
+  /** R7 launch grace in minutes (the deploy parameter registrationGraceMinutes); 0 turns it off. */
+  REGISTRATION_GRACE_MINUTES: z.coerce.number().int().nonnegative().max(1440).default(30),
+  /** The three re-check settings: all set (the event-audit function) or none (no re-checks scheduled). */
+  RECHECK_SCHEDULE_GROUP: z
+    .string()
+    .regex(
+      /^[0-9a-zA-Z-_.]{1,64}$/,
+      'RECHECK_SCHEDULE_GROUP must name an EventBridge Scheduler schedule group',
+    )
+    .optional(),
+  RECHECK_ROLE_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'RECHECK_ROLE_ARN must be an IAM role ARN')
+    .optional(),
+  RECHECK_TARGET_ARN: z
+    .string()
+    .regex(
+      /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+$/,
+      'RECHECK_TARGET_ARN must be a Lambda function ARN',
+    )
+    .optional(),
 });
 
 export interface LambdaEnv {
@@ -33,6 +56,9 @@ export interface LambdaEnv {
   regions: string[];
   historyTtlDays: number;
   maxAlertsPerRun: number;
+  registrationGraceMinutes: number;
+  /** Where re-checks after the launch grace are scheduled; absent: none are. */
+  recheck?: RecheckConfig;
 }
 
 export class ConfigurationError extends Error {
@@ -56,12 +82,27 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     throw new ConfigurationError('no region to audit: set AUDIT_REGIONS or AWS_REGION');
   if (bad.length)
     throw new ConfigurationError(`invalid environment AUDIT_REGIONS: ${bad.join(', ')} is not a region name`);
+  const recheck = [e.RECHECK_SCHEDULE_GROUP, e.RECHECK_ROLE_ARN, e.RECHECK_TARGET_ARN];
+  if (recheck.some(Boolean) && !recheck.every(Boolean))
+    throw new ConfigurationError(
+      'invalid environment: RECHECK_SCHEDULE_GROUP, RECHECK_ROLE_ARN and RECHECK_TARGET_ARN go together (set all three or none)',
+    );
   return {
     table: e.FINDINGS_TABLE,
     topicArn: e.ALERT_TOPIC_ARN,
     regions: [...new Set(regions)],
     historyTtlDays: e.HISTORY_TTL_DAYS,
     maxAlertsPerRun: e.MAX_ALERTS_PER_RUN,
+    registrationGraceMinutes: e.REGISTRATION_GRACE_MINUTES,
+    ...(e.RECHECK_SCHEDULE_GROUP && e.RECHECK_ROLE_ARN && e.RECHECK_TARGET_ARN
+      ? {
+          recheck: {
+            groupName: e.RECHECK_SCHEDULE_GROUP,
+            roleArn: e.RECHECK_ROLE_ARN,
+            targetArn: e.RECHECK_TARGET_ARN,
+          },
+        }
+      : {}),
   };
 }
 
@@ -69,6 +110,8 @@ export interface Runtime {
   env: LambdaEnv;
   store: FindingsStore;
   publisher?: AlertPublisher;
+  /** Schedules the re-checks after the launch grace (the event-audit function); absent elsewhere. */
+  rechecks?: RecheckScheduler;
   clientsFor(region: string): AwsClients;
   logger: Logger;
   metrics: Metrics;
@@ -95,6 +138,13 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     }),
     publisher: config.topicArn
       ? new AlertPublisher(new SnsAlertSink(new SNSClient({ region: topicRegion }), config.topicArn))
+      : undefined,
+    // Schedules live where their target function does.
+    rechecks: config.recheck
+      ? new RecheckScheduler(
+          new SchedulerClient({ region: config.recheck.targetArn.split(':')[3] }),
+          config.recheck,
+        )
       : undefined,
     clientsFor(region) {
       let c = clients.get(region);

@@ -66,6 +66,21 @@ const OWN_RESOURCE_ACTIONS = new Set([
   'sqs:SendMessage',
 ]);
 const READ_ONLY = new Set<string>(Object.values(READ_ACTIONS).flat());
+/**
+ * The registration re-checks (DESIGN §3 R7): the event audit creates its one-time schedules and passes
+ * their role to EventBridge Scheduler; that role may invoke the event audit. No other role gets these.
+ */
+const RECHECK_ACTIONS: Record<string, ReadonlySet<string>> = {
+  EventAuditRole: new Set(['scheduler:CreateSchedule', 'iam:PassRole']),
+  RecheckSchedulerRole: new Set(['lambda:InvokeFunction']),
+};
+const GROUP = 'ssm-readiness-auditor-prod-rechecks';
+const EVENT_AUDIT_ARN = {
+  'Fn::Sub':
+    'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:ssm-readiness-auditor-prod-eventAudit',
+};
+/** The roles the functions run as (each reads the account); the scheduler's role is not one of them. */
+const FUNCTION_ROLES = ['ScheduledAuditRole', 'EventAuditRole', 'AdhocAuditRole'];
 
 describe('functions and their roles', () => {
   const functions = () => ofType('AWS::Lambda::Function');
@@ -92,16 +107,21 @@ describe('functions and their roles', () => {
     expect(resources.IamRoleLambdaExecution).toBeUndefined();
   });
 
-  it('grants only the read-only EC2/SSM/IAM actions plus the function’s own table, topic, key, queue and logs', () => {
+  it('grants only the read-only EC2/SSM/IAM actions plus the function’s own table, topic, key, queue and logs (and the re-checks)', () => {
+    expect(
+      ofType('AWS::IAM::Role')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual([...FUNCTION_ROLES, 'RecheckSchedulerRole'].sort());
     for (const [name, role] of ofType('AWS::IAM::Role')) {
       for (const statement of statementsOf(role)) {
         expect(statement.Effect).toBe('Allow');
         for (const action of asList(statement.Action)) {
-          expect([name, action, READ_ONLY.has(action) || OWN_RESOURCE_ACTIONS.has(action)]).toEqual([
-            name,
-            action,
-            true,
-          ]);
+          const allowed =
+            READ_ONLY.has(action) ||
+            OWN_RESOURCE_ACTIONS.has(action) ||
+            Boolean(RECHECK_ACTIONS[name]?.has(action));
+          expect([name, action, allowed]).toEqual([name, action, true]);
         }
       }
     }
@@ -112,7 +132,7 @@ describe('functions and their roles', () => {
       for (const statement of statementsOf(role)) {
         const actions = asList(statement.Action);
         expect(actions.some((a) => a.includes('*'))).toBe(false);
-        const writes = actions.filter((a) => OWN_RESOURCE_ACTIONS.has(a));
+        const writes = actions.filter((a) => OWN_RESOURCE_ACTIONS.has(a) || RECHECK_ACTIONS[name]?.has(a));
         if (writes.length === 0) continue;
         for (const resource of asList(statement.Resource)) {
           expect([name, writes, JSON.stringify(resource).includes('"*"') || resource === '*']).toEqual([
@@ -126,23 +146,31 @@ describe('functions and their roles', () => {
   });
 
   it('configures every function with an environment its runtime accepts (parameters included)', () => {
-    for (const [, fn] of functions()) {
+    // What CloudFormation resolves the references to, in a real account.
+    const resolved: Record<string, string> = {
+      ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:t',
+      RECHECK_ROLE_ARN:
+        'arn:aws:iam::123456789012:role/ssm-readiness-auditor-prod-RecheckSchedulerRole-1AB2C3',
+      RECHECK_TARGET_ARN:
+        'arn:aws:lambda:eu-west-1:123456789012:function:ssm-readiness-auditor-prod-eventAudit',
+    };
+    for (const [name, fn] of functions()) {
       const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       const env = Object.fromEntries(
-        Object.entries(vars).map(([k, v]) => [
-          k,
-          typeof v === 'string'
-            ? v
-            : k === 'ALERT_TOPIC_ARN'
-              ? 'arn:aws:sns:eu-west-1:123456789012:t'
-              : 'table-name',
-        ]),
+        Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : (resolved[k] ?? 'table-name')]),
       );
-      expect(parseLambdaEnv({ ...env, AWS_REGION: 'eu-west-1' })).toMatchObject({
+      const parsed = parseLambdaEnv({ ...env, AWS_REGION: 'eu-west-1' });
+      expect(parsed).toMatchObject({
         regions: ['eu-west-1'],
         historyTtlDays: 90,
         maxAlertsPerRun: 50,
+        registrationGraceMinutes: 30,
       });
+      // Only the event audit schedules re-checks.
+      expect([name, parsed.recheck?.groupName]).toEqual([
+        name,
+        name === 'EventAuditLambdaFunction' ? GROUP : undefined,
+      ]);
     }
   });
 
@@ -431,11 +459,126 @@ describe('resource policies and partitions', () => {
     const literal = stringsOf(template).filter(({ text }) => /arn:aws(-cn|-us-gov)?:/.test(text));
     expect(literal).toEqual([]);
     // The functions read the account with the generated read-only policy, in the stack's partition.
-    for (const [, role] of ofType('AWS::IAM::Role')) {
+    for (const name of FUNCTION_ROLES) {
+      const role = resources[name]!;
       const readAccount = (
         role.Properties.Policies as { PolicyName: string; PolicyDocument: unknown }[]
       ).find((p) => p.PolicyName === 'read-account');
       expect(readAccount?.PolicyDocument).toEqual(readOnlyPolicyForCloudFormation());
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Registration re-checks (DESIGN §3 R7 "Launch grace")
+
+type Trust = {
+  Principal?: unknown;
+  Action?: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+};
+const trustOf = (role: Resource) =>
+  asList((role.Properties.AssumeRolePolicyDocument as { Statement: Trust | Trust[] }).Statement);
+
+describe('registration re-checks', () => {
+  it('has the deploy parameter registrationGraceMinutes (default 30), in every function’s environment', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(vars.REGISTRATION_GRACE_MINUTES).toBe('30');
+    }
+  });
+
+  it('creates the schedule group, and the event audit targets itself through the scheduler role', () => {
+    expect(resources.RecheckScheduleGroup).toEqual({
+      Type: 'AWS::Scheduler::ScheduleGroup',
+      Properties: { Name: GROUP },
+    });
+    const vars = (
+      resources.EventAuditLambdaFunction!.Properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(vars).toMatchObject({
+      RECHECK_SCHEDULE_GROUP: GROUP,
+      RECHECK_ROLE_ARN: { 'Fn::GetAtt': ['RecheckSchedulerRole', 'Arn'] },
+      RECHECK_TARGET_ARN: EVENT_AUDIT_ARN,
+    });
+    expect(resources.EventAuditLambdaFunction!.Properties.FunctionName).toBe(
+      'ssm-readiness-auditor-prod-eventAudit',
+    );
+    for (const name of ['ScheduledAuditLambdaFunction', 'AdhocAuditLambdaFunction']) {
+      const other = (resources[name]!.Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(Object.keys(other).filter((k) => k.startsWith('RECHECK_'))).toEqual([]);
+    }
+  });
+
+  it('lets EventBridge Scheduler assume the scheduler role only for this account’s schedule group (confused deputy)', () => {
+    const trust = trustOf(resources.RecheckSchedulerRole!);
+    expect(trust).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+            'aws:SourceArn': {
+              'Fn::Sub': `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule-group/${GROUP}`,
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('gives the scheduler role lambda:InvokeFunction on the event audit function and nothing else', () => {
+    expect(statementsOf(resources.RecheckSchedulerRole!)).toEqual([
+      {
+        Sid: 'InvokeEventAudit',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: EVENT_AUDIT_ARN,
+      },
+    ]);
+    expect(resources.RecheckSchedulerRole!.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('lets the event audit create schedules only in its group under recheck-*, and pass only the scheduler role, only to Scheduler', () => {
+    const statements = statementsOf(resources.EventAuditRole!).filter((s) =>
+      asList(s.Action).some((a) => RECHECK_ACTIONS.EventAuditRole!.has(a)),
+    );
+    expect(statements).toEqual([
+      {
+        Sid: 'RecheckSchedules',
+        Effect: 'Allow',
+        Action: 'scheduler:CreateSchedule',
+        Resource: {
+          'Fn::Sub': `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${GROUP}/recheck-*`,
+        },
+      },
+      {
+        Sid: 'PassRecheckRole',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': ['RecheckSchedulerRole', 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  it('conditions every service principal of every role trust but Lambda’s own on this account', () => {
+    const checked: string[] = [];
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of trustOf(role)) {
+        const services = servicesOf(statement.Principal);
+        expect([name, services.includes('*')]).toEqual([name, false]);
+        if (services.every((s) => s === 'lambda.amazonaws.com')) continue;
+        checked.push(name);
+        expect([name, conditionValues(statement as PolicyStatement, 'aws:SourceAccount')]).toEqual([
+          name,
+          [{ Ref: 'AWS::AccountId' }],
+        ]);
+      }
+    }
+    expect(checked).toEqual(['RecheckSchedulerRole']);
   });
 });

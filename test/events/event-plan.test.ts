@@ -1,5 +1,6 @@
 import { planForEvent, InvalidEventError } from '../../shared/events/event-plan';
 import eventNames from '../../shared/events/event-names.json';
+import { recheckEvent, recheckScheduleName } from '../../shared/events/recheck';
 
 /** DESIGN §6: each event → the smallest scope. CloudTrail shapes follow the services' request/response elements. */
 
@@ -27,6 +28,17 @@ const cloudTrail = (
     ...detail,
   },
 });
+
+/** The event a re-check schedule delivers (shared/events/recheck.ts builds it for CreateSchedule). */
+const recheck = () =>
+  recheckEvent({
+    accountId: '123456789012',
+    region: 'eu-west-1',
+    partition: 'aws',
+    instanceId: 'i-0123456789abcdef0',
+    dueAt: new Date('2026-11-23T10:28:00Z'),
+    fireAt: new Date('2026-11-23T10:29:00Z'),
+  }) as Record<string, unknown>;
 
 describe('planForEvent', () => {
   it.each([
@@ -283,6 +295,22 @@ describe('planForEvent', () => {
         ],
       },
     },
+    {
+      case: 'the registration re-check (our one-time schedule) audits its instance',
+      event: recheck(),
+      expected: {
+        action: 'audit',
+        targets: [
+          { region: 'eu-west-1', scope: { kind: 'instances', instanceIds: ['i-0123456789abcdef0'] } },
+        ],
+        reason: 're-check of i-0123456789abcdef0: its registration grace ended at 2026-11-23T10:28:00.000Z',
+      },
+    },
+    {
+      case: 'a "re-check" from another source is not ours: ignored',
+      event: { ...recheck(), source: 'com.example.other' },
+      expected: { action: 'ignore', reason: 'detail-type SSM readiness re-check is not audited' },
+    },
   ])('$case', ({ event, expected }) => {
     expect(planForEvent(event, REGIONS)).toMatchObject(expected);
   });
@@ -332,6 +360,16 @@ describe('planForEvent', () => {
         detail: { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' },
       },
       expected: /event\.detail\.state/,
+    },
+    {
+      case: 'a re-check without a valid instance id',
+      event: { ...recheck(), detail: { 'instance-id': 'i-zz', registrationDueAt: '2026-11-23T10:28:00Z' } },
+      expected: /event\.detail\.instance-id: must be an EC2 instance id/,
+    },
+    {
+      case: 'a re-check without its grace end',
+      event: { ...recheck(), detail: { 'instance-id': 'i-0123456789abcdef0' } },
+      expected: /event\.detail\.registrationDueAt/,
     },
   ])('rejects $case with an error naming the field', ({ event, expected }) => {
     expect(() => planForEvent(event, REGIONS)).toThrow(InvalidEventError);
@@ -430,4 +468,19 @@ describe('bad events are rejected at the edge (issue 9)', () => {
   ])('echoes at most 64 characters of $case, on one line', ({ event, expected }) => {
     expect(planForEvent(event, REGIONS)).toEqual({ action: 'ignore', reason: expected });
   });
+});
+
+describe('re-check schedule names', () => {
+  it.each(['eu-west-1', 'ap-southeast-4', 'us-gov-west-1'])(
+    'in %s: within CreateSchedule’s 64 characters of [0-9a-zA-Z-_.], one per instance and grace end',
+    (region) => {
+      const name = recheckScheduleName({
+        region,
+        instanceId: 'i-0123456789abcdef0',
+        dueAt: new Date('2026-11-23T10:28:00.000Z'),
+      });
+      expect(name).toBe(`recheck-${region}-i-0123456789abcdef0-20261123T102800Z`);
+      expect(name).toMatch(/^[0-9a-zA-Z-_.]{1,64}$/);
+    },
+  );
 });
