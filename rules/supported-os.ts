@@ -1,3 +1,4 @@
+import { unavailableOutcome } from '../shared/engine';
 import { classifyOperatingSystem } from '../shared/supported-os';
 import { defineRule, type Outcome } from '../shared/rule';
 import type { InstanceInformationRaw } from '../shared/snapshot/schema';
@@ -58,7 +59,8 @@ export default defineRule({
     severity: 'MEDIUM',
     appliesTo: ['ec2', 'hybrid'],
     needs: {
-      ec2: ['ec2.Reservations', 'ssm.InstanceInformationList'],
+      // ssm.InstanceInformationList is checked in evaluate: a stopped instance needs no answer from SSM.
+      ec2: ['ec2.Reservations'],
       hybrid: ['ssm.InstanceInformationList'],
     },
     remediation:
@@ -77,9 +79,24 @@ export default defineRule({
       },
     ],
   },
-  evaluate(subject) {
-    if (subject.kind === 'ec2')
+  evaluate(subject, context) {
+    if (subject.kind === 'ec2') {
+      const registrations = context.inventory.section('ssm.InstanceInformationList');
+      if (!registrations.available) {
+        const { state } = subject.instance;
+        // The OS comes from the agent's registration. For a stopped instance a failed SSM call is no
+        // problem to report (DESIGN §3: stopped instances stay NOT_APPLICABLE when an SSM call fails).
+        if (state === 'stopped' || state === 'stopping')
+          return {
+            status: 'NOT_APPLICABLE',
+            reason: 'INSTANCE_STOPPED',
+            message: `The instance is ${state}; its operating system is checked when it runs.`,
+            evidence: { state },
+          };
+        return unavailableOutcome('ssm.InstanceInformationList', registrations, 'supported-os');
+      }
       return outcomeFor(subject.instance.info, { platformDetails: subject.instance.raw.PlatformDetails });
+    }
     if (subject.kind === 'hybrid') return outcomeFor(subject.node.info, {});
     throw new Error(`supported-os does not apply to ${subject.kind}`);
   },

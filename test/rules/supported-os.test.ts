@@ -154,3 +154,35 @@ describe('supported-os', () => {
     expect(finding.severity).toBe('MEDIUM');
   });
 });
+
+describe('supported-os when DescribeInstanceInformation failed', () => {
+  it.each([
+    {
+      case: 'a stopped instance → NOT_APPLICABLE, not an ERROR that alerts',
+      state: 'stopped',
+      expected: ['NOT_APPLICABLE', 'INSTANCE_STOPPED'],
+    },
+    {
+      case: 'a stopping instance → NOT_APPLICABLE',
+      state: 'stopping',
+      expected: ['NOT_APPLICABLE', 'INSTANCE_STOPPED'],
+    },
+    {
+      case: 'a running instance → ERROR naming the call',
+      state: 'running',
+      expected: ['ERROR', 'API_CALL_DENIED'],
+    },
+  ] as const)('$case', ({ state, expected }) => {
+    // Prepare
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: EC2, state })],
+      ec2: aNetwork(),
+      calls: { 'ssm:DescribeInstanceInformation': { status: 'denied', error: 'AccessDeniedException' } },
+    });
+    delete (snapshot.ssm as { InstanceInformationList?: unknown }).InstanceInformationList;
+    // Act
+    const finding = findingOf(audit(snapshot, { ruleIds: ['supported-os'] }), 'supported-os', EC2);
+    // Assess
+    expect([finding.status, finding.reason]).toEqual(expected);
+  });
+});
