@@ -1,23 +1,54 @@
+import { unavailableOutcome } from '../shared/engine';
 import type { Ec2Instance, Inventory, RoleView } from '../shared/inventory';
 import { assessNetworkPath, endpointServiceName, findEndpoint } from '../shared/network/assess';
-import { credentialSourceOf, describeStatements, evaluateRoleAction } from '../shared/permissions';
-import { CompiledPolicySet } from '../shared/policy/evaluator';
+import {
+  credentialSourceOf,
+  describeStatements,
+  evaluateRoleAction,
+  evaluateRoleActionOnSet,
+  scopeOf,
+} from '../shared/permissions';
+import type { PolicyDocument, PolicyStatement } from '../shared/policy/document';
+import {
+  CompiledPolicySet,
+  type ResourceSetDecision,
+  type StatementEvidence,
+} from '../shared/policy/evaluator';
 import { parsePolicyDocument } from '../shared/policy/document';
 import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
 import { regionalSsmBuckets } from '../shared/ssm-requirements';
 import type { VpcEndpointRaw } from '../shared/snapshot/schema';
 
+type ProblemCode =
+  | 'S3_BUCKET_NOT_GRANTED'
+  | 'S3_BUCKET_PARTIALLY_GRANTED'
+  | 'S3_CONDITIONAL_GRANT'
+  | 'S3_REGION_WILDCARD'
+  | 'S3_ENDPOINT_POLICY_BLOCKS'
+  | 'S3_ENDPOINT_POLICY_CONDITIONAL'
+  | 'S3_OUTPUT_BUCKET_NOT_GRANTED';
+
 interface BucketProblem {
-  code:
-    | 'S3_BUCKET_NOT_GRANTED'
-    | 'S3_REGION_WILDCARD'
-    | 'S3_ENDPOINT_POLICY_BLOCKS'
-    | 'S3_OUTPUT_BUCKET_NOT_GRANTED';
+  code: ProblemCode;
   bucket: string;
   action: string;
   detail: string;
+  /** The statements that decided it. */
+  statements?: string[];
 }
 
+/** Problems that leave the agent unable to fetch (FAIL); the others are WARN. */
+const BLOCKING: ReadonlySet<ProblemCode> = new Set<ProblemCode>([
+  'S3_BUCKET_NOT_GRANTED',
+  'S3_BUCKET_PARTIALLY_GRANTED',
+  'S3_ENDPOINT_POLICY_BLOCKS',
+  'S3_OUTPUT_BUCKET_NOT_GRANTED',
+]);
+
+/**
+ * Every object of a bucket: "bucket/*" is a set of keys, so a grant must cover all of them and a Deny
+ * that touches any of them matters (set-valued resources, not the literal text "bucket/*").
+ */
 const objectArn = (partition: string, bucket: string) => `arn:${partition}:s3:::${bucket}/*`;
 
 /** True when the pattern that granted access names more buckets than the one asked for (seed 002 "Important"). */
@@ -28,76 +59,226 @@ function isWildcardGrant(pattern: string | undefined, bucket: string): boolean {
   return bucketPart !== bucket;
 }
 
-const endpointPolicyCache = new WeakMap<VpcEndpointRaw, CompiledPolicySet | null>();
-function endpointPolicy(endpoint: VpcEndpointRaw): CompiledPolicySet | null {
-  if (endpointPolicyCache.has(endpoint)) return endpointPolicyCache.get(endpoint) ?? null;
-  const set =
-    endpoint.PolicyDocument === undefined
-      ? null
-      : new CompiledPolicySet({
-          identityPolicies: [
-            {
-              source: `${endpoint.VpcEndpointId} policy`,
-              document: parsePolicyDocument(endpoint.PolicyDocument),
-            },
-          ],
-        });
-  endpointPolicyCache.set(endpoint, set);
-  return set;
+/** A set answer in words, for the problem details. */
+function setGap(decision: ResourceSetDecision['decision'], action: string, arn: string): string {
+  switch (decision) {
+    case 'explicitDeny':
+      return `denies ${action} on ${arn}`;
+    case 'partial':
+      return `allows ${action} on only some objects of ${arn}`;
+    case 'conditional':
+      return `allows ${action} on ${arn} only under a Condition the audit cannot decide`;
+    case 'allowed':
+      return `allows ${action} on ${arn}`;
+    default:
+      return `does not allow ${action} on ${arn}`;
+  }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The S3 gateway endpoint's policy
+
+/** Who signs the agent's S3 requests: the role in use, in a session named after the instance. */
+interface AgentPrincipal {
+  partition: string;
+  accountId: string;
+  roleName: string;
+  sessionName: string;
+}
+
+const ROLE_ARN = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
+const SESSION_ARN = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/;
+
+/**
+ * Does a Principal element name the agent? An endpoint policy "must contain a Principal element"
+ * (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html): `"*"` and
+ * `{"AWS": "*"}` name everyone; a role ARN names its sessions. An account id names the account's root user
+ * only, "not all users and roles of the account" (same page), and Service principals are never the agent.
+ */
+function namesAgent(element: unknown, who: AgentPrincipal): boolean {
+  if (element === '*') return true;
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return false;
+  const aws = (element as Record<string, unknown>).AWS;
+  const values = typeof aws === 'string' ? [aws] : Array.isArray(aws) ? aws : [];
+  return values.some((value) => {
+    if (value === '*') return true;
+    if (typeof value !== 'string') return false;
+    const role = ROLE_ARN.exec(value);
+    const session = role ? undefined : SESSION_ARN.exec(value);
+    const parts = role ?? session;
+    if (!parts || parts[1] !== who.partition || parts[2] !== who.accountId) return false;
+    // IAM role names are unique case-insensitively within an account.
+    if (parts[3]?.toLowerCase() !== who.roleName.toLowerCase()) return false;
+    return !session || session[4] === who.sessionName;
+  });
+}
+
+function appliesToAgent(statement: PolicyStatement, who: AgentPrincipal): boolean {
+  if (statement.NotPrincipal !== undefined) return !namesAgent(statement.NotPrincipal, who);
+  // A statement without a principal (hand-written) is read as the default policy's "*".
+  if (statement.Principal === undefined) return true;
+  return namesAgent(statement.Principal, who);
+}
+
+interface EndpointPolicyView {
+  set: CompiledPolicySet;
+  /** Index in the filtered document → index in the endpoint's document. */
+  originalIndex: number[];
+}
+
+const endpointDocuments = new WeakMap<VpcEndpointRaw, PolicyDocument | null>();
+const endpointViews = new WeakMap<PolicyDocument, Map<string, EndpointPolicyView>>();
+
+function endpointDocument(endpoint: VpcEndpointRaw): PolicyDocument | null {
+  let document = endpointDocuments.get(endpoint);
+  if (document === undefined) {
+    document = endpoint.PolicyDocument === undefined ? null : parsePolicyDocument(endpoint.PolicyDocument);
+    endpointDocuments.set(endpoint, document);
+  }
+  return document;
+}
+
+/**
+ * The part of the agent's identity the endpoint policy can tell apart: the role, plus the session (the
+ * instance id) only when some principal names an assumed-role session. Instances share the answer otherwise.
+ */
+function sessionKey(endpoint: VpcEndpointRaw | undefined, instanceId: string): string {
+  const document = endpoint ? endpointDocument(endpoint) : null;
+  if (!document) return '';
+  const namesSessions = document.Statement.some((s) =>
+    JSON.stringify([s.Principal ?? null, s.NotPrincipal ?? null]).includes(':assumed-role/'),
+  );
+  return namesSessions ? instanceId : '';
+}
+
+/** The endpoint policy, keeping the statements that apply to the agent's role session. */
+function endpointPolicyFor(endpoint: VpcEndpointRaw, who: AgentPrincipal, inventory: Inventory) {
+  const document = endpointDocument(endpoint);
+  if (document === null) return undefined;
+  let perPrincipal = endpointViews.get(document);
+  if (!perPrincipal) endpointViews.set(document, (perPrincipal = new Map()));
+  const key = `${who.roleName.toLowerCase()}|${who.sessionName}`;
+  let view = perPrincipal.get(key);
+  if (!view) {
+    const originalIndex: number[] = [];
+    const statements: PolicyStatement[] = [];
+    document.Statement.forEach((statement, i) => {
+      if (!appliesToAgent(statement, who)) return;
+      originalIndex.push(i);
+      statements.push(statement);
+    });
+    view = {
+      set: new CompiledPolicySet({
+        identityPolicies: [
+          { source: `${endpoint.VpcEndpointId} policy`, document: { ...document, Statement: statements } },
+        ],
+        context: {
+          'aws:principalaccount': { kind: 'value', value: inventory.accountId },
+          'aws:requestedregion': { kind: 'value', value: inventory.region },
+        },
+      }),
+      originalIndex,
+    };
+    perPrincipal.set(key, view);
+  }
+  return view;
+}
+
+function endpointStatements(view: EndpointPolicyView, evidence: readonly StatementEvidence[]): string[] {
+  return describeStatements(
+    evidence.map((e) => ({ ...e, statementIndex: view.originalIndex[e.statementIndex] ?? e.statementIndex })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The regional buckets
 
 const bucketCache = new WeakMap<RoleView, Map<string, BucketProblem[]>>();
 
-/** The answer depends only on the role, the region and the S3 endpoint: computed once per pair. */
+/** The answer depends only on the role, the region, the S3 endpoint and the session: computed once per key. */
 function checkRegionalBuckets(
   inventory: Inventory,
+  instance: Ec2Instance,
   role: RoleView,
   endpoint: VpcEndpointRaw | undefined,
 ): BucketProblem[] {
   let perRole = bucketCache.get(role);
   if (!perRole) bucketCache.set(role, (perRole = new Map()));
-  const key = `${inventory.partition}|${inventory.region}|${endpoint?.VpcEndpointId ?? ''}`;
+  // Only a Principal naming an instance's session makes the answer depend on the instance.
+  const session = sessionKey(endpoint, instance.id);
+  const key = `${inventory.partition}|${inventory.region}|${inventory.accountId}|${endpoint?.VpcEndpointId ?? ''}|${session}`;
   let hit = perRole.get(key);
-  if (!hit) perRole.set(key, (hit = computeRegionalBuckets(inventory, role, endpoint)));
+  if (!hit) {
+    if (perRole.size >= 4096) perRole.clear();
+    perRole.set(key, (hit = computeRegionalBuckets(inventory, instance, role, endpoint)));
+  }
   return hit;
 }
 
 function computeRegionalBuckets(
   inventory: Inventory,
+  instance: Ec2Instance,
   role: RoleView,
   endpoint: VpcEndpointRaw | undefined,
 ): BucketProblem[] {
   const problems: BucketProblem[] = [];
-  const policy = endpoint ? endpointPolicy(endpoint) : null;
+  const scope = scopeOf(inventory);
+  const view = endpoint
+    ? endpointPolicyFor(
+        endpoint,
+        {
+          partition: inventory.partition,
+          accountId: inventory.accountId,
+          roleName: role.name,
+          sessionName: sessionKey(endpoint, instance.id),
+        },
+        inventory,
+      )
+    : undefined;
   for (const bucket of regionalSsmBuckets(inventory.region)) {
     const arn = objectArn(inventory.partition, bucket);
-    const decision = evaluateRoleAction(role, 's3:GetObject', arn);
-    if (decision.decision !== 'allowed' && decision.decision !== 'conditional') {
-      problems.push({
-        code: 'S3_BUCKET_NOT_GRANTED',
-        bucket,
-        action: 's3:GetObject',
-        detail: `role ${role.name} ${decision.decision === 'explicitDeny' ? 'denies' : 'does not allow'} s3:GetObject on ${arn}`,
-      });
-    } else {
-      const grant = decision.evidence.find((e) => e.effect === 'Allow' && e.scope === 'identity');
-      if (isWildcardGrant(grant?.matchedResource, bucket)) {
+    const answer = evaluateRoleActionOnSet(role, 's3:GetObject', arn, scope);
+    const statements = describeStatements(answer.evidence);
+    if (answer.decision === 'allowed') {
+      const grants = answer.evidence.filter((e) => e.effect === 'Allow' && e.scope === 'identity');
+      if (grants.length > 0 && grants.every((g) => isWildcardGrant(g.matchedResource, bucket))) {
+        const grant = grants[0]!;
         problems.push({
           code: 'S3_REGION_WILDCARD',
           bucket,
           action: 's3:GetObject',
-          detail: `granted by the wildcard ${grant?.matchedResource} (${describeStatements(grant ? [grant] : []).join('')}), which also grants buckets you did not intend`,
+          detail: `granted by the wildcard ${grant.matchedResource} (${describeStatements([grant]).join('')}), which also grants buckets you did not intend`,
+          statements,
         });
       }
+    } else if (answer.decision === 'conditional') {
+      problems.push({
+        code: 'S3_CONDITIONAL_GRANT',
+        bucket,
+        action: 's3:GetObject',
+        detail: `role ${role.name} ${setGap('conditional', 's3:GetObject', arn)} (${statements.join('; ')})`,
+        statements,
+      });
+    } else {
+      problems.push({
+        code: answer.decision === 'partial' ? 'S3_BUCKET_PARTIALLY_GRANTED' : 'S3_BUCKET_NOT_GRANTED',
+        bucket,
+        action: 's3:GetObject',
+        detail: `role ${role.name} ${setGap(answer.decision, 's3:GetObject', arn)}${statements.length ? ` (${statements.join('; ')})` : ''}`,
+        statements,
+      });
     }
-    if (policy) {
-      const allowed = policy.evaluate('s3:GetObject', arn).decision;
-      if (allowed === 'explicitDeny' || allowed === 'notAllowed') {
+    if (view && endpoint) {
+      const allowed = view.set.evaluateResourceSet('s3:GetObject', arn);
+      if (allowed.decision !== 'allowed') {
+        const deciding = endpointStatements(view, allowed.evidence);
+        const conditional = allowed.decision === 'conditional';
         problems.push({
-          code: 'S3_ENDPOINT_POLICY_BLOCKS',
+          code: conditional ? 'S3_ENDPOINT_POLICY_CONDITIONAL' : 'S3_ENDPOINT_POLICY_BLOCKS',
           bucket,
           action: 's3:GetObject',
-          detail: `the S3 gateway endpoint ${endpoint!.VpcEndpointId} policy blocks s3:GetObject on ${arn}`,
+          detail: `the S3 ${endpoint.VpcEndpointType === 'Interface' ? 'interface' : 'gateway'} endpoint ${endpoint.VpcEndpointId} policy ${setGap(allowed.decision, 's3:GetObject', arn)} for role ${role.name}${deciding.length ? ` (${deciding.join('; ')})` : ' (no statement allows it)'}`,
+          statements: deciding,
         });
       }
     }
@@ -108,6 +289,7 @@ function computeRegionalBuckets(
 function checkOutputBuckets(ctx: RuleContext, role: RoleView): BucketProblem[] {
   const problems: BucketProblem[] = [];
   const { partition } = ctx.inventory;
+  const scope = scopeOf(ctx.inventory);
   for (const bucket of ctx.config.outputBuckets) {
     const required: [string, string][] = [
       ['s3:GetObject', objectArn(partition, bucket.name)],
@@ -118,15 +300,21 @@ function checkOutputBuckets(ctx: RuleContext, role: RoleView): BucketProblem[] {
     if (bucket.encrypted)
       required.push(['s3:GetEncryptionConfiguration', `arn:${partition}:s3:::${bucket.name}`]);
     for (const [action, arn] of required) {
-      const decision = evaluateRoleAction(role, action, arn).decision;
-      if (decision !== 'allowed' && decision !== 'conditional') {
-        problems.push({
-          code: 'S3_OUTPUT_BUCKET_NOT_GRANTED',
-          bucket: bucket.name,
-          action,
-          detail: `role ${role.name} does not allow ${action} on ${arn}`,
-        });
-      }
+      // bucket/* is every object (a set); the bucket root is one resource.
+      const answer: { decision: ResourceSetDecision['decision']; evidence: readonly StatementEvidence[] } =
+        arn.endsWith('/*')
+          ? evaluateRoleActionOnSet(role, action, arn, scope)
+          : evaluateRoleAction(role, action, arn, scope);
+      if (answer.decision === 'allowed') continue;
+      const statements = describeStatements(answer.evidence);
+      const conditional = answer.decision === 'conditional';
+      problems.push({
+        code: conditional ? 'S3_CONDITIONAL_GRANT' : 'S3_OUTPUT_BUCKET_NOT_GRANTED',
+        bucket: bucket.name,
+        action,
+        detail: `role ${role.name} ${setGap(answer.decision, action, arn)}${statements.length ? ` (${statements.join('; ')})` : ''}`,
+        statements,
+      });
     }
   }
   return problems;
@@ -147,6 +335,16 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
     };
   }
   const credentials = credentialSourceOf(inventory, instance);
+  if (credentials.source === 'unknown') {
+    // The profile cannot register the agent and the DHMC setting could not be read: which role the agent
+    // uses is unknown, so its S3 grants cannot be judged (R7: ERROR, never FAIL).
+    const outcome = unavailableOutcome(
+      'ssm.ServiceSettings',
+      credentials.availability,
+      'the role the agent uses (the Default Host Management Configuration fallback)',
+    );
+    return { ...outcome, evidence: { ...outcome.evidence, credentialSource: 'unknown' } };
+  }
   const role = credentials.source === 'none' ? undefined : credentials.role;
   if (!role) {
     return {
@@ -198,7 +396,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
           : `aws ec2 create-vpc-endpoint --vpc-id ${instance.vpcId} --vpc-endpoint-type Gateway --service-name ${serviceName} --route-table-ids ${routeTableId ?? '<rtb>'}`,
       };
     }
-    problems.push(...checkRegionalBuckets(inventory, role, s3Endpoint));
+    problems.push(...checkRegionalBuckets(inventory, instance, role, s3Endpoint));
   }
   problems.push(...checkOutputBuckets(ctx, role));
 
@@ -209,7 +407,10 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
     s3Endpoint: s3Endpoint?.VpcEndpointId ?? null,
     problems,
   };
-  const failing = problems.filter((p) => p.code !== 'S3_REGION_WILDCARD');
+  const bucketArns = regionalSsmBuckets(inventory.region)
+    .map((b) => objectArn(inventory.partition, b))
+    .join(', ');
+  const failing = problems.filter((p) => BLOCKING.has(p.code));
   if (failing.length > 0) {
     const first = failing[0]!;
     return {
@@ -219,12 +420,25 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
       evidence,
       remediation:
         first.code === 'S3_ENDPOINT_POLICY_BLOCKS'
-          ? `Allow s3:GetObject on the SSM buckets in the endpoint policy: aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${s3Endpoint?.VpcEndpointId} --policy-document file://policy.json`
-          : `Attach a policy to ${role.name} granting s3:GetObject on ${regionalSsmBuckets(inventory.region)
-              .map((b) => `arn:${inventory.partition}:s3:::${b}/*`)
-              .join(
-                ', ',
-              )} (see "Create a custom policy for S3 bucket access" in https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).`,
+          ? `Allow s3:GetObject on ${bucketArns} for the agent's role in the endpoint policy: aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${s3Endpoint?.VpcEndpointId} --policy-document file://policy.json`
+          : first.code === 'S3_BUCKET_PARTIALLY_GRANTED'
+            ? `Make ${role.name}'s grant cover every object: allow s3:GetObject on ${bucketArns} and remove or narrow the Deny statements that match them (${(first.statements ?? []).join('; ')}); see "Create a custom policy for S3 bucket access" in https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html.`
+            : `Attach a policy to ${role.name} granting s3:GetObject on ${bucketArns} (see "Create a custom policy for S3 bucket access" in https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).`,
+    };
+  }
+  const conditional = problems.find(
+    (p) => p.code === 'S3_CONDITIONAL_GRANT' || p.code === 'S3_ENDPOINT_POLICY_CONDITIONAL',
+  );
+  if (conditional) {
+    return {
+      status: 'WARN',
+      reason: conditional.code,
+      message: `Cannot prove the agent can read the SSM buckets: ${conditional.detail}.`,
+      evidence,
+      remediation:
+        conditional.code === 'S3_ENDPOINT_POLICY_CONDITIONAL'
+          ? `Allow s3:GetObject on ${bucketArns} without a Condition in the endpoint policy of ${s3Endpoint?.VpcEndpointId}, or check that the Condition holds for the agent's requests.`
+          : `Grant s3:GetObject on ${bucketArns} to ${role.name} without a Condition, or check that the Condition holds for the agent's requests.`,
     };
   }
   if (problems.length > 0) {
@@ -240,7 +454,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
   return {
     status: 'PASS',
     reason: 'S3_ACCESS_OK',
-    message: `Role ${role.name} can read the eight SSM buckets of ${inventory.region}${s3Endpoint ? ` through ${s3Endpoint.VpcEndpointId}` : ''}${ctx.config.outputBuckets.length ? ' and use the output buckets' : ''}.`,
+    message: `Role ${role.name} can read every object of the eight SSM buckets of ${inventory.region}${s3Endpoint ? ` through ${s3Endpoint.VpcEndpointId}` : ''}${ctx.config.outputBuckets.length ? ' and use the output buckets' : ''}.`,
     evidence,
   };
 }
@@ -250,7 +464,7 @@ export default defineRule({
     id: 's3-bucket-access',
     title: 'S3 bucket access for instances that use VPC endpoints',
     description:
-      'With VPC endpoints only, the role in use needs s3:GetObject on the eight regional SSM buckets and an S3 gateway endpoint that lets it through; configured output buckets need read/write.',
+      'With VPC endpoints only, the role in use needs s3:GetObject on every object of the eight regional SSM buckets and an S3 gateway endpoint whose policy lets it through; configured output buckets need read/write.',
     severity: 'MEDIUM',
     appliesTo: ['ec2'],
     needs: {

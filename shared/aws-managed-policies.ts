@@ -4,7 +4,7 @@
  * `aws iam list-attached-role-policies` often does not; these copies let the evaluator decide anyway
  * (evidence then says the built-in copy was used). Versions as published by AWS.
  */
-import { POLICY_ARNS } from './ssm-requirements';
+import { PARTITIONS, policyArnsFor } from './ssm-requirements';
 
 const ssmAgentStatement = (extra: string[]) => ({
   Effect: 'Allow',
@@ -49,16 +49,17 @@ const ec2Messages = {
   Resource: '*',
 };
 
-export const AWS_MANAGED_POLICY_DOCUMENTS: Readonly<Record<string, unknown>> = {
-  [POLICY_ARNS.core]: {
+/** The documents, by the policy's key in policyArnsFor (the same in every partition: all Resource "*"). */
+const DOCUMENTS = {
+  core: {
     Version: '2012-10-17',
     Statement: [ssmAgentStatement(['ssm:GetParameter', 'ssm:GetParameters']), ssmMessages, ec2Messages],
   },
-  [POLICY_ARNS.dhmcDefault]: {
+  dhmcDefault: {
     Version: '2012-10-17',
     Statement: [ssmAgentStatement([]), ssmMessages, ec2Messages],
   },
-  [POLICY_ARNS.deprecatedEc2RoleForSsm]: {
+  deprecatedEc2RoleForSsm: {
     Version: '2012-10-17',
     Statement: [
       ssmAgentStatement(['ssm:GetParameters']),
@@ -94,4 +95,12 @@ export const AWS_MANAGED_POLICY_DOCUMENTS: Readonly<Record<string, unknown>> = {
       },
     ],
   },
-};
+} as const;
+
+/** By ARN, in every partition the auditor knows (arn:aws:..., arn:aws-cn:..., arn:aws-us-gov:...). */
+export const AWS_MANAGED_POLICY_DOCUMENTS: Readonly<Record<string, unknown>> = Object.fromEntries(
+  PARTITIONS.flatMap((partition) => {
+    const arns = policyArnsFor(partition);
+    return (Object.keys(DOCUMENTS) as (keyof typeof DOCUMENTS)[]).map((key) => [arns[key], DOCUMENTS[key]]);
+  }),
+);

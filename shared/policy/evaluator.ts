@@ -1,16 +1,28 @@
 /**
  * A small IAM policy evaluator for one principal: its identity policies plus an optional permissions
  * boundary (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
- * It does not evaluate Condition blocks; it reports them instead, as 'conditional', because the auditor
- * cannot know the request context (source VPC, tags, time of day ...) the agent will present.
+ * Condition blocks are decided against the request context the caller knows (./conditions: the account,
+ * region, source ARN ... of the snapshot); a block with any other key (source VPC, tags, time of day ...)
+ * is reported as 'conditional', because the auditor cannot know what the agent's request will carry.
+ * Without a context every Condition is 'conditional'.
+ *
+ * Two kinds of question: one resource ("may the role call ssm:UpdateInstanceInformation on
+ * arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc?"), and a set of resources named by a pattern
+ * ("s3:GetObject on every object of arn:aws:s3:::aws-ssm-eu-west-1/*?"), answered with glob containment
+ * and intersection (./glob): an Allow grants the set only if its patterns cover every member, a Deny that
+ * touches any member makes the grant partial.
  *
  * Hot path: 100,000 instances share a few hundred roles, and each instance asks the same couple of dozen
  * (action, resource) questions. So documents are compiled once (cached per document object) and each set
  * memoizes its answers. Wildcards are matched by the hand-written matcher in ./wildcard, never by a RegExp
  * built from policy text: patterns come from customers, and a backtracking regex can stall for minutes.
  */
+import { evaluateCondition, type RequestContext } from './conditions';
 import type { PolicyDocument, PolicyStatement, StringOrList } from './document';
+import { compileGlob, globsContain, globsIntersect, type Glob } from './glob';
 import { compileWildcard, type WildcardMatcher, type WildcardToken } from './wildcard';
+
+export type { RequestContext } from './conditions';
 
 export interface NamedPolicy {
   /** e.g. 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' or 'inline:MyRole/MyPolicy'. */
@@ -33,6 +45,8 @@ export interface StatementEvidence {
   /** The statement has a Condition, or matched only through a policy variable such as ${aws:username}. */
   conditional: boolean;
   scope: 'identity' | 'boundary';
+  /** With a request context: the condition keys it could not decide (what makes the grant conditional). */
+  undecidedConditionKeys?: string[];
 }
 
 export interface PolicyDecision {
@@ -49,6 +63,34 @@ export interface PolicyDecision {
 export interface PolicySetInput {
   identityPolicies: NamedPolicy[];
   permissionsBoundary?: NamedPolicy;
+  /**
+   * What the audit knows of the request (./conditions). A statement whose Condition is decided false does
+   * not apply; decided true, it applies as if it had none; undecided, it is 'conditional'. Without a
+   * context every Condition is undecided.
+   */
+  context?: RequestContext;
+}
+
+/**
+ * The answer for a set of resources (every object of `bucket/*`, every node an activation registers):
+ * - allowed: every member is allowed, unconditionally;
+ * - conditional: every member may be allowed, but a Condition (or a policy variable) decides it;
+ * - partial: some members are allowed and others are not (an Allow that covers only some keys, or a Deny
+ *   that touches some): never a PASS;
+ * - notAllowed / explicitDeny: no member is allowed.
+ */
+export type SetDecision = 'allowed' | 'conditional' | 'partial' | 'notAllowed' | 'explicitDeny';
+
+export interface ResourceSetDecision {
+  decision: SetDecision;
+  /** The set asked about, as given (an ARN pattern). */
+  resources: string;
+  /** The Allow statements whose resources overlap the set, then the Deny statements that touch it. */
+  evidence: StatementEvidence[];
+  /** For notAllowed and partial: the side whose Allows fall short. */
+  missingIn?: 'identity' | 'boundary';
+  /** True when a set question ran past its budget: the answer is the cautious one, not a proven one. */
+  undecided?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -102,6 +144,13 @@ interface ResourcePattern {
   /** The pattern is (or reduces to) a bare `*`: the only pattern that covers the resource '*'. */
   matchesEverything: boolean;
   test: (resource: string) => boolean;
+  /** The pattern as a set (a variable reads as `*`: the widest value it can take), for set questions. */
+  glob: () => Glob;
+}
+
+function lazyGlob(tokens: readonly WildcardToken[]): () => Glob {
+  let glob: Glob | undefined;
+  return () => (glob ??= compileGlob(tokens, { arn: true }));
 }
 
 function tokenizeResource(
@@ -152,14 +201,15 @@ function compileResourcePattern(pattern: string, variablesEnabled: boolean): Res
   const { tokens, usesVariable } = tokenizeResource(pattern, variablesEnabled);
   // `*`, `**` or a lone variable: no literal to anchor on, so every value (the literal '*' included) fits.
   const matchesEverything = tokens.length > 0 && tokens.every((token) => token.kind === 'star');
-  if (matchesEverything) return { pattern, usesVariable, matchesEverything, test: () => true };
+  const glob = lazyGlob(tokens);
+  if (matchesEverything) return { pattern, usesVariable, matchesEverything, test: () => true, glob };
 
   if (tokens.every((token) => token.kind === 'literal')) {
     const literal = tokens.map((token) => (token.kind === 'literal' ? token.text : '')).join('');
-    return { pattern, usesVariable, matchesEverything, test: (resource) => resource === literal };
+    return { pattern, usesVariable, matchesEverything, test: (resource) => resource === literal, glob };
   }
 
-  return { pattern, usesVariable, matchesEverything, test: compileWildcard(tokens, { arn: true }) };
+  return { pattern, usesVariable, matchesEverything, test: compileWildcard(tokens, { arn: true }), glob };
 }
 
 interface ResourceMatch {
@@ -179,20 +229,28 @@ function resourceHits(pattern: ResourcePattern, resource: string): boolean {
   return resource === '*' ? pattern.matchesEverything : pattern.test(resource);
 }
 
-function compileResourceMatcher(statement: PolicyStatement, variablesEnabled: boolean): ResourceMatcher {
-  if (statement.Resource === undefined && statement.NotResource === undefined) {
+/** The statement's resources: everything (no Resource element), a Resource list or a NotResource list. */
+type ResourceScope =
+  { kind: 'all' } | { kind: 'resource' | 'notResource'; patterns: readonly ResourcePattern[] };
+
+function resourceScopeOf(statement: PolicyStatement, variablesEnabled: boolean): ResourceScope {
+  if (statement.Resource === undefined && statement.NotResource === undefined) return { kind: 'all' };
+  const patterns = toList(statement.Resource ?? statement.NotResource ?? []).map((p) =>
+    compileResourcePattern(p, variablesEnabled),
+  );
+  return { kind: statement.Resource === undefined ? 'notResource' : 'resource', patterns };
+}
+
+function compileResourceMatcher(scope: ResourceScope): ResourceMatcher {
+  if (scope.kind === 'all') {
     // No Resource element (endpoint and trust policies): the statement covers every resource.
     const always: ResourceMatch = { label: '*', uncertain: false };
     return () => always;
   }
-  const negated = statement.Resource === undefined;
-  const patterns = toList(statement.Resource ?? statement.NotResource ?? []).map((p) =>
-    compileResourcePattern(p, variablesEnabled),
-  );
-  const certain = patterns.filter((p) => !p.usesVariable);
-  const withVariables = patterns.filter((p) => p.usesVariable);
+  const certain = scope.patterns.filter((p) => !p.usesVariable);
+  const withVariables = scope.patterns.filter((p) => p.usesVariable);
 
-  if (negated) {
+  if (scope.kind === 'notResource') {
     const applies: ResourceMatch = { label: 'NotResource', uncertain: false };
     const mayApply: ResourceMatch = { label: 'NotResource', uncertain: true };
     return (resource) => {
@@ -214,9 +272,11 @@ interface CompiledStatement {
   index: number;
   sid: string | undefined;
   effect: 'Allow' | 'Deny';
-  hasCondition: boolean;
+  /** The Condition block, when it constrains anything (an empty block constrains nothing). */
+  condition: Readonly<Record<string, unknown>> | undefined;
   matchAction: ActionMatch;
   matchResource: ResourceMatcher;
+  resources: ResourceScope;
 }
 
 function compileStatement(
@@ -232,14 +292,18 @@ function compileStatement(
     const excluded = compileActionList(toList(statement.NotAction ?? []));
     matchAction = (actionLower) => (excluded(actionLower) === undefined ? 'NotAction' : undefined);
   }
+  const resources = resourceScopeOf(statement, variablesEnabled);
   return {
     index,
     sid: statement.Sid,
     effect: statement.Effect,
-    // An empty Condition block constrains nothing; any condition key at all makes the outcome unknowable here.
-    hasCondition: statement.Condition !== undefined && Object.keys(statement.Condition).length > 0,
+    condition:
+      statement.Condition !== undefined && Object.keys(statement.Condition).length > 0
+        ? statement.Condition
+        : undefined,
     matchAction,
-    matchResource: compileResourceMatcher(statement, variablesEnabled),
+    matchResource: compileResourceMatcher(resources),
+    resources,
   };
 }
 
@@ -269,6 +333,10 @@ interface BoundStatement {
   statement: CompiledStatement;
   source: string;
   scope: Scope;
+  /** The Condition could not be decided (or there is no context to decide it with). */
+  conditionUnknown: boolean;
+  /** With a context: the undecided keys, reported in evidence. */
+  undecidedKeys: string[] | undefined;
 }
 
 interface SideMatches {
@@ -285,28 +353,68 @@ interface SideDecision {
 
 const RANK: Record<Decision, number> = { explicitDeny: 0, notAllowed: 1, conditional: 2, allowed: 3 };
 
-function bind(policy: NamedPolicy, scope: Scope): BoundStatement[] {
-  return compileDocument(policy.document).map((statement) => ({ statement, source: policy.source, scope }));
+/**
+ * Binds a policy's statements to a scope and decides their Conditions once: a statement whose Condition
+ * is known to be false can never apply to this principal's requests, so it is left out.
+ */
+function bind(policy: NamedPolicy, scope: Scope, context: RequestContext | undefined): BoundStatement[] {
+  const bound: BoundStatement[] = [];
+  for (const statement of compileDocument(policy.document)) {
+    if (statement.condition === undefined) {
+      bound.push({
+        statement,
+        source: policy.source,
+        scope,
+        conditionUnknown: false,
+        undecidedKeys: undefined,
+      });
+      continue;
+    }
+    const outcome = evaluateCondition(statement.condition, context);
+    if (outcome.result === 'notMet') continue;
+    bound.push({
+      statement,
+      source: policy.source,
+      scope,
+      conditionUnknown: outcome.result === 'unknown',
+      undecidedKeys: context !== undefined && outcome.result === 'unknown' ? outcome.keys : undefined,
+    });
+  }
+  return bound;
+}
+
+function evidenceOf(
+  bound: BoundStatement,
+  matchedAction: string,
+  matchedResource: string,
+  conditional: boolean,
+): StatementEvidence {
+  const { statement, source, scope } = bound;
+  return {
+    source,
+    statementIndex: statement.index,
+    ...(statement.sid !== undefined ? { sid: statement.sid } : {}),
+    effect: statement.effect,
+    matchedAction,
+    matchedResource,
+    conditional,
+    scope,
+    ...(conditional && bound.undecidedKeys !== undefined && bound.undecidedKeys.length > 0
+      ? { undecidedConditionKeys: bound.undecidedKeys }
+      : {}),
+  };
 }
 
 function collect(statements: readonly BoundStatement[], actionLower: string, resource: string): SideMatches {
   const matches: SideMatches = { denies: [], conditionalDenies: [], allows: [], conditionalAllows: [] };
-  for (const { statement, source, scope } of statements) {
+  for (const bound of statements) {
+    const { statement } = bound;
     const matchedAction = statement.matchAction(actionLower);
     if (matchedAction === undefined) continue;
     const resourceMatch = statement.matchResource(resource);
     if (resourceMatch === undefined) continue;
-    const conditional = statement.hasCondition || resourceMatch.uncertain;
-    const evidence: StatementEvidence = {
-      source,
-      statementIndex: statement.index,
-      ...(statement.sid !== undefined ? { sid: statement.sid } : {}),
-      effect: statement.effect,
-      matchedAction,
-      matchedResource: resourceMatch.label,
-      conditional,
-      scope,
-    };
+    const conditional = bound.conditionUnknown || resourceMatch.uncertain;
+    const evidence = evidenceOf(bound, matchedAction, resourceMatch.label, conditional);
     if (statement.effect === 'Deny')
       (conditional ? matches.conditionalDenies : matches.denies).push(evidence);
     else (conditional ? matches.conditionalAllows : matches.allows).push(evidence);
@@ -330,13 +438,116 @@ function decideSide(matches: SideMatches): SideDecision {
   return { decision: 'notAllowed', evidence: [] };
 }
 
-function freezeDecision(decision: PolicyDecision): PolicyDecision {
+function freezeDecision<D extends { evidence: StatementEvidence[] }>(decision: D): D {
   for (const item of decision.evidence) Object.freeze(item);
   Object.freeze(decision.evidence);
   return Object.freeze(decision);
 }
 
 const MEMO_LIMIT = 4096;
+
+// ---------------------------------------------------------------------------------------------------
+// Set questions
+
+/** A statement's resources within the set asked about: patterns, everything, or an inexpressible part. */
+type Region = Glob[] | 'all' | 'part';
+
+/** How one statement's resources relate to the set asked about. */
+interface SetRelation {
+  /** Some member may be among the statement's resources. */
+  overlaps: boolean;
+  /** The members surely among them (a policy variable read as its narrowest value). */
+  certain: Region;
+  /** The members possibly among them (a policy variable read as its widest value). */
+  possible: Region;
+  /** Only a policy variable decides whether some members are among them. */
+  uncertain: boolean;
+  /** A set question ran past its budget: the relation is the cautious guess. */
+  overBudget: boolean;
+  /** The pattern to show in evidence. */
+  label: string;
+}
+
+const ANY: Glob = compileGlob('*');
+
+function relateToSet(scope: ResourceScope, set: Glob): SetRelation {
+  if (scope.kind === 'all') {
+    return {
+      overlaps: true,
+      certain: 'all',
+      possible: 'all',
+      uncertain: false,
+      overBudget: false,
+      label: '*',
+    };
+  }
+  let overBudget = false;
+  const intersects = (p: ResourcePattern) => {
+    const answer = globsIntersect([p.glob(), set]);
+    if (answer === undefined) overBudget = true;
+    return answer !== false;
+  };
+  const covers = (patterns: readonly ResourcePattern[]) => {
+    if (patterns.length === 0) return false;
+    const answer = globsContain(
+      patterns.map((p) => p.glob()),
+      [set],
+    );
+    if (answer === undefined) overBudget = true;
+    return answer === true;
+  };
+  const certainPatterns = scope.patterns.filter((p) => !p.usesVariable);
+  const variablePatterns = scope.patterns.filter((p) => p.usesVariable);
+  const variableOverlaps = variablePatterns.some(intersects);
+
+  if (scope.kind === 'resource') {
+    const overlapping = certainPatterns.filter(intersects);
+    const coversAll = covers(certainPatterns);
+    const certain: Region = coversAll ? 'all' : overlapping.map((p) => p.glob());
+    const possible: Region = coversAll
+      ? 'all'
+      : [...overlapping, ...variablePatterns.filter(intersects)].map((p) => p.glob());
+    return {
+      overlaps: overlapping.length > 0 || variableOverlaps,
+      certain,
+      possible,
+      uncertain: !coversAll && variableOverlaps,
+      overBudget,
+      label: (overlapping[0] ?? variablePatterns.find(intersects) ?? scope.patterns[0])?.pattern ?? '',
+    };
+  }
+  // NotResource: the statement covers the members outside every listed pattern. A variable pattern may
+  // exclude anything it can stand for (certain region) or nothing (possible region).
+  const region = (excluded: readonly ResourcePattern[]): Region => {
+    if (!excluded.some(intersects)) return 'all';
+    return covers(excluded) ? [] : 'part';
+  };
+  const certain = region(scope.patterns);
+  const possible = region(certainPatterns);
+  return {
+    overlaps: possible === 'all' || possible === 'part',
+    certain,
+    possible,
+    uncertain: variableOverlaps && certain !== possible,
+    overBudget,
+    label: 'NotResource',
+  };
+}
+
+/** The members a region names, as globs to intersect with; a part of a complement over-approximates as all. */
+function regionGlobs(region: Region): Glob[] {
+  return region === 'all' || region === 'part' ? [ANY] : region;
+}
+
+interface SetSide {
+  /** Unconditional grants, as globs (a partial NotResource cannot be one and only counts as "some"). */
+  certainPatterns: Glob[];
+  /** Every grant, conditional ones included. */
+  possiblePatterns: Glob[];
+  /** Every overlapping Allow: what "is any member allowed at all" is asked of. */
+  overlapping: Region[];
+  evidence: StatementEvidence[];
+}
 
 /**
  * Compiles wildcard patterns once so evaluating many (action, resource) pairs against the
@@ -347,11 +558,14 @@ export class CompiledPolicySet {
   private readonly identity: BoundStatement[];
   private readonly boundary: BoundStatement[] | undefined;
   private readonly memo = new Map<string, PolicyDecision>();
+  private readonly setMemo = new Map<string, ResourceSetDecision>();
 
   constructor(input: PolicySetInput) {
-    this.identity = input.identityPolicies.flatMap((policy) => bind(policy, 'identity'));
+    this.identity = input.identityPolicies.flatMap((policy) => bind(policy, 'identity', input.context));
     this.boundary =
-      input.permissionsBoundary === undefined ? undefined : bind(input.permissionsBoundary, 'boundary');
+      input.permissionsBoundary === undefined
+        ? undefined
+        : bind(input.permissionsBoundary, 'boundary', input.context);
   }
 
   evaluate(action: string, resource: string = '*'): PolicyDecision {
@@ -387,6 +601,113 @@ export class CompiledPolicySet {
     const weaker = RANK[boundarySide.decision] < RANK[identitySide.decision] ? boundarySide : identitySide;
     return { decision: weaker.decision, evidence: [...identitySide.evidence, ...boundarySide.evidence] };
   }
+
+  /**
+   * The answer for every resource an ARN pattern names at once, e.g. `arn:aws:s3:::aws-ssm-eu-west-1/*`
+   * ("every object the agent may fetch"). The pattern is read with the Resource element's ARN rules.
+   */
+  evaluateResourceSet(action: string, resources: string): ResourceSetDecision {
+    const actionLower = action.toLowerCase();
+    const key = `${actionLower}\u0000${resources}`;
+    let decision = this.setMemo.get(key);
+    if (decision === undefined) {
+      decision = freezeDecision(this.decideSet(actionLower, resources));
+      if (this.setMemo.size >= MEMO_LIMIT) this.setMemo.clear();
+      this.setMemo.set(key, decision);
+    }
+    return decision;
+  }
+
+  private decideSet(actionLower: string, resources: string): ResourceSetDecision {
+    const set = compileGlob(resources, { arn: true });
+    let undecided = false;
+    const certainDenyPatterns: Glob[] = [];
+    const denyEvidence: StatementEvidence[] = [];
+    let certainDenyOverlaps = false;
+    let conditionalDenyOverlaps = false;
+
+    const sideOf = (statements: readonly BoundStatement[]): SetSide => {
+      const side: SetSide = { certainPatterns: [], possiblePatterns: [], overlapping: [], evidence: [] };
+      for (const bound of statements) {
+        const matchedAction = bound.statement.matchAction(actionLower);
+        if (matchedAction === undefined) continue;
+        const relation = relateToSet(bound.statement.resources, set);
+        if (relation.overBudget) undecided = true;
+        if (!relation.overlaps) continue;
+        const conditional = bound.conditionUnknown || relation.uncertain;
+        const evidence = evidenceOf(bound, matchedAction, relation.label, conditional);
+        if (bound.statement.effect === 'Deny') {
+          denyEvidence.push(evidence);
+          if (conditional) conditionalDenyOverlaps = true;
+          if (relation.certain === 'part' || (Array.isArray(relation.certain) && relation.certain.length > 0))
+            certainDenyOverlaps ||= !bound.conditionUnknown;
+          if (relation.certain === 'all') certainDenyOverlaps ||= !bound.conditionUnknown;
+          // Only what a Deny surely takes, unconditionally, can be subtracted from the grants.
+          if (!bound.conditionUnknown && relation.certain !== 'part')
+            certainDenyPatterns.push(...(relation.certain === 'all' ? [ANY] : relation.certain));
+          continue;
+        }
+        side.evidence.push(evidence);
+        side.overlapping.push(relation.possible);
+        if (!bound.conditionUnknown && relation.certain !== 'part')
+          side.certainPatterns.push(...(relation.certain === 'all' ? [ANY] : relation.certain));
+        if (relation.possible !== 'part')
+          side.possiblePatterns.push(...(relation.possible === 'all' ? [ANY] : relation.possible));
+      }
+      return side;
+    };
+
+    const identity = sideOf(this.identity);
+    const boundary = this.boundary === undefined ? undefined : sideOf(this.boundary);
+    const coversSet = (patterns: Glob[]): boolean => {
+      if (patterns.length === 0) return false;
+      const covered = globsContain(patterns, [set]);
+      if (covered === undefined) undecided = true;
+      return covered === true;
+    };
+    const sides = boundary === undefined ? [identity] : [identity, boundary];
+    const allCertain = sides.every((side) => coversSet(side.certainPatterns));
+    const allPossible = allCertain || sides.every((side) => coversSet(side.possiblePatterns));
+    const deniedAll = coversSet(certainDenyPatterns);
+
+    const evidence = [...identity.evidence, ...(boundary?.evidence ?? []), ...denyEvidence];
+    const result = (decision: SetDecision, missingIn?: 'identity' | 'boundary'): ResourceSetDecision => ({
+      decision,
+      resources,
+      evidence: decision === 'explicitDeny' ? denyEvidence : decision === 'notAllowed' ? [] : evidence,
+      ...(missingIn !== undefined ? { missingIn } : {}),
+      ...(undecided ? { undecided: true } : {}),
+    });
+
+    // Every member explicitly denied: nothing else matters.
+    if (deniedAll) return result('explicitDeny');
+    if (identity.overlapping.length === 0) return result('notAllowed', 'identity');
+    if (boundary !== undefined && boundary.overlapping.length === 0) return result('notAllowed', 'boundary');
+    if (allCertain && !certainDenyOverlaps && !conditionalDenyOverlaps) return result('allowed');
+    if (allPossible && !certainDenyOverlaps) return result('conditional');
+
+    // Not every member: is any member allowed at all? It must be taken by an identity Allow and by a
+    // boundary Allow, and no unconditional Deny may take it back.
+    const survives = (contained: Glob[]): boolean => {
+      if (certainDenyPatterns.length > 0) {
+        const swallowed = globsContain(certainDenyPatterns, contained);
+        if (swallowed === undefined) undecided = true;
+        return swallowed !== true;
+      }
+      const nonEmpty = globsIntersect(contained);
+      if (nonEmpty === undefined) undecided = true;
+      return nonEmpty !== false;
+    };
+    const identityGlobs = identity.overlapping.flatMap(regionGlobs);
+    const boundaryGlobs = boundary === undefined ? [ANY] : boundary.overlapping.flatMap(regionGlobs);
+    const some = identityGlobs.some((a) => boundaryGlobs.some((b) => survives([set, a, b])));
+    if (some) {
+      const short =
+        sides.find((side) => !coversSet(side.possiblePatterns)) === boundary ? 'boundary' : 'identity';
+      return result('partial', allPossible ? undefined : short);
+    }
+    return certainDenyOverlaps ? result('explicitDeny') : result('notAllowed', 'identity');
+  }
 }
 
 /** One-shot convenience; prefer a long-lived CompiledPolicySet when asking many questions of one role. */
@@ -394,4 +715,11 @@ export function evaluatePolicies(
   input: PolicySetInput & { action: string; resource?: string },
 ): PolicyDecision {
   return new CompiledPolicySet(input).evaluate(input.action, input.resource);
+}
+
+/** One-shot set question; prefer CompiledPolicySet.evaluateResourceSet for many. */
+export function evaluatePoliciesOnSet(
+  input: PolicySetInput & { action: string; resources: string },
+): ResourceSetDecision {
+  return new CompiledPolicySet(input).evaluateResourceSet(input.action, input.resources);
 }

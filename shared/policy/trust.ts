@@ -1,8 +1,12 @@
 /**
  * Role trust policies (AssumeRolePolicyDocument): can an AWS service principal assume the role? The
  * hybrid-activation service role must trust ssm.amazonaws.com, an instance profile role ec2.amazonaws.com.
- * Like the evaluator, Condition blocks are reported, not evaluated.
+ * Condition blocks are decided against the request context the caller knows (./conditions): AWS's
+ * documented confused-deputy trust (aws:SourceAccount = this account, aws:SourceArn = this account's SSM
+ * ARNs in this region) is met, a trust limited to another account or region is not; a block with any
+ * other key is 'conditional'. Without a context every Condition is 'conditional'.
  */
+import { evaluateCondition, type RequestContext } from './conditions';
 import type { PolicyDocument, PolicyStatement } from './document';
 import { compileActionMatcher } from './evaluator';
 
@@ -10,7 +14,16 @@ export type TrustDecision = 'trusted' | 'conditional' | 'notTrusted';
 
 export interface TrustResult {
   decision: TrustDecision;
-  evidence: { statementIndex: number; sid?: string; effect: 'Allow' | 'Deny'; conditional: boolean }[];
+  evidence: {
+    statementIndex: number;
+    sid?: string;
+    effect: 'Allow' | 'Deny';
+    conditional: boolean;
+    /** With a context: the condition keys it could not decide. */
+    undecidedConditionKeys?: string[];
+  }[];
+  /** With a context: statements naming the service whose Condition is known not to hold, and the keys. */
+  unmetConditions?: { statementIndex: number; sid?: string; effect: 'Allow' | 'Deny'; keys: string[] }[];
 }
 
 type TrustEvidence = TrustResult['evidence'][number];
@@ -57,12 +70,14 @@ export function trustsService(
   doc: PolicyDocument,
   servicePrincipal: string,
   action: string = 'sts:AssumeRole',
+  context?: RequestContext,
 ): TrustResult {
   const serviceLower = servicePrincipal.toLowerCase();
   const denies: TrustEvidence[] = [];
   const conditionalDenies: TrustEvidence[] = [];
   const allows: TrustEvidence[] = [];
   const conditionalAllows: TrustEvidence[] = [];
+  const unmet: NonNullable<TrustResult['unmetConditions']> = [];
 
   for (const [statementIndex, statement] of doc.Statement.entries()) {
     const patterns = statement.Action ?? statement.NotAction ?? [];
@@ -71,25 +86,34 @@ export function trustsService(
     const actionMatches = statement.Action !== undefined ? listed : !listed;
     if (!actionMatches || !appliesToService(statement, serviceLower)) continue;
 
-    const conditional = statement.Condition !== undefined && Object.keys(statement.Condition).length > 0;
+    const outcome = evaluateCondition(statement.Condition, context);
+    const sid = statement.Sid !== undefined ? { sid: statement.Sid } : {};
+    if (outcome.result === 'notMet') {
+      // The service's request never satisfies this statement: it neither grants nor denies.
+      unmet.push({ statementIndex, ...sid, effect: statement.Effect, keys: outcome.keys });
+      continue;
+    }
+    const conditional = outcome.result === 'unknown';
     const evidence: TrustEvidence = {
       statementIndex,
-      ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}),
+      ...sid,
       effect: statement.Effect,
       conditional,
+      ...(conditional && context !== undefined ? { undecidedConditionKeys: outcome.keys } : {}),
     };
     if (statement.Effect === 'Deny') (conditional ? conditionalDenies : denies).push(evidence);
     else (conditional ? conditionalAllows : allows).push(evidence);
   }
 
-  if (denies.length > 0) return { decision: 'notTrusted', evidence: denies };
+  const extra = unmet.length > 0 ? { unmetConditions: unmet } : {};
+  if (denies.length > 0) return { decision: 'notTrusted', evidence: denies, ...extra };
   if (allows.length > 0) {
     return conditionalDenies.length > 0
-      ? { decision: 'conditional', evidence: [...allows, ...conditionalDenies] }
-      : { decision: 'trusted', evidence: allows };
+      ? { decision: 'conditional', evidence: [...allows, ...conditionalDenies], ...extra }
+      : { decision: 'trusted', evidence: allows, ...extra };
   }
   if (conditionalAllows.length > 0) {
-    return { decision: 'conditional', evidence: [...conditionalAllows, ...conditionalDenies] };
+    return { decision: 'conditional', evidence: [...conditionalAllows, ...conditionalDenies], ...extra };
   }
-  return { decision: 'notTrusted', evidence: [] };
+  return { decision: 'notTrusted', evidence: [], ...extra };
 }

@@ -16,17 +16,27 @@
  * them, line terminators included.
  */
 
-export type WildcardToken = { kind: 'literal'; text: string } | { kind: 'star' } | { kind: 'one' };
+import {
+  compileGlob as compileAtoms,
+  compileGlobMatcher,
+  hasExpandingSegmentStar,
+  type GlobToken,
+} from './glob';
+
+export type WildcardToken = GlobToken;
 
 export interface WildcardOptions {
   /** Compare lower-cased (IAM action names). The pattern is lower-cased once, the text on every call. */
   ignoreCase?: boolean;
   /**
    * ARN semantics (Resource / NotResource): when the pattern begins with the literal `arn:`, its first five
-   * colon-separated segments (arn:partition:service:region:account) are matched one by one, so `*` and `?`
-   * there never match a ':'; the resource part after the fifth colon is a free glob in which `*` spans '/'
-   * and ':'. A pattern with fewer than six segments treats its last segment as the free part. Other
-   * patterns are free globs throughout.
+   * colon-separated segments (arn:partition:service:region:account) are matched one by one, so `?` and an
+   * inner `*` there never match a ':'; the resource part after the fifth colon is a free glob in which `*`
+   * spans '/' and ':'. A pattern with fewer than six segments treats its last segment as the free part.
+   * The IAM User Guide adds: "If the * wildcard is the last character of a resource ARN segment, it can
+   * expand to match beyond the colon boundaries"
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html), so such
+   * a star (`arn:aws:ec2:*:instance/*`) may span colons. Other patterns are free globs throughout.
    */
   arn?: boolean;
 }
@@ -261,6 +271,15 @@ export function compileWildcard(
           ARN_SEGMENT_COLONS,
         )
       : 0;
+  if (segmentColons > 0) {
+    // A segment's last `*` may cross colons, so the pattern's colons no longer pin the text's: match the
+    // whole automaton instead (bit-parallel, O(text x pattern / 32), still no backtracking).
+    const atoms = compileAtoms(tokens, { arn: true, ignoreCase: ignoreCase && typeof pattern !== 'string' });
+    if (hasExpandingSegmentStar(atoms)) {
+      const match = compileGlobMatcher(atoms);
+      return (text, stats) => match(prepare(text), stats);
+    }
+  }
   if (segmentColons === 0) {
     const glob = compileGlob(codes);
     return (text, stats) => {

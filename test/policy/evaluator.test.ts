@@ -4,8 +4,10 @@ import {
   CompiledPolicySet,
   compileActionMatcher,
   evaluatePolicies,
+  evaluatePoliciesOnSet,
   type NamedPolicy,
   type PolicyDecision,
+  type ResourceSetDecision,
   type StatementEvidence,
 } from '../../shared/policy/evaluator';
 
@@ -356,10 +358,19 @@ describe('resources', () => {
       missingIn: 'identity',
     },
     {
-      case: '* in the region segment does not cross a colon into the account',
+      // IAM User Guide: "If the * wildcard is the last character of a resource ARN segment, it can expand
+      // to match beyond the colon boundaries".
+      case: '* as the last character of the region segment expands past the colon into the account',
       identity: [policy('inline:R/P', allow('ec2:StartInstances', 'arn:aws:ec2:*:instance/*'))],
       action: 'ec2:StartInstances',
       resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc',
+      decision: 'allowed',
+    },
+    {
+      case: '* inside the region segment (eu-*-1) does not cross a colon',
+      identity: [policy('inline:R/P', allow('ec2:StartInstances', 'arn:aws:ec2:eu-*-1:instance/*'))],
+      action: 'ec2:StartInstances',
+      resource: 'arn:aws:ec2:eu-west:123456789012-1:instance/i-0abc',
       decision: 'notAllowed',
       missingIn: 'identity',
     },
@@ -890,5 +901,244 @@ describe('built-in AWS managed policy copies', () => {
         .Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : s.Action ? [s.Action] : []))
         .sort();
     expect(actionsOf(AWS_MANAGED_POLICY_DOCUMENTS[CORE_ARN])).toEqual(actionsOf(MANAGED_INSTANCE_CORE));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Set-valued resources: every object of bucket/*, every node an activation registers (issue 10)
+
+describe('resource sets', () => {
+  const BUCKET = 'arn:aws:s3:::aws-ssm-eu-west-1/*';
+  const get = (resource: unknown, extra: Record<string, unknown> = {}) =>
+    allow('s3:GetObject', resource, extra);
+
+  it.each<{
+    case: string;
+    identity: NamedPolicy[];
+    boundary?: NamedPolicy;
+    resources?: string;
+    decision: ResourceSetDecision['decision'];
+    missingIn?: ResourceSetDecision['missingIn'];
+  }>([
+    {
+      case: 'the exact bucket/* pattern grants every object',
+      identity: [policy('p', get(BUCKET))],
+      decision: 'allowed',
+    },
+    { case: '* grants every object', identity: [policy('p', get('*'))], decision: 'allowed' },
+    {
+      case: 'a region wildcard (aws-ssm-*/*) grants every object',
+      identity: [policy('p', get('arn:aws:s3:::aws-ssm-*/*'))],
+      decision: 'allowed',
+    },
+    {
+      case: 'bucket/? grants one-character keys only: partial (the ? is not the set)',
+      identity: [policy('p', get('arn:aws:s3:::aws-ssm-eu-west-1/?'))],
+      decision: 'partial',
+      missingIn: 'identity',
+    },
+    {
+      case: 'bucket/agent/* grants a prefix only: partial',
+      identity: [policy('p', get('arn:aws:s3:::aws-ssm-eu-west-1/agent/*'))],
+      decision: 'partial',
+      missingIn: 'identity',
+    },
+    {
+      case: 'Allow * with a Deny on bucket/agent/*: partial',
+      identity: [policy('p', get('*'), deny('s3:GetObject', 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*'))],
+      decision: 'partial',
+    },
+    {
+      case: 'Allow bucket/agent/* with a Deny on bucket/agent/*: nothing is left',
+      identity: [
+        policy(
+          'p',
+          get('arn:aws:s3:::aws-ssm-eu-west-1/agent/*'),
+          deny('s3:GetObject', 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*'),
+        ),
+      ],
+      decision: 'explicitDeny',
+    },
+    {
+      case: 'a Deny on the whole bucket: explicitDeny',
+      identity: [policy('p', get('*'), deny('s3:*', 'arn:aws:s3:::aws-ssm-eu-west-1*'))],
+      decision: 'explicitDeny',
+    },
+    {
+      case: 'a Deny on another bucket does not touch the set',
+      identity: [policy('p', get(BUCKET), deny('s3:GetObject', 'arn:aws:s3:::secrets/*'))],
+      decision: 'allowed',
+    },
+    {
+      case: 'two Allows that together cover the set (bucket/ and bucket/?*) grant it',
+      identity: [
+        policy('p', get('arn:aws:s3:::aws-ssm-eu-west-1/')),
+        policy('q', get('arn:aws:s3:::aws-ssm-eu-west-1/?*')),
+      ],
+      decision: 'allowed',
+    },
+    {
+      case: 'an Allow on another bucket: notAllowed',
+      identity: [policy('p', get('arn:aws:s3:::x/*'))],
+      decision: 'notAllowed',
+      missingIn: 'identity',
+    },
+    {
+      case: 'NotResource that excludes another bucket grants every object',
+      identity: [
+        policy('p', { Effect: 'Allow', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::secrets/*' }),
+      ],
+      decision: 'allowed',
+    },
+    {
+      case: 'NotResource that excludes part of the bucket: partial',
+      identity: [
+        policy('p', {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          NotResource: 'arn:aws:s3:::aws-ssm-eu-west-1/x*',
+        }),
+      ],
+      decision: 'partial',
+      missingIn: 'identity',
+    },
+    {
+      case: 'an undecidable Condition on the grant: conditional',
+      identity: [policy('p', get(BUCKET, CONDITION))],
+      decision: 'conditional',
+    },
+    {
+      case: 'an undecidable Condition on a Deny that touches the set: conditional',
+      identity: [
+        policy('p', get(BUCKET), deny('s3:GetObject', 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*', CONDITION)),
+      ],
+      decision: 'conditional',
+    },
+    {
+      case: 'a policy variable in a grant narrower than the set (bucket/${aws:username}/*): partial',
+      identity: [policy('p', get('arn:aws:s3:::aws-ssm-eu-west-1/${aws:username}/*'))],
+      decision: 'partial',
+      missingIn: 'identity',
+    },
+    {
+      case: 'a boundary that allows part of the set caps the grant: partial',
+      identity: [policy('p', get('*'))],
+      boundary: policy('b', get('arn:aws:s3:::aws-ssm-eu-west-1/agent/*')),
+      decision: 'partial',
+      missingIn: 'boundary',
+    },
+    {
+      case: 'a boundary disjoint from the identity grant leaves nothing',
+      identity: [policy('p', get('arn:aws:s3:::aws-ssm-eu-west-1/a*'))],
+      boundary: policy('b', get('arn:aws:s3:::aws-ssm-eu-west-1/b*')),
+      decision: 'notAllowed',
+      missingIn: 'identity',
+    },
+    {
+      case: 'every node of an activation: an Allow on managed-instance/* grants them',
+      identity: [
+        policy(
+          'p',
+          allow('ssm:UpdateInstanceInformation', 'arn:aws:ssm:eu-west-1:123456789012:managed-instance/*'),
+        ),
+      ],
+      resources: 'arn:aws:ssm:eu-west-1:123456789012:managed-instance/mi-*',
+      decision: 'allowed',
+    },
+  ])('$case: $decision', (c) => {
+    const set = new CompiledPolicySet({
+      identityPolicies: c.identity,
+      ...(c.boundary ? { permissionsBoundary: c.boundary } : {}),
+    });
+    const action = c.resources ? 'ssm:UpdateInstanceInformation' : 's3:GetObject';
+    const result = set.evaluateResourceSet(action, c.resources ?? BUCKET);
+    expect(result.decision).toBe(c.decision);
+    expect(result.missingIn).toBe(c.missingIn);
+    expect(
+      evaluatePoliciesOnSet({
+        identityPolicies: c.identity,
+        ...(c.boundary ? { permissionsBoundary: c.boundary } : {}),
+        action,
+        resources: c.resources ?? BUCKET,
+      }).decision,
+    ).toBe(c.decision);
+  });
+
+  it('names the deciding statements: the Allow and the Deny that touches the set', () => {
+    const result = evaluatePoliciesOnSet({
+      identityPolicies: [
+        policy('inline:R/P', get('*'), {
+          ...deny('s3:GetObject', 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*'),
+          Sid: 'NoAgent',
+        }),
+      ],
+      action: 's3:GetObject',
+      resources: BUCKET,
+    });
+    expect(result.evidence.map((e) => [e.effect, e.statementIndex, e.sid, e.matchedResource])).toEqual([
+      ['Allow', 0, undefined, '*'],
+      ['Deny', 1, 'NoAgent', 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*'],
+    ]);
+  });
+});
+
+describe('conditions with a request context', () => {
+  const context = {
+    'aws:principalaccount': { kind: 'value', value: '123456789012' },
+    'aws:requestedregion': { kind: 'value', value: 'eu-west-1' },
+  } as const;
+  it.each<{ case: string; statements: Record<string, unknown>[]; decision: PolicyDecision['decision'] }>([
+    {
+      case: 'an Allow whose Condition holds is a plain grant',
+      statements: [
+        allow('ssm:UpdateInstanceInformation', '*', {
+          Condition: { StringEquals: { 'aws:PrincipalAccount': '123456789012' } },
+        }),
+      ],
+      decision: 'allowed',
+    },
+    {
+      case: 'an Allow whose Condition fails never applies',
+      statements: [
+        allow('ssm:UpdateInstanceInformation', '*', {
+          Condition: { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } },
+        }),
+      ],
+      decision: 'notAllowed',
+    },
+    {
+      case: 'a Deny whose Condition holds denies',
+      statements: [
+        allow('ssm:UpdateInstanceInformation'),
+        deny('ssm:UpdateInstanceInformation', '*', {
+          Condition: { StringNotEquals: { 'aws:RequestedRegion': 'us-east-1' } },
+        }),
+      ],
+      decision: 'explicitDeny',
+    },
+    {
+      case: 'a Deny whose Condition fails is no obstacle',
+      statements: [
+        allow('ssm:UpdateInstanceInformation'),
+        deny('ssm:UpdateInstanceInformation', '*', {
+          Condition: { StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' } },
+        }),
+      ],
+      decision: 'allowed',
+    },
+    {
+      case: 'a key the audit does not know stays conditional',
+      statements: [allow('ssm:UpdateInstanceInformation', '*', CONDITION)],
+      decision: 'conditional',
+    },
+  ])('$case', ({ statements, decision }) => {
+    const result = evaluatePolicies({
+      identityPolicies: [policy('inline:R/P', ...statements)],
+      context,
+      action: 'ssm:UpdateInstanceInformation',
+    });
+    expect(result.decision).toBe(decision);
+    if (decision === 'conditional')
+      expect(result.evidence[0]?.undecidedConditionKeys).toEqual(['aws:SourceVpc']);
   });
 });

@@ -223,3 +223,66 @@ describe('trustsService', () => {
     expect(result.decision).toBe('trusted');
   });
 });
+
+describe('trustsService with what the audit knows of the request', () => {
+  // Systems Manager assuming a role for account 123456789012 in eu-west-1.
+  const context = {
+    'aws:sourceaccount': { kind: 'value', value: '123456789012' },
+    'aws:sourcearn': { kind: 'oneOf', pattern: 'arn:aws:ssm:eu-west-1:123456789012:*' },
+  } as const;
+  const ssm = (extra: Record<string, unknown> = {}, effect = 'Allow') => ({
+    Effect: effect,
+    Principal: { Service: 'ssm.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    ...extra,
+  });
+
+  it.each<{ case: string; statements: Record<string, unknown>[]; decision: TrustResult['decision'] }>([
+    {
+      case: "AWS's confused-deputy trust for this account and region",
+      statements: [
+        ssm({
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnEquals: { 'aws:SourceArn': 'arn:aws:ssm:eu-west-1:123456789012:*' },
+          },
+        }),
+      ],
+      decision: 'trusted',
+    },
+    {
+      case: 'the same trust for another account',
+      statements: [ssm({ Condition: { StringEquals: { 'aws:SourceAccount': '999999999999' } } })],
+      decision: 'notTrusted',
+    },
+    {
+      case: 'the same trust for another region',
+      statements: [
+        ssm({ Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:ssm:us-east-1:123456789012:*' } } }),
+      ],
+      decision: 'notTrusted',
+    },
+    {
+      case: 'a key the audit does not know (aws:SourceOrgID)',
+      statements: [ssm({ Condition: { StringEquals: { 'aws:SourceOrgID': 'o-a1b2c3d4e5' } } })],
+      decision: 'conditional',
+    },
+    {
+      case: 'a Deny for every other account leaves this one trusted',
+      statements: [
+        ssm(),
+        ssm({ Condition: { StringNotEquals: { 'aws:SourceAccount': '123456789012' } } }, 'Deny'),
+      ],
+      decision: 'trusted',
+    },
+  ])('$case: $decision', ({ statements, decision }) => {
+    const result = trustsService(trustPolicy(...statements), 'ssm.amazonaws.com', 'sts:AssumeRole', context);
+    expect(result.decision).toBe(decision);
+    if (decision === 'notTrusted') expect(result.unmetConditions?.length).toBe(1);
+  });
+
+  it('without a context any Condition stays conditional (the documented trust included)', () => {
+    const statement = ssm({ Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } });
+    expect(trustsService(trustPolicy(statement), 'ssm.amazonaws.com').decision).toBe('conditional');
+  });
+});

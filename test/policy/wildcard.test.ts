@@ -87,9 +87,17 @@ const CASES: Row[] = [
     { arn: true },
   ],
   ['arn:aws:ssm:*:123456789012:*', 'arn:aws:ssm:eu-west-1:999999999999:parameter/x', false, { arn: true }],
-  ['arn:aws:ssm:*:123456789012:*', 'arn:aws:ssm:eu-west-1:x:123456789012:parameter/x', false, { arn: true }],
-  ['arn:aws:ec2:*:instance/*', 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc', false, { arn: true }],
+  // "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond the
+  // colon boundaries" (IAM User Guide, "Using wildcards in resource ARNs"): the region's `*` may take
+  // "eu-west-1:x" or "eu-west-1:123456789012".
+  ['arn:aws:ssm:*:123456789012:*', 'arn:aws:ssm:eu-west-1:x:123456789012:parameter/x', true, { arn: true }],
+  ['arn:aws:ec2:*:instance/*', 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc', true, { arn: true }],
   ['arn:aws:ec2:*:instance/*', 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc', true],
+  // Only a segment's last character expands: `eu-*-1` and `?` stay inside the region segment.
+  ['arn:aws:ec2:eu-*-1:instance/*', 'arn:aws:ec2:eu-west:x-1:instance/i', false, { arn: true }],
+  ['arn:aws:ec2:eu-*-1*:instance/*', 'arn:aws:ec2:eu-west-1:123456789012:instance/i', true, { arn: true }],
+  ['arn:aws:ec2:?:instance/*', 'arn:aws:ec2:::instance/i', false, { arn: true }],
+  ['arn:aws:ec2:*:*:instance/*', 'arn:aws:ec2:eu-west-1:123456789012:volume/v', false, { arn: true }],
   ['arn:aws:s3:::bucket/*', 'arn:aws:s3:::bucket/a/b:c/d', true, { arn: true }],
   ['arn:aws:s3:*:*:bucket/*', 'arn:aws:s3:::bucket/k', true, { arn: true }],
   ['arn:aws:*:*:*:*', 'arn:aws:s3:::b', true, { arn: true }],
@@ -166,17 +174,19 @@ function* derivedCases(count: number): Generator<[string, string]> {
 }
 
 /**
- * The ARN semantics as the evaluator first implemented them, with a RegExp (safe here: the generated
- * patterns are short): the first five segments' wildcards stop at ':', the rest is free.
+ * The ARN semantics of the IAM User Guide, with a RegExp (safe here: the generated patterns are short): the
+ * first five segments' wildcards stop at ':', except a `*` that is the last character of its segment
+ * ("it can expand to match beyond the colon boundaries"); the rest is free.
  */
 function referenceArnMatch(pattern: string, text: string): boolean {
   const colons = pattern.split(':').length - 1;
   const segmentColons = pattern.startsWith('arn:') ? Math.min(colons, 5) : 0;
   let seen = 0;
   let source = '';
-  for (const ch of pattern) {
+  for (const [i, ch] of [...pattern].entries()) {
     const constrained = seen < segmentColons;
-    if (ch === '*') source += constrained ? '[^:]*' : '.*';
+    const lastOfSegment = pattern.slice(i).replace(/^\*+/, '').startsWith(':');
+    if (ch === '*') source += constrained && !lastOfSegment ? '[^:]*' : '.*';
     else if (ch === '?') source += constrained ? '[^:]' : '.';
     else {
       if (ch === ':') seen += 1;
@@ -211,7 +221,7 @@ describe('matchesWildcard', () => {
     expect(matchesWildcard(pattern, `x${chars.slice(0, 1499)}zz${chars.slice(1501)}`)).toBe(false);
   });
 
-  it('keeps the ARN segment semantics on 5,000 generated ARN-like cases', () => {
+  it('follows the documented ARN segment semantics on 5,000 generated ARN-like cases', () => {
     const disagreements: [string, string][] = [];
     for (const [pattern, text] of generatedCases(5000, 'a:*?', 'a:')) {
       const [arnPattern, arnText] = [`arn:${pattern}`, `arn:${text}`];

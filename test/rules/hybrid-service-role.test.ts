@@ -10,7 +10,7 @@ import {
   type InstanceInformationInput,
   type RoleDetailInput,
 } from '../../scripts/fleet/builders';
-import { POLICY_ARNS } from '../../shared/ssm-requirements';
+import { POLICY_ARNS, policyArnsFor } from '../../shared/ssm-requirements';
 import { audit, findingOf } from '../helpers';
 
 /** R4 (DESIGN §3, seed 004 "Create an IAM Service Role"), for hybrid nodes and for activations. */
@@ -35,22 +35,49 @@ const withoutSsmMessages = policy(
   ]),
 );
 
-const conditionalTrust = policy({
-  Effect: 'Allow',
-  Principal: { Service: 'ssm.amazonaws.com' },
-  Action: 'sts:AssumeRole',
-  Condition: { StringEquals: { 'aws:SourceAccount': '999999999999' } },
-});
+const ssmTrustWhen = (condition: Record<string, unknown>) =>
+  policy({
+    Effect: 'Allow',
+    Principal: { Service: 'ssm.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    Condition: condition,
+  });
+
+/**
+ * AWS's trust policy for the hybrid service role ("Be sure to specify your AWS account and the AWS Region in
+ * the ARN where you created your hybrid activation", hybrid-multicloud-service-role.html).
+ */
+const documentedTrust = (account = ACCOUNT, region = 'eu-west-1') =>
+  ssmTrustWhen({
+    StringEquals: { 'aws:SourceAccount': account },
+    ArnEquals: { 'aws:SourceArn': `arn:aws:ssm:${region}:${account}:*` },
+  });
+
+const MESSAGE_ACTIONS = [
+  'ssmmessages:CreateControlChannel',
+  'ssmmessages:CreateDataChannel',
+  'ssmmessages:OpenControlChannel',
+  'ssmmessages:OpenDataChannel',
+  'ec2messages:AcknowledgeMessage',
+  'ec2messages:DeleteMessage',
+  'ec2messages:FailMessage',
+  'ec2messages:GetEndpoint',
+  'ec2messages:GetMessages',
+  'ec2messages:SendReply',
+];
 
 interface Given {
   roles: RoleDetailInput[];
   /** The IamRole the node / activation reports; null = it reports none. */
   iamRole: string | null;
+  partition?: 'aws' | 'aws-cn' | 'aws-us-gov';
 }
 interface Expected {
   status: string;
   reason: string;
   evidence?: Record<string, unknown>;
+  /** Text the remediation must contain. */
+  remediation?: string;
 }
 interface Row {
   case: string;
@@ -103,10 +130,175 @@ const conditions: Row[] = [
       },
     },
   },
+  // --- Trust conditions decided against the snapshot's account and region (issue 10) ---
   {
-    case: 'trust of ssm.amazonaws.com depends on a Condition',
-    given: { roles: [ssmRole({ trust: conditionalTrust })], iamRole: ROLE },
+    case: "AWS's documented confused-deputy trust (aws:SourceAccount, aws:SourceArn of this region) passes",
+    given: { roles: [ssmRole({ trust: documentedTrust() })], iamRole: ROLE },
+    expected: { status: 'PASS', reason: 'HYBRID_ROLE_OK' },
+  },
+  {
+    case: 'the same trust with ArnLike and a StringLike account passes',
+    given: {
+      roles: [
+        ssmRole({
+          trust: ssmTrustWhen({
+            StringLike: { 'aws:SourceAccount': '1234*' },
+            ArnLike: { 'aws:SourceArn': `arn:aws:ssm:*:${ACCOUNT}:*` },
+          }),
+        }),
+      ],
+      iamRole: ROLE,
+    },
+    expected: { status: 'PASS', reason: 'HYBRID_ROLE_OK' },
+  },
+  {
+    case: 'trust limited to another account (aws:SourceAccount 999999999999) fails',
+    given: {
+      roles: [ssmRole({ trust: ssmTrustWhen({ StringEquals: { 'aws:SourceAccount': '999999999999' } }) })],
+      iamRole: ROLE,
+    },
+    expected: {
+      status: 'FAIL',
+      reason: 'HYBRID_ROLE_TRUST_MISSING',
+      evidence: { unmetTrustConditions: [expect.objectContaining({ keys: ['aws:SourceAccount'] })] },
+    },
+  },
+  {
+    case: "trust limited to another region's SSM ARNs fails",
+    given: { roles: [ssmRole({ trust: documentedTrust(ACCOUNT, 'us-east-1') })], iamRole: ROLE },
+    expected: {
+      status: 'FAIL',
+      reason: 'HYBRID_ROLE_TRUST_MISSING',
+      evidence: { unmetTrustConditions: [expect.objectContaining({ keys: ['aws:SourceArn'] })] },
+    },
+  },
+  {
+    case: 'trust that depends on aws:SourceOrgID (no Organization id in the snapshot) is a WARN',
+    given: {
+      roles: [ssmRole({ trust: ssmTrustWhen({ StringEquals: { 'aws:SourceOrgID': 'o-a1b2c3d4e5' } }) })],
+      iamRole: ROLE,
+    },
     expected: { status: 'WARN', reason: 'HYBRID_ROLE_TRUST_CONDITIONAL' },
+  },
+  {
+    case: 'trust narrower than the documented SourceArn (managed-instance/*) cannot be proven: WARN',
+    given: {
+      roles: [
+        ssmRole({
+          trust: ssmTrustWhen({
+            ArnLike: { 'aws:SourceArn': `arn:aws:ssm:eu-west-1:${ACCOUNT}:managed-instance/*` },
+          }),
+        }),
+      ],
+      iamRole: ROLE,
+    },
+    expected: { status: 'WARN', reason: 'HYBRID_ROLE_TRUST_CONDITIONAL' },
+  },
+  {
+    case: 'a Deny for another account (StringNotEquals aws:SourceAccount) does not block this one',
+    given: {
+      roles: [
+        ssmRole({
+          trust: policy(
+            { Effect: 'Allow', Principal: { Service: 'ssm.amazonaws.com' }, Action: 'sts:AssumeRole' },
+            {
+              Effect: 'Deny',
+              Principal: { Service: 'ssm.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+              Condition: { StringNotEquals: { 'aws:SourceAccount': ACCOUNT } },
+            },
+          ),
+        }),
+      ],
+      iamRole: ROLE,
+    },
+    expected: { status: 'PASS', reason: 'HYBRID_ROLE_OK' },
+  },
+  // --- ssm:UpdateInstanceInformation asked on the node's managed-instance ARN ---
+  {
+    case: 'Core plus Deny ssm:UpdateInstanceInformation on managed-instance/* fails',
+    given: {
+      roles: [
+        ssmRole({
+          inline: {
+            guard: policy({
+              Effect: 'Deny',
+              Action: 'ssm:UpdateInstanceInformation',
+              Resource: 'arn:aws:ssm:*:*:managed-instance/*',
+            }),
+          },
+        }),
+      ],
+      iamRole: ROLE,
+    },
+    expected: {
+      status: 'FAIL',
+      reason: 'HYBRID_ROLE_MISSING_ACTIONS',
+      evidence: { deniedActions: ['ssm:UpdateInstanceInformation'] },
+    },
+  },
+  {
+    case: 'an Allow of ssm:UpdateInstanceInformation scoped to managed-instance/* grants it',
+    given: {
+      roles: [
+        ssmRole({
+          managed: [],
+          inline: {
+            agent: policy(
+              allow('ssm:UpdateInstanceInformation', `arn:aws:ssm:eu-west-1:${ACCOUNT}:managed-instance/*`),
+              allow(MESSAGE_ACTIONS),
+            ),
+          },
+        }),
+      ],
+      iamRole: ROLE,
+    },
+    expected: { status: 'PASS', reason: 'HYBRID_ROLE_OK' },
+  },
+  {
+    case: 'an Allow scoped to EC2 instances (instance/*) does not cover a hybrid node',
+    given: {
+      roles: [
+        ssmRole({
+          managed: [],
+          inline: {
+            agent: policy(
+              allow('ssm:UpdateInstanceInformation', 'arn:aws:ec2:*:*:instance/*'),
+              allow(MESSAGE_ACTIONS),
+            ),
+          },
+        }),
+      ],
+      iamRole: ROLE,
+    },
+    expected: {
+      status: 'FAIL',
+      reason: 'HYBRID_ROLE_MISSING_ACTIONS',
+      evidence: { missingActions: ['ssm:UpdateInstanceInformation'] },
+    },
+  },
+  // --- Partition-aware managed policy ARNs ---
+  {
+    case: 'aws-us-gov: the deprecated arn:aws-us-gov:...AmazonEC2RoleforSSM is recognised',
+    given: {
+      roles: [ssmRole({ managed: [policyArnsFor('aws-us-gov').deprecatedEc2RoleForSsm] })],
+      iamRole: ROLE,
+      partition: 'aws-us-gov',
+    },
+    expected: {
+      status: 'WARN',
+      reason: 'HYBRID_ROLE_DEPRECATED_POLICY',
+      remediation: '--policy-arn arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore',
+    },
+  },
+  {
+    case: 'aws-cn: a missing role gets create commands in the China partition',
+    given: { roles: [], iamRole: ROLE, partition: 'aws-cn' },
+    expected: {
+      status: 'FAIL',
+      reason: 'HYBRID_ROLE_NOT_FOUND',
+      remediation: 'arn:aws-cn:ssm:eu-west-1:123456789012:*',
+    },
   },
   {
     case: 'no IamRole reported',
@@ -129,7 +321,7 @@ const subjects = [
     build: (given: Given) => {
       const info: InstanceInformationInput = instanceInfo({ id: MI, iamRole: given.iamRole ?? ROLE });
       if (given.iamRole === null) delete info.IamRole;
-      return aSnapshot({ infos: [info], roles: given.roles });
+      return aSnapshot({ infos: [info], roles: given.roles, partition: given.partition });
     },
   },
   {
@@ -143,7 +335,7 @@ const subjects = [
         expires: '2027-06-01T00:00:00+00:00',
       });
       if (given.iamRole === null) delete activation.IamRole;
-      return aSnapshot({ activations: [activation], roles: given.roles });
+      return aSnapshot({ activations: [activation], roles: given.roles, partition: given.partition });
     },
   },
 ] as const;
@@ -169,8 +361,53 @@ describe('hybrid-service-role', () => {
       resourceType: target.resourceType,
     });
     if (expected.evidence) expect(finding.evidence).toMatchObject(expected.evidence);
+    if (expected.remediation) expect(finding.remediation).toContain(expected.remediation);
+    if (given.partition && given.partition !== 'aws') expect(finding.remediation).not.toContain('arn:aws:');
     if (expected.status === 'PASS') expect(finding.remediation).toBe('No action needed.');
     else expect(finding.remediation).not.toBe('No action needed.');
+  });
+
+  // A hybrid node is asked on its own ARN; an activation, which has no node yet, on every node it can
+  // register (a representative ARN pattern, named in the evidence).
+  it.each([
+    {
+      case: 'hybrid node named by the Allow',
+      target: subjects[0],
+      status: 'PASS',
+      reason: 'HYBRID_ROLE_OK',
+      evidence: { evaluatedOn: `arn:aws:ssm:eu-west-1:${ACCOUNT}:managed-instance/${MI}` },
+    },
+    {
+      case: 'activation: the Allow names one node, not every node the activation registers',
+      target: subjects[1],
+      status: 'FAIL',
+      reason: 'HYBRID_ROLE_MISSING_ACTIONS',
+      evidence: {
+        partiallyGrantedActions: ['ssm:UpdateInstanceInformation'],
+        evaluatedOn: `arn:aws:ssm:eu-west-1:${ACCOUNT}:managed-instance/mi-*`,
+        representativeResource: expect.stringContaining('every node the activation can register'),
+      },
+    },
+  ])('UpdateInstanceInformation allowed on one node only: $case', ({ target, status, reason, evidence }) => {
+    // Prepare
+    const role = ssmRole({
+      managed: [],
+      inline: {
+        agent: policy(
+          allow('ssm:UpdateInstanceInformation', `arn:aws:ssm:eu-west-1:${ACCOUNT}:managed-instance/${MI}`),
+          allow(MESSAGE_ACTIONS),
+        ),
+      },
+    });
+    // Act
+    const finding = findingOf(
+      audit(target.build({ roles: [role], iamRole: ROLE }), { ruleIds: ['hybrid-service-role'] }),
+      'hybrid-service-role',
+      target.resourceId,
+    );
+    // Assess
+    expect({ status: finding.status, reason: finding.reason }).toEqual({ status, reason });
+    expect(finding.evidence).toMatchObject(evidence);
   });
 
   it('names the replacement policy when the deprecated one is attached', () => {

@@ -16,13 +16,27 @@ import {
   type InstanceSpec,
   type RoleDetailInput,
 } from '../../scripts/fleet/builders';
-import { CORE_AGENT_ACTIONS, POLICY_ARNS } from '../../shared/ssm-requirements';
+import { CORE_AGENT_ACTIONS, POLICY_ARNS, policyArnsFor } from '../../shared/ssm-requirements';
 import { audit, findingOf } from '../helpers';
 
 const ID = 'i-0123456789abcdef0';
 const DHMC_ROLE = 'AWSSystemsManagerDefaultEC2InstanceManagementRole';
 const CORE = POLICY_ARNS.core;
 const DEPRECATED = POLICY_ARNS.deprecatedEc2RoleForSsm;
+const INSTANCE_ARN = `arn:aws:ec2:eu-west-1:123456789012:instance/${ID}`;
+const MESSAGE_ACTIONS = CORE_AGENT_ACTIONS.filter((a) => !a.startsWith('ssm:'));
+
+/** AWS's confused-deputy trust for Systems Manager (hybrid-multicloud-service-role.html), for this account. */
+const confusedDeputyTrust = (account: string, region: string) =>
+  policy({
+    Effect: 'Allow',
+    Principal: { Service: 'ssm.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': account },
+      ArnEquals: { 'aws:SourceArn': `arn:aws:ssm:${region}:${account}:*` },
+    },
+  });
 
 const profileRole = (spec: Partial<Parameters<typeof aRole>[0]> = {}) =>
   aRole({ name: 'SSMInstanceProfile', profiles: ['SSMInstanceProfile'], managed: [CORE], ...spec });
@@ -43,9 +57,12 @@ interface Row {
   dhmc?: string | null;
   calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
   policies?: ReturnType<typeof aManagedPolicy>[];
+  partition?: 'aws' | 'aws-cn' | 'aws-us-gov';
   status: string;
   reason: string;
   evidence?: Record<string, unknown>;
+  /** Text the remediation must contain. */
+  remediation?: string;
 }
 
 const rows: Row[] = [
@@ -292,6 +309,201 @@ const rows: Row[] = [
     reason: 'API_CALL_DENIED',
     evidence: { call: 'iam:GetAccountAuthorizationDetails' },
   },
+  // --- Ask the question AWS asks: ssm:UpdateInstanceInformation names the instance's own ARN (issue 10) ---
+  {
+    case: 'Core plus Deny ssm:UpdateInstanceInformation on arn:aws:ec2:*:*:instance/*: the agent is denied on its own ARN',
+    roles: [
+      profileRole({
+        inline: { guard: policy(deny('ssm:UpdateInstanceInformation', 'arn:aws:ec2:*:*:instance/*')) },
+      }),
+    ],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
+    evidence: { deniedActions: ['ssm:UpdateInstanceInformation'], evaluatedOn: INSTANCE_ARN },
+  },
+  {
+    case: 'an Allow of ssm:UpdateInstanceInformation scoped to arn:aws:ec2:*:*:instance/* grants it',
+    roles: [
+      profileRole({
+        managed: [],
+        inline: {
+          agent: policy(
+            allow('ssm:UpdateInstanceInformation', 'arn:aws:ec2:*:*:instance/*'),
+            allow(MESSAGE_ACTIONS),
+          ),
+        },
+      }),
+    ],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+    evidence: { evaluatedOn: INSTANCE_ARN },
+  },
+  {
+    case: 'an Allow scoped to this instance by its full ARN grants it',
+    roles: [
+      profileRole({
+        managed: [],
+        inline: {
+          agent: policy(allow('ssm:UpdateInstanceInformation', INSTANCE_ARN), allow(MESSAGE_ACTIONS)),
+        },
+      }),
+    ],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  {
+    case: 'an Allow scoped to another instance does not register this one',
+    roles: [
+      profileRole({
+        managed: [],
+        inline: {
+          agent: policy(
+            allow(
+              'ssm:UpdateInstanceInformation',
+              'arn:aws:ec2:eu-west-1:123456789012:instance/i-0fffffffffffffff0',
+            ),
+            allow(MESSAGE_ACTIONS),
+          ),
+        },
+      }),
+    ],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
+    evidence: { missingActions: ['ssm:UpdateInstanceInformation'] },
+  },
+  {
+    // IAM User Guide: "If the * wildcard is the last character of a resource ARN segment, it can expand to
+    // match beyond the colon boundaries".
+    case: 'arn:aws:ec2:*:instance/* (a segment-final * expands past the colon) grants it',
+    roles: [
+      profileRole({
+        managed: [],
+        inline: {
+          agent: policy(
+            allow('ssm:UpdateInstanceInformation', 'arn:aws:ec2:*:instance/*'),
+            allow(MESSAGE_ACTIONS),
+          ),
+        },
+      }),
+    ],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  // --- Conditions with keys the snapshot answers are decided ---
+  {
+    case: 'a grant conditioned on aws:PrincipalAccount = this account is decided: PASS',
+    roles: [
+      profileRole({
+        managed: [],
+        inline: {
+          agent: policy(
+            allow([...CORE_AGENT_ACTIONS], '*', {
+              Condition: { StringEquals: { 'aws:PrincipalAccount': '123456789012' } },
+            }),
+          ),
+        },
+      }),
+    ],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  {
+    case: 'a grant conditioned on aws:RequestedRegion = another region never applies: FAIL',
+    roles: [
+      profileRole({
+        managed: [],
+        inline: {
+          agent: policy(
+            allow([...CORE_AGENT_ACTIONS], '*', {
+              Condition: { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } },
+            }),
+          ),
+        },
+      }),
+    ],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
+  },
+  // --- Instance metadata: the agent needs IMDS on every path ---
+  {
+    case: 'complete profile but the metadata endpoint is disabled: the agent gets no credentials',
+    instance: { imds: 'disabled' },
+    roles: [profileRole()],
+    status: 'FAIL',
+    reason: 'METADATA_ENDPOINT_DISABLED',
+    remediation: `aws ec2 modify-instance-metadata-options --instance-id ${ID} --http-endpoint enabled`,
+  },
+  {
+    case: 'profile path with IMDSv1 allowed still works (only DHMC requires IMDSv2)',
+    instance: { imds: 'optional' },
+    roles: [profileRole()],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+  },
+  // --- The DHMC role's trust conditions ---
+  {
+    case: "DHMC role with AWS's confused-deputy trust (this account, this region's SSM ARNs): PASS",
+    instance: { profile: null },
+    roles: [dhmcRole({ trust: confusedDeputyTrust('123456789012', 'eu-west-1') })],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'PASS',
+    reason: 'DHMC_PATH_OK',
+  },
+  {
+    case: 'DHMC role whose trust is limited to another account: FAIL',
+    instance: { profile: null },
+    roles: [dhmcRole({ trust: confusedDeputyTrust('999999999999', 'eu-west-1') })],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_ROLE_TRUST_MISSING',
+    evidence: {
+      unmetTrustConditions: [expect.objectContaining({ keys: ['aws:SourceAccount', 'aws:SourceArn'] })],
+    },
+  },
+  {
+    case: 'DHMC role whose trust depends on aws:SourceOrgID (no Organization id in the snapshot): WARN',
+    instance: { profile: null },
+    roles: [
+      dhmcRole({
+        trust: policy({
+          Effect: 'Allow',
+          Principal: { Service: 'ssm.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceOrgID': 'o-a1b2c3d4e5' } },
+        }),
+      }),
+    ],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'WARN',
+    reason: 'DHMC_ROLE_TRUST_CONDITIONAL',
+  },
+  // --- Partition-aware managed policy ARNs ---
+  {
+    case: 'aws-cn: the deprecated arn:aws-cn:...AmazonEC2RoleforSSM is recognised, the fix names arn:aws-cn',
+    partition: 'aws-cn',
+    roles: [profileRole({ managed: [policyArnsFor('aws-cn').deprecatedEc2RoleForSsm] })],
+    status: 'WARN',
+    reason: 'DEPRECATED_POLICY',
+    remediation: 'arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore',
+  },
+  {
+    case: 'aws-us-gov: AmazonSSMManagedInstanceCore in the GovCloud partition grants the core actions',
+    partition: 'aws-us-gov',
+    roles: [profileRole({ managed: [policyArnsFor('aws-us-gov').core] })],
+    status: 'PASS',
+    reason: 'PROFILE_GRANTS_CORE',
+    evidence: { evaluatedOn: `arn:aws-us-gov:ec2:eu-west-1:123456789012:instance/${ID}` },
+  },
+  {
+    case: 'aws-us-gov: a profile without actions gets an attach command in the GovCloud partition',
+    partition: 'aws-us-gov',
+    roles: [
+      profileRole({ managed: [], inline: { register: policy(allow('ssm:UpdateInstanceInformation')) } }),
+    ],
+    status: 'FAIL',
+    reason: 'PROFILE_MISSING_ACTIONS',
+    remediation: '--policy-arn arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore',
+  },
   {
     case: 'a stopped instance is still evaluated for permissions',
     instance: { state: 'stopped', profile: null },
@@ -312,6 +524,7 @@ describe('instance-permissions', () => {
       policies: row.policies ?? [],
       settings: [dhmcSetting(row.dhmc ?? null), tierSetting('standard')],
       calls: row.calls,
+      ...(row.partition ? { partition: row.partition } : {}),
     });
     // Act
     const finding = findingOf(
@@ -326,6 +539,9 @@ describe('instance-permissions', () => {
     });
     expect(finding.message).not.toMatch(/\.\.|\(granted by/);
     if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
+    if (row.remediation) expect(finding.remediation).toContain(row.remediation);
+    // Every ARN printed follows the snapshot's partition.
+    if (row.partition && row.partition !== 'aws') expect(finding.remediation).not.toContain('arn:aws:');
     expect(finding.remediation.length).toBeGreaterThan(0);
     if (row.status === 'FAIL') expect(finding.remediation).not.toBe('No action needed.');
   });

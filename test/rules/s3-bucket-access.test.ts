@@ -29,6 +29,8 @@ interface Row {
   s3Policy?: PolicyDoc;
   profile?: null;
   dhmc?: boolean;
+  /** Calls that failed during collection (e.g. ssm:GetServiceSetting). */
+  calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
   config?: AuditConfigInput;
   status: string;
   reason: string;
@@ -120,6 +122,170 @@ const rows: Row[] = [
     status: 'FAIL',
     reason: 'S3_BUCKET_NOT_GRANTED',
   },
+  // --- bucket/* is a set of keys: a grant must cover every key, a Deny on any key matters (issue 10) ---
+  {
+    case: 'Resource arn:aws:s3:::aws-ssm-eu-west-1/? grants one-character keys only, not every object',
+    network: endpointOnly,
+    s3Policy: policy(
+      allow('s3:GetObject', ['arn:aws:s3:::aws-ssm-eu-west-1/?', ...bucketArns(EIGHT.slice(1))]),
+    ),
+    status: 'FAIL',
+    reason: 'S3_BUCKET_PARTIALLY_GRANTED',
+    evidence: { problems: [expect.objectContaining({ bucket: 'aws-ssm-eu-west-1' })] },
+  },
+  {
+    case: 'Deny on aws-ssm-eu-west-1/agent/* under the bucket grants: some objects are denied',
+    network: endpointOnly,
+    s3Policy: policy(
+      allow('s3:GetObject', bucketArns(EIGHT)),
+      deny('s3:GetObject', 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*'),
+    ),
+    status: 'FAIL',
+    reason: 'S3_BUCKET_PARTIALLY_GRANTED',
+    evidence: {
+      problems: [
+        expect.objectContaining({
+          bucket: 'aws-ssm-eu-west-1',
+          statements: expect.arrayContaining([expect.stringContaining('Deny inline:SSMInstanceProfile/s3')]),
+        }),
+      ],
+    },
+  },
+  {
+    case: 'Deny on aws-ssm-eu-west-1/agent/* under Allow s3:* on *: some objects are denied',
+    network: endpointOnly,
+    s3Policy: policy(allow('s3:*'), deny('s3:GetObject', 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*')),
+    status: 'FAIL',
+    reason: 'S3_BUCKET_PARTIALLY_GRANTED',
+  },
+  {
+    case: 'a Deny on another bucket does not touch the SSM buckets',
+    network: endpointOnly,
+    s3Policy: policy(
+      allow('s3:GetObject', bucketArns(EIGHT)),
+      deny('s3:GetObject', 'arn:aws:s3:::secrets/*'),
+    ),
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+  },
+  {
+    case: 'grant under a Condition the audit cannot decide (aws:SourceVpce) is a WARN',
+    network: endpointOnly,
+    s3Policy: policy(
+      allow('s3:GetObject', bucketArns(EIGHT), {
+        Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-0s3gateway000001' } },
+      }),
+    ),
+    status: 'WARN',
+    reason: 'S3_CONDITIONAL_GRANT',
+  },
+  {
+    case: 'grant under a Condition the audit decides (aws:PrincipalAccount = this account) passes',
+    network: endpointOnly,
+    s3Policy: policy(
+      allow('s3:GetObject', bucketArns(EIGHT), {
+        Condition: { StringEquals: { 'aws:PrincipalAccount': '123456789012' } },
+      }),
+    ),
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+  },
+  {
+    case: 'no profile and GetServiceSetting failed: the role in use is unknown → ERROR, not FAIL',
+    network: endpointOnly,
+    s3Policy: exactS3,
+    profile: null,
+    calls: { 'ssm:GetServiceSetting': { status: 'error', error: 'ThrottlingException' } },
+    status: 'ERROR',
+    reason: 'API_CALL_FAILED',
+    evidence: { call: 'ssm:GetServiceSetting' },
+  },
+  {
+    case: 'no profile and GetServiceSetting denied → ERROR naming the permission',
+    network: endpointOnly,
+    s3Policy: exactS3,
+    profile: null,
+    calls: { 'ssm:GetServiceSetting': { status: 'denied', error: 'AccessDeniedException' } },
+    status: 'ERROR',
+    reason: 'API_CALL_DENIED',
+  },
+  // --- The S3 gateway endpoint's policy, for the agent's role (Principal) and every object ---
+  {
+    case: 'endpoint policy that allows only another account’s role: it does not apply to the agent',
+    network: {
+      ...endpointOnly,
+      s3Gateway: policy({
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::999999999999:role/Other' },
+        Action: 's3:GetObject',
+        Resource: '*',
+      }),
+    },
+    s3Policy: exactS3,
+    status: 'FAIL',
+    reason: 'S3_ENDPOINT_POLICY_BLOCKS',
+  },
+  {
+    case: 'endpoint policy that denies aws-ssm-eu-west-1/agent/* to everyone blocks some objects, naming the statement',
+    network: {
+      ...endpointOnly,
+      s3Gateway: policy(
+        { Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' },
+        {
+          Sid: 'NoAgentDownloads',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::aws-ssm-eu-west-1/agent/*',
+        },
+      ),
+    },
+    s3Policy: exactS3,
+    status: 'FAIL',
+    reason: 'S3_ENDPOINT_POLICY_BLOCKS',
+    evidence: {
+      problems: [
+        expect.objectContaining({
+          code: 'S3_ENDPOINT_POLICY_BLOCKS',
+          bucket: 'aws-ssm-eu-west-1',
+          statements: [
+            expect.stringContaining('Allow vpce-0s3gateway000001 policy Statement[0]'),
+            expect.stringContaining('Deny vpce-0s3gateway000001 policy Statement[1] (NoAgentDownloads)'),
+          ],
+        }),
+      ],
+    },
+  },
+  {
+    case: 'endpoint policy that names the agent role and the eight buckets passes',
+    network: {
+      ...endpointOnly,
+      s3Gateway: policy({
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::123456789012:role/SSMInstanceProfile' },
+        Action: 's3:GetObject',
+        Resource: bucketArns(EIGHT),
+      }),
+    },
+    s3Policy: exactS3,
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+  },
+  {
+    case: 'endpoint policy {"AWS": "*"} allowing the eight buckets passes',
+    network: {
+      ...endpointOnly,
+      s3Gateway: policy({
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 's3:GetObject',
+        Resource: bucketArns(EIGHT),
+      }),
+    },
+    s3Policy: exactS3,
+    status: 'PASS',
+    reason: 'S3_ACCESS_OK',
+  },
   {
     case: 'instance with a NAT path: the S3 policy is not required',
     network: {},
@@ -196,6 +362,7 @@ describe('s3-bucket-access', () => {
         dhmcSetting(row.dhmc ? 'service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole' : null),
         tierSetting('standard'),
       ],
+      calls: row.calls,
     });
     // Act
     const finding = findingOf(
