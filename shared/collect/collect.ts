@@ -3,7 +3,7 @@ import type { Activation, InstanceInformation } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CollectionError } from '../errors';
 import { buildInventory, dhmcRoleName, roleNameOf } from '../inventory';
-import { assessCoreActions } from '../permissions';
+import { agentTargetOf, assessCoreActions } from '../permissions';
 import { parseSnapshot } from '../snapshot/load';
 import type { Snapshot } from '../snapshot/schema';
 import { DHMC_SETTING_ID, TIER_SETTING_ID } from '../ssm-requirements';
@@ -200,7 +200,8 @@ async function collectWith(
     iamSections = await collectIamAccount(clients.iam, ctx, { profileArns, roleNames });
   } else {
     iamSections = await collectIam(clients.iam, ctx, { profileArns, roleNames });
-    if (dhmcRole && needsDhmcRole(instances, iamSections, region, ctx)) {
+    const knownAccount = options.accountId ?? reservations?.find((r) => r.OwnerId)?.OwnerId;
+    if (dhmcRole && needsDhmcRole(instances, iamSections, region, ctx, knownAccount)) {
       iamSections = await collectIam(clients.iam, ctx, {
         profileArns: [],
         roleNames: [dhmcRole],
@@ -267,15 +268,22 @@ function needsDhmcRole(
   iam: IamSections,
   region: string,
   ctx: CollectionContext,
+  accountId: string | undefined,
 ): boolean {
   if (Object.keys(ctx.failures).some((action) => action.startsWith('iam:'))) return true;
+  // The profile's ARN names the account when EC2 did not (a Deny scoped to this account's instances
+  // must count, as the rules will count it).
+  const profileAccount = instances
+    .map((i) => i.IamInstanceProfile?.Arn?.split(':')[4])
+    .find((id) => id && /^\d{12}$/.test(id));
   const inventory = buildInventory(
     parseSnapshot(
       JSON.parse(
         JSON.stringify({
           schemaVersion: 1,
-          accountId: '000000000000',
+          accountId: accountId ?? profileAccount ?? '000000000000',
           region,
+          partition: partitionOf(region),
           collectedAt: new Date(0).toISOString(),
           iam,
         }),
@@ -287,7 +295,9 @@ function needsDhmcRole(
     const profile = arn ? inventory.instanceProfiles.get(arn) : undefined;
     const role = profile ? inventory.roles.get(profile.roleName.toLowerCase()) : undefined;
     if (!role) return true;
-    const registration = assessCoreActions(role).registration;
+    // The question the agent's request asks: UpdateInstanceInformation on this instance's own ARN.
+    const target = agentTargetOf(inventory, { kind: 'ec2', instanceId: instance.InstanceId ?? 'i-unknown' });
+    const registration = assessCoreActions(role, target).registration;
     return registration !== 'allowed' && registration !== 'conditional';
   });
 }

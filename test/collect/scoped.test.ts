@@ -168,6 +168,30 @@ describe('scoped collection', () => {
     expect(result.snapshot.calls).toEqual({});
   });
 
+  it('fetches the DHMC role when the profile denies registration on this instance (instance/*), as the rules decide', async () => {
+    const { snapshot: source } = fleet();
+    const role = source.iam!.RoleDetailList!.find((r) => r.RoleName === 'app-03-role')!;
+    role.RolePolicyList = [
+      ...(role.RolePolicyList ?? []),
+      {
+        PolicyName: 'no-registration-here',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Deny',
+              Action: 'ssm:UpdateInstanceInformation',
+              Resource: 'arn:aws:ec2:*:*:instance/*',
+            },
+          ],
+        },
+      },
+    ];
+    const { fake } = await collectScope(source, { kind: 'instances', instanceIds: ['i-00000000000000003'] });
+    const roles = (fake.inputs.get('iam:GetRole') as { RoleName: string }[]).map((i) => i.RoleName);
+    expect(roles).toContain('dhmc-role');
+  });
+
   it('fetches the DHMC role only when an instance in scope falls back to it', async () => {
     const { snapshot: source } = fleet();
     source.ec2!.Reservations![4]!.Instances[0]!.IamInstanceProfile = undefined; // i-...4: no profile
