@@ -21,6 +21,7 @@ import { loadSnapshotFile } from '../shared/snapshot/load';
 import { API_CALL_SIZES, measureApiCalls, renderApiCallRows, type ApiCallRow } from './bench-api-calls';
 import { blackHoleSection } from './bench-faults';
 import { patternReport } from './bench-patterns';
+import { startupReport } from './bench-startup';
 import { measureStore, renderStoreRows, STORE_FLEET } from './bench-store';
 import { writeSnapshotFile } from './fleet/snapshot-file';
 import { buildSynthetic } from './fleet/synthetic';
@@ -255,8 +256,17 @@ export const patternSection: BenchSection = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------------
+// CLI start-up (issue 11: the bin runs the esbuild bundle)
+
+export const startupSection: BenchSection = {
+  title: 'ssm-audit start-up (median wall time of the bin)',
+  run: () => startupReport(),
+};
+
 /** Every section, in print order. */
 export const SECTIONS: readonly BenchSection[] = [
+  startupSection,
   evaluationSection,
   apiCallSection,
   storeSection,

@@ -1,15 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { version } from '../package.json';
 import { RULES } from '../rules';
 import { auditSnapshot, parseResourceIds, parseRuleIds } from '../shared/audit';
-import { auditConfigSchema, resolveConfig, type AuditConfig } from '../shared/config';
-import { createAwsClients, destroyAwsClients, resolveAwsTarget } from '../shared/collect/aws-clients';
-import { collectSnapshot, type CollectResult } from '../shared/collect/collect';
+import { ConfigError, parseConfigDocument, resolveConfig, type AuditConfig } from '../shared/config';
+import type { CollectResult } from '../shared/collect/collect';
 import type { ProgressEvent } from '../shared/collect/context';
 import { describeScope, REGION_SCOPE, scopeSchema, type CollectionScope } from '../shared/collect/scope';
-import { echoList, echoValue } from '../shared/echo';
+import { echo, echoList, echoValue } from '../shared/echo';
 import { CollectionError, SnapshotValidationError, UsageError } from '../shared/errors';
-import { FindingsStoreError } from '../shared/store/findings-store';
 import { STATUS_RANK, type Finding, type Status } from '../shared/model';
 import { formatReference } from '../shared/rule';
 import {
@@ -23,9 +22,14 @@ import {
 } from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 import type { Snapshot } from '../shared/snapshot/schema';
-import { findingsCommand } from './findings-command';
+import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
 
-/** `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input. */
+/**
+ * `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input.
+ * Bad input is reported as one line and one hint, never the help text (that is --help's job). The AWS
+ * SDK is imported only by the commands that call AWS (live scan, collect, findings), so `rules` and
+ * `scan --snapshot` start without it.
+ */
 
 export const EXIT = { OK: 0, FINDINGS: 1, BAD_INPUT: 2 } as const;
 
@@ -39,34 +43,61 @@ const collectList = (value: string, previous: string[] = []) => [
     .filter(Boolean),
 ];
 
+// The AWS SDK is most of the start-up time and only the live commands need it, so its modules are
+// required on first use: a plain require() stays lazy under tsx's require hook, ts-jest and the esbuild
+// bundle alike (a dynamic import() does not resolve .ts files under `node -r tsx/cjs`).
+const awsClients = () =>
+  require('../shared/collect/aws-clients') as typeof import('../shared/collect/aws-clients');
+const collector = () => require('../shared/collect/collect') as typeof import('../shared/collect/collect');
+
+/** Bad input with what to do about it: printed as the error line and a `hint:` line. */
+export class CliInputError extends UsageError {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
 function parseFailOn(value: string): Status | 'none' {
   const upper = value.toUpperCase();
   if (upper === 'NONE') return 'none';
   if (FAIL_ON.includes(upper as Status)) return upper as Status;
-  throw new InvalidArgumentError(`expected one of ${[...FAIL_ON, 'none'].join(', ')}`);
+  throw new OptionValueError('--fail-on', value, `expected ${oneOf([...FAIL_ON, 'none'])}`);
 }
 
 function parseNow(value: string): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime()))
-    throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-11-23T10:00:00Z');
+    throw new OptionValueError('--now', value, 'expected an ISO 8601 time such as 2026-11-23T10:00:00Z');
   return date;
 }
 
+const CONFIG_HINT = '--config takes a JSON file of rule settings, such as {"tierWarnPercent": 90}';
+
 async function loadConfig(file: string | undefined): Promise<AuditConfig> {
   if (!file) return resolveConfig();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw new ConfigError(
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read config ${file}: ${message}`,
+      CONFIG_HINT,
+      { cause: err },
+    );
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
-    throw new UsageError(`cannot read config ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`config ${file} is not valid JSON: ${(err as Error).message}`, CONFIG_HINT, {
+      cause: err,
+    });
   }
-  const parsed = auditConfigSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UsageError(`invalid config ${file} at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseConfigDocument(json, file);
 }
 
 /** The exit status for a set of findings: 1 when any is at or above the threshold. */
@@ -148,6 +179,8 @@ function progressReporter(io: Io): { onProgress?: (event: ProgressEvent) => void
 /** Collects a live snapshot with the standard AWS credential, region and endpoint resolution. */
 async function collectLive(options: LiveOptions, io: Io): Promise<CollectResult> {
   const scope = scopeOf(options);
+  const { createAwsClients, destroyAwsClients, resolveAwsTarget } = awsClients();
+  const { collectSnapshot } = collector();
   const clients = createAwsClients({ region: options.region, profile: options.profile });
   const progress = progressReporter(io);
   try {
@@ -166,6 +199,22 @@ async function collectLive(options: LiveOptions, io: Io): Promise<CollectResult>
   } finally {
     progress.done();
     destroyAwsClients(clients);
+  }
+}
+
+/** `scan` with neither a snapshot nor a region (flag, environment or profile): say both ways to give input. */
+async function collectForScan(options: ScanOptions, io: Io): Promise<CollectResult> {
+  const bare = !options.region && !options.profile && !options.vpc && !options.role && !options.instance;
+  try {
+    return await collectLive(options, io);
+  } catch (err) {
+    if (bare && err instanceof CollectionError && err.message === awsClients().NO_REGION) {
+      throw new CliInputError(
+        'nothing to scan: pass --snapshot FILE (a saved snapshot) or --region R (the live account)',
+        "`ssm-audit collect --region R --out FILE` saves a snapshot; AWS_REGION or your AWS profile's region also selects a live scan",
+      );
+    }
+    throw err;
   }
 }
 
@@ -201,7 +250,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     snapshot = await loadSnapshotFile(options.snapshot);
     source = `snapshot ${snapshot.collectedAt}`;
   } else {
-    snapshot = (await collectLive(options, io)).snapshot;
+    snapshot = (await collectForScan(options, io)).snapshot;
     source = `live, ${snapshot.collectedAt}`;
   }
   // A saved snapshot is judged as of its collection time, so re-running it gives the same answer.
@@ -233,8 +282,11 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
   }
   if (options.format === 'table' && result.closedResourceIds.length > 0) {
+    const closed = result.closedResourceIds.length;
     io.out(
-      `${result.closedResourceIds.length} terminated/shutting-down instance(s) skipped: their findings are closed.\n`,
+      closed === 1
+        ? '1 terminated/shutting-down instance skipped: its findings are closed.\n'
+        : `${closed} terminated/shutting-down instances skipped: their findings are closed.\n`,
     );
   }
   return exitStatusFor(result.findings, options.failOn);
@@ -255,9 +307,15 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description(
       'Tells you, for every EC2 instance and hybrid node, whether AWS Systems Manager can manage it — and if not, why and how to fix it.',
     )
-    .showHelpAfterError()
+    .version(version, '-V, --version', 'print the version')
+    // main() reports errors: one line and a hint, no help text after them.
+    .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: () => undefined,
+    });
 
   program
     .command('scan')
@@ -270,7 +328,12 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     )
     .option('--vpc <id>', 'live scan of the instances of one VPC only')
     .option('--role <name>', 'live scan of the instances and hybrid nodes that use one IAM role only')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(FORMATS)
+        .argParser(parseFormat)
+        .default('table'),
+    )
     .option('-r, --rule <id>', 'only this rule (repeatable or comma-separated)', collectList)
     .option(
       '-i, --instance <id>',
@@ -326,33 +389,123 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   return program;
 }
 
+/** The command a command line names (its first operand), if it names one. */
+function commandOf(program: Command, args: readonly string[]): Command | undefined {
+  const name = args.find((a) => !a.startsWith('-'));
+  return program.commands.find((c) => c.name() === name);
+}
+
+/** The long form of an option's flags ('-s, --snapshot <file>' → '--snapshot <file>'). */
+const longFlags = (flags: string) => flags.replace(/^-\w,?\s*/, '');
+
+/**
+ * commander's own errors (unknown option or command, missing value, extra operand) as one line and a
+ * hint; its messages are rebuilt here so that echoed input is bounded (shared/echo.ts).
+ */
+function describeCommanderError(
+  err: CommanderError,
+  program: Command,
+  args: readonly string[],
+): { message: string; hint: string } {
+  const command = commandOf(program, args);
+  const help = command
+    ? `\`ssm-audit ${command.name()} --help\` lists its options`
+    : '`ssm-audit --help` lists the commands and options';
+  const text = err.message.replace(/^error: /, '');
+  const suggestion = (m: string | undefined) => (m ? `; did you mean ${m}?` : '');
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const m = /^unknown option '([\s\S]*?)'(?:\n\(Did you mean ([\s\S]+)\?\))?$/.exec(text);
+      if (m) return { message: `unknown option ${echo(m[1]!)}${suggestion(m[2])}`, hint: help };
+      break;
+    }
+    case 'commander.unknownCommand': {
+      const m = /^unknown command '([\s\S]*?)'(?:\n\(Did you mean ([\s\S]+)\?\))?$/.exec(text);
+      const names = program.commands.map((c) => c.name()).join(', ');
+      if (m)
+        return {
+          message: `unknown command ${echo(m[1]!)}${suggestion(m[2])}`,
+          hint: `the commands are ${names}; \`ssm-audit --help\` describes them`,
+        };
+      break;
+    }
+    case 'commander.optionMissingArgument': {
+      const m = /^option '(.+)' argument missing$/.exec(text);
+      if (m) return { message: `${longFlags(m[1]!)}: the value is missing`, hint: help };
+      break;
+    }
+    case 'commander.missingMandatoryOptionValue': {
+      const m = /^required option '(.+)' not specified$/.exec(text);
+      const option = command?.options.find((o) => o.flags === m?.[1]);
+      if (m)
+        return {
+          message: `${command?.name() ?? 'this command'} needs ${longFlags(m[1]!)}${option ? ` (${option.description})` : ''}`,
+          hint: help,
+        };
+      break;
+    }
+    case 'commander.excessArguments': {
+      const extra = command?.args ?? [];
+      const first = extra[0] ?? '';
+      return {
+        message: `unexpected argument${extra.length > 1 ? 's' : ''} ${echoList(extra)}`,
+        hint:
+          command?.name() === 'scan' && first.endsWith('.json')
+            ? `a snapshot file is given with --snapshot: ssm-audit scan --snapshot ${echo(first)}`
+            : `${command?.name() ?? 'ssm-audit'} takes options only; ${help}`,
+      };
+    }
+  }
+  return { message: text.split('\n')[0]!, hint: help };
+}
+
+const SNAPSHOT_FORMAT_HINT =
+  'the format is in the README ("Snapshot format"); `ssm-audit collect --region R --out FILE` writes a valid snapshot';
+
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let code: number = EXIT.OK;
   const program = buildProgram(io, (c) => (code = c));
+  const args = argv.slice(2);
+  const fail = (message: string, hint?: string) => {
+    io.err(`ssm-audit: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+    return EXIT.BAD_INPUT;
+  };
+  if (args.length === 0) {
+    return fail(
+      'no command given',
+      'try `ssm-audit scan --snapshot FILE` or `ssm-audit rules`; `ssm-audit --help` lists the commands',
+    );
+  }
   try {
     await program.parseAsync(argv);
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit through here with code 0.
-      return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
+      if (err.exitCode === 0) return EXIT.OK;
+      const { message, hint } = describeCommanderError(err, program, args);
+      return fail(message, hint);
     }
-    if (
-      err instanceof SnapshotValidationError ||
-      err instanceof UsageError ||
-      err instanceof CollectionError ||
-      err instanceof FindingsStoreError
-    ) {
-      io.err(`ssm-audit: ${err.message}\n`);
-      return EXIT.BAD_INPUT;
+    const hint = (err as { hint?: unknown }).hint;
+    if (typeof hint === 'string') return fail((err as Error).message, hint);
+    if (err instanceof SnapshotValidationError) return fail(err.message, SNAPSHOT_FORMAT_HINT);
+    if (err instanceof UsageError) {
+      const command = commandOf(program, args);
+      return fail(
+        err.message,
+        /^unknown rule id/.test(err.message)
+          ? '`ssm-audit rules` describes each rule'
+          : `\`ssm-audit ${command ? `${command.name()} ` : ''}--help\` lists the options`,
+      );
     }
+    // Credentials, region: the message already says what to configure.
+    if (err instanceof CollectionError) return fail(err.message);
     // An AWS or network failure outside the collectors (e.g. the findings table's endpoint): one line.
     const aws = err as { $metadata?: unknown; code?: unknown; name?: string; message?: string };
     if (aws && (aws.$metadata !== undefined || typeof aws.code === 'string')) {
-      io.err(
-        `ssm-audit: AWS call failed: ${aws.name ?? 'Error'}${aws.code ? ` (${String(aws.code)})` : ''}: ${aws.message}\n`,
+      return fail(
+        `AWS call failed: ${aws.name ?? 'Error'}${aws.code ? ` (${String(aws.code)})` : ''}: ${aws.message}`,
       );
-      return EXIT.BAD_INPUT;
     }
     io.err(`ssm-audit: internal error: ${(err as Error).stack ?? err}\n`);
     return EXIT.BAD_INPUT;

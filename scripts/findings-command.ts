@@ -1,17 +1,24 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { NO_REGION, noCredentialsMessage, probeAwsSetup } from '../shared/collect/aws-clients';
+import { Command, Option } from 'commander';
 import { parseRuleIds } from '../shared/audit';
+import { echo, echoList } from '../shared/echo';
 import { UsageError } from '../shared/errors';
 import { SEVERITIES, STATUSES, type Severity, type Status } from '../shared/model';
 import { FORMATS, type Format } from '../shared/report';
-import { documentClient, dynamoClient } from '../shared/store/client';
-import { FindingsStore } from '../shared/store/findings-store';
+import type { FindingsStore } from '../shared/store/findings-store';
 import { queryFindings, queryHistory, queryRuns, type FindingFilters } from '../shared/store/query';
 import { renderHistory, renderRuns, renderStoredFindings } from '../shared/store/render';
 import { REGION_NAME } from '../shared/snapshot/schema';
-import { DEFAULT_TABLE_NAME } from '../shared/store/table';
 
 /** `ssm-audit findings`: query the findings table (deployed, or local with --endpoint-url). */
+
+/** The modules that load the AWS SDK, required when the command runs, not when the CLI starts (see cli.ts). */
+const sdk = {
+  awsClients: () =>
+    require('../shared/collect/aws-clients') as typeof import('../shared/collect/aws-clients'),
+  client: () => require('../shared/store/client') as typeof import('../shared/store/client'),
+  store: () => require('../shared/store/findings-store') as typeof import('../shared/store/findings-store'),
+  table: () => require('../shared/store/table') as typeof import('../shared/store/table'),
+};
 
 export interface FindingsIo {
   out(text: string): void;
@@ -30,7 +37,8 @@ interface FindingsOptions {
   account?: string;
   scope?: string;
   format: Format;
-  table: string;
+  /** Default: SSM_AUDIT_TABLE, else the deployed table's name. */
+  table?: string;
   endpointUrl?: string;
   region?: string;
   profile?: string;
@@ -38,33 +46,49 @@ interface FindingsOptions {
   color?: boolean;
 }
 
+/** "a, b or c". */
+export const oneOf = (items: readonly string[]) =>
+  items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}` : (items[0] ?? '');
+
+/**
+ * A bad option value, as the CLI reports it: one line naming the option, the value (bounded) and what
+ * it expects. Thrown from commander argument parsers, which pass any error but InvalidArgumentError on.
+ */
+export class OptionValueError extends UsageError {
+  constructor(flag: string, value: string, expected: string) {
+    super(`invalid ${flag} ${echo(value)}: ${expected}`);
+  }
+}
+
+/** `--format` of scan and findings. */
+export function parseFormat(value: string): Format {
+  if (!FORMATS.includes(value as Format))
+    throw new OptionValueError('--format', value, `expected ${oneOf(FORMATS)}`);
+  return value as Format;
+}
+
 const upperList =
-  <T extends string>(allowed: readonly T[], what: string) =>
+  <T extends string>(flag: string, allowed: readonly T[]) =>
   (value: string, previous: T[] = []): T[] => {
     const items = value
       .split(',')
       .map((v) => v.trim().toUpperCase())
       .filter(Boolean);
     const bad = items.filter((v) => !allowed.includes(v as T));
-    if (bad.length)
-      throw new InvalidArgumentError(`unknown ${what} ${bad.join(', ')}; expected ${allowed.join(', ')}`);
+    if (bad.length) throw new UsageError(`invalid ${flag} ${echoList(bad)}: expected ${oneOf(allowed)}`);
     return [...previous, ...(items as T[])];
   };
 
 function parseSeverity(value: string): Severity {
   const upper = value.toUpperCase();
   if (!SEVERITIES.includes(upper as Severity))
-    throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
+    throw new OptionValueError('--severity', value, `expected ${oneOf(SEVERITIES)}`);
   return upper as Severity;
 }
 
-/** The same check and message as `scan --rule` (parseRuleIds), as a commander argument error. */
+/** The same check and message as `scan --rule` (parseRuleIds). */
 function parseRule(value: string): string {
-  try {
-    return parseRuleIds([value])[0]!;
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+  return parseRuleIds([value])[0]!;
 }
 
 /** An ISO time, or a duration back from now: 30m, 24h, 7d. */
@@ -76,7 +100,9 @@ export function parseSince(value: string, now = new Date()): string {
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime()))
-    throw new InvalidArgumentError(
+    throw new OptionValueError(
+      '--since',
+      value,
       'expected an ISO 8601 time (2026-11-23T10:00:00Z) or a duration such as 24h or 7d',
     );
   return date.toISOString();
@@ -85,28 +111,35 @@ export function parseSince(value: string, now = new Date()): string {
 function parseScope(value: string): string {
   const [account = '', region = ''] = value.split('/');
   if (!/^\d{12}$/.test(account) || !REGION_NAME.test(region) || value.split('/').length !== 2)
-    throw new InvalidArgumentError('expected ACCOUNT/REGION, e.g. 123456789012/eu-west-1');
+    throw new OptionValueError('--scope', value, 'expected ACCOUNT/REGION, e.g. 123456789012/eu-west-1');
   return value;
 }
 
-function parseResource(value: string): string {
-  if (!/^[\w.:/-]{3,128}$/.test(value) || value.includes('#'))
-    throw new InvalidArgumentError(
-      'expected a resource id such as i-0123456789abcdef0 or mi-0123456789abcdef0',
-    );
-  return value;
-}
+const parseResource =
+  (flag: string) =>
+  (value: string): string => {
+    if (!/^[\w.:/-]{3,128}$/.test(value) || value.includes('#'))
+      throw new OptionValueError(
+        flag,
+        value,
+        'expected a resource id such as i-0123456789abcdef0 or mi-0123456789abcdef0',
+      );
+    return value;
+  };
 
 /** A store on the table; with --endpoint-url (a local DynamoDB) dummy credentials stand in for missing ones. */
 async function openStore(options: FindingsOptions): Promise<FindingsStore> {
+  const { NO_REGION, noCredentialsMessage, probeAwsSetup } = sdk.awsClients();
+  const { documentClient, dynamoClient } = sdk.client();
+  const { FindingsStore } = sdk.store();
+  const tableName = options.table ?? process.env.SSM_AUDIT_TABLE ?? sdk.table().DEFAULT_TABLE_NAME;
   const probe = dynamoClient({
     region: options.region,
     endpoint: options.endpointUrl,
     profile: options.profile,
   });
   const { region, credentialsError } = await probeAwsSetup(probe);
-  if (region && !credentialsError)
-    return new FindingsStore({ client: documentClient(probe), tableName: options.table });
+  if (region && !credentialsError) return new FindingsStore({ client: documentClient(probe), tableName });
   probe.destroy();
   if (!options.endpointUrl) {
     throw new UsageError(region ? noCredentialsMessage(options.profile, credentialsError!) : NO_REGION);
@@ -118,38 +151,45 @@ async function openStore(options: FindingsOptions): Promise<FindingsStore> {
     credentials: credentialsError ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
     profile: options.profile,
   });
-  return new FindingsStore({ client: documentClient(local), tableName: options.table });
+  return new FindingsStore({ client: documentClient(local), tableName });
 }
 
 export async function runFindings(options: FindingsOptions, io: FindingsIo): Promise<number> {
   const chosen = [options.history ? '--history' : '', options.runs ? '--runs' : ''].filter(Boolean);
   if (chosen.length > 1) throw new UsageError('choose --history or --runs, not both');
   const [accountId, region] = options.scope ? options.scope.split('/') : [options.account, undefined];
-  const store = await openStore(options);
+  const { FindingsStoreError } = sdk.store();
   const color = options.color ?? io.isTTY;
   let text: string;
   let plan: string[];
-  if (options.history) {
-    const outcome = await queryHistory(store, options.history);
-    plan = outcome.plan;
-    text = renderHistory(options.history, outcome.items, options.format);
-  } else if (options.runs) {
-    const outcome = await queryRuns(store, { accountId, region });
-    plan = outcome.plan;
-    text = renderRuns(outcome.items, options.format);
-  } else {
-    const filters: FindingFilters = {
-      status: options.status,
-      ruleId: options.rule,
-      instance: options.instance,
-      severity: options.severity,
-      since: options.since,
-      accountId,
-      region,
-    };
-    const outcome = await queryFindings(store, filters);
-    plan = outcome.plan;
-    text = renderStoredFindings(outcome.items, options.format, color);
+  try {
+    const store = await openStore(options);
+    if (options.history) {
+      const outcome = await queryHistory(store, options.history);
+      plan = outcome.plan;
+      text = renderHistory(options.history, outcome.items, options.format);
+    } else if (options.runs) {
+      const outcome = await queryRuns(store, { accountId, region });
+      plan = outcome.plan;
+      text = renderRuns(outcome.items, options.format);
+    } else {
+      const filters: FindingFilters = {
+        status: options.status,
+        ruleId: options.rule,
+        instance: options.instance,
+        severity: options.severity,
+        since: options.since,
+        accountId,
+        region,
+      };
+      const outcome = await queryFindings(store, filters);
+      plan = outcome.plan;
+      text = renderStoredFindings(outcome.items, options.format, color);
+    }
+  } catch (err) {
+    // The table's own errors (missing table, throttling) are the operator's to fix, like bad input.
+    if (err instanceof FindingsStoreError) throw new UsageError(err.message, { cause: err });
+    throw err;
   }
   if (options.explain) for (const line of plan) io.err(`${line}\n`);
   io.out(text);
@@ -164,13 +204,13 @@ export function findingsCommand(io: FindingsIo, setCode: (code: number) => void)
     .option(
       '--status <status>',
       `only these statuses (${STATUSES.join(', ')}; repeatable or comma-separated)`,
-      upperList(STATUSES, 'status'),
+      upperList('--status', STATUSES),
     )
     .option('--rule <id>', 'only this rule', parseRule)
     .option(
       '--instance <id>',
       'every rule for one instance or hybrid node (or account-level resource)',
-      parseResource,
+      parseResource('--instance'),
     )
     .option('--severity <severity>', `only this severity (${SEVERITIES.join(', ')})`, parseSeverity)
     .option(
@@ -178,16 +218,17 @@ export function findingsCommand(io: FindingsIo, setCode: (code: number) => void)
       'only findings whose status changed since then (ISO time, or 30m, 24h, 7d)',
       (v) => parseSince(v),
     )
-    .option('--history <id>', 'the status history of one resource, oldest first', parseResource)
+    .option('--history <id>', 'the status history of one resource, oldest first', parseResource('--history'))
     .option('--runs', 'summaries of the most recent audit runs')
     .option('--account <id>', 'only this AWS account')
     .option('--scope <account/region>', 'only this account and region', parseScope)
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
-    .option(
-      '--table <name>',
-      'the findings table (default: SSM_AUDIT_TABLE or ssm-audit-findings)',
-      process.env.SSM_AUDIT_TABLE ?? DEFAULT_TABLE_NAME,
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(FORMATS)
+        .argParser(parseFormat)
+        .default('table'),
     )
+    .option('--table <name>', 'the findings table (default: SSM_AUDIT_TABLE or ssm-audit-findings)')
     .option('--endpoint-url <url>', 'a DynamoDB endpoint other than AWS, e.g. a local DynamoDB')
     .option('--region <region>', "the table's AWS region (default: AWS_REGION or the profile's region)")
     .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')

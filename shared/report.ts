@@ -100,6 +100,9 @@ export function statusPainter(c: ReturnType<typeof createColors>): Record<Status
   return { PASS: c.green, FAIL: c.red, WARN: c.yellow, NOT_APPLICABLE: c.dim, ERROR: c.magenta };
 }
 
+/** "1 finding", "5 findings", "0 resources". */
+const countOf = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 export function toTable(findings: readonly Finding[], options: TableOptions): string {
   const c = createColors(options.color);
   const paint = statusPainter(c);
@@ -129,7 +132,7 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
     lines.push(`${pad(ruleId, ruleWidth)}  ${cells.join('  ')}`);
   }
   lines.push(`${pad('TOTAL', ruleWidth)}  ${STATUSES.map((s) => padLeft(String(totals[s]), 6)).join('  ')}`);
-  lines.push(`${findings.length} findings on ${resources.size} resources.`, '');
+  lines.push(`${countOf(findings.length, 'finding')} on ${countOf(resources.size, 'resource')}.`, '');
 
   const sections: { status: Status; title: string }[] = [
     { status: 'FAIL', title: 'Failing resources' },

@@ -279,10 +279,25 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
     expect(err).toMatch(/no AWS credentials found for profile nope/);
   }, 60_000);
 
-  it('names the problem when no region is configured', async () => {
-    const { code, err } = await runBin(['scan'], isolatedEnv(FAKE_CREDENTIALS));
+  it('scan with neither --snapshot nor a region names both ways to give it input', async () => {
+    const { code, out, err } = await runBin(['scan'], isolatedEnv(FAKE_CREDENTIALS));
     expect(code).toBe(2);
-    expect(err).toMatch(/no AWS region: pass --region, set AWS_REGION/);
+    expect(out).toBe('');
+    expect(err).toBe(
+      'ssm-audit: nothing to scan: pass --snapshot FILE (a saved snapshot) or --region R (the live account)\n' +
+        "hint: `ssm-audit collect --region R --out FILE` saves a snapshot; AWS_REGION or your AWS profile's region also selects a live scan\n",
+    );
+  }, 60_000);
+
+  it('collect without a region names the ways to give one', async () => {
+    const { code, err } = await runBin(
+      ['collect', '--out', '/tmp/never-written.json'],
+      isolatedEnv(FAKE_CREDENTIALS),
+    );
+    expect(code).toBe(2);
+    expect(err).toBe(
+      'ssm-audit: no AWS region: pass --region, set AWS_REGION, or set a region in your AWS config profile\n',
+    );
   }, 60_000);
 
   it('honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SSM unchanged; every denial becomes an ERROR finding', async () => {

@@ -405,14 +405,18 @@ describe('issue 9: echoed ids are bounded', () => {
         'invalid instance ids "i-0", "i-1", "i-2", "i-3", "i-4" and 45 more: expected i-0123456789abcdef0 or mi-0123456789abcdef0',
     },
   ])(
-    '$case → exit 2 with a one-line message quoting at most 64 characters per id',
+    '$case → exit 2 with a one-line message quoting at most 64 characters per id, and a hint',
     async ({ args, expected }) => {
       // Act
       const { code, out, err } = await run(['scan', '--snapshot', files.good, ...args]);
       // Assess
       expect(code).toBe(2);
       expect(out).toBe('');
-      expect(err).toBe(`ssm-audit: ${expected}\n`);
+      const hint =
+        args[0] === '--rule'
+          ? '`ssm-audit rules` describes each rule'
+          : '`ssm-audit scan --help` lists the options';
+      expect(err).toBe(`ssm-audit: ${expected}\nhint: ${hint}\n`);
     },
   );
 

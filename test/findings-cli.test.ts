@@ -150,14 +150,18 @@ describe('ssm-audit findings', () => {
     {
       case: 'an unknown status',
       args: ['--status', 'BROKEN'],
-      expected: /unknown status BROKEN; expected PASS, FAIL/,
+      expected: /invalid --status BROKEN: expected PASS, FAIL/,
     },
     {
       case: 'an unknown rule',
       args: ['--rule', 'nope'],
       expected: /unknown rule id nope; valid ids: instance-permissions/,
     },
-    { case: 'a bad severity', args: ['--severity', 'huge'], expected: /expected one of CRITICAL, HIGH/ },
+    {
+      case: 'a bad severity',
+      args: ['--severity', 'huge'],
+      expected: /invalid --severity huge: expected CRITICAL, HIGH/,
+    },
     { case: 'a bad time', args: ['--since', 'yesterday-ish'], expected: /expected an ISO 8601 time/ },
     {
       case: 'both --history and --runs',
