@@ -348,7 +348,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     )
     .option(
       '-c, --config <file>',
-      'JSON file with rule settings (activationExpiryWarningDays, tierWarnPercent, staleHybridDays, exemptionTagKey, outputBuckets)',
+      'JSON file with rule settings (activationExpiryWarningDays, tierWarnPercent, staleHybridDays, registrationGraceMinutes, exemptionTagKey, outputBuckets)',
     )
     .option('--now <time>', "evaluate as of this time (default: the snapshot's collectedAt)", parseNow)
     .option('--no-color', 'never colour the table')
