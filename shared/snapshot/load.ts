@@ -65,8 +65,25 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Validates an already-parsed JSON value. Throws SnapshotValidationError naming the first bad field. */
+/**
+ * `null` where a section would be (`"NetworkAcls": null`, what `jq` writes for the output of a call that
+ * failed) means the section is absent: unavailable, and with a `calls` entry, denied or failed — the
+ * audit then reports ERROR naming the call instead of rejecting the whole snapshot.
+ */
+function withoutNullSections(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const group of ['ec2', 'ssm', 'iam']) {
+    const section = out[group];
+    if (section === null) delete out[group];
+    else if (section && typeof section === 'object' && !Array.isArray(section))
+      out[group] = Object.fromEntries(Object.entries(section).filter(([, v]) => v !== null));
+  }
+  return out;
+}
+
 export function parseSnapshot(value: unknown, source?: string): Snapshot {
-  const result = snapshotSchema.safeParse(value);
+  const result = snapshotSchema.safeParse(withoutNullSections(value));
   if (!result.success) {
     const raw = rawCliOutput(value);
     if (raw) {
