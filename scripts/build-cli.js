@@ -24,7 +24,8 @@ const codeCacheFile = (id) => path.join(path.dirname(BUNDLE), `ssm-audit.${id}.v
  * Left out of the bundle and required from node_modules when first used: the AWS SDK is most of the
  * start-up cost, and the CLI requires it only in the live commands (scan --region, collect, findings).
  */
-const EXTERNAL = ['@aws-sdk/*', '@smithy/*', '@aws-lambda-powertools/*'];
+// dynalite (and its native LevelDB) serves `findings --local`; it is loaded only by that command.
+const EXTERNAL = ['@aws-sdk/*', '@smithy/*', '@aws-lambda-powertools/*', 'dynalite'];
 
 /** Writes a file whole or not at all: concurrent starts (jest workers) may rebuild at the same time. */
 function writeAtomically(file, contents) {

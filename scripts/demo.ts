@@ -7,6 +7,7 @@
  * audited. The SNS messages that would be sent go to a local sink and are printed; then the findings
  * table is queried with `ssm-audit findings` exactly as a user would.
  */
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { createColors } from 'picocolors';
@@ -18,19 +19,24 @@ import { render, resourceNames } from '../shared/report';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 import { FindingsStore } from '../shared/store/findings-store';
 import { main as cli } from './cli';
-import { startLocalDynamo } from './local-dynamodb';
+import { LOCAL_TABLE_DIR, startLocalDynamo } from './local-dynamodb';
 
 const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures', 'demo');
 
 export interface DemoIo {
   out(text: string): void;
   color: boolean;
+  /** Where the findings table is kept (default .ssm-audit/local-table). */
+  tableDir?: string;
 }
 
 export async function runDemo(io: DemoIo): Promise<number> {
   const c = createColors(io.color);
   const heading = (text: string) => io.out(`\n${c.bold(c.cyan(`━━ ${text}`))}\n\n`);
-  const local = await startLocalDynamo();
+  // The table stays on disk after the demo (a fresh one each run), for `ssm-audit findings --local`.
+  rmSync(io.tableDir ?? LOCAL_TABLE_DIR, { recursive: true, force: true });
+  mkdirSync(path.dirname(io.tableDir ?? LOCAL_TABLE_DIR), { recursive: true });
+  const local = await startLocalDynamo(undefined, { dir: io.tableDir ?? LOCAL_TABLE_DIR });
   try {
     io.out(
       `${c.bold('SSM readiness auditor — demo')} (embedded default: DynamoDB API by dynalite on ${local.endpoint}, table ${local.tableName}, SNS to a local sink)\n`,
@@ -159,6 +165,9 @@ export async function runDemo(io: DemoIo): Promise<number> {
     await query('Query: one rule in one status', ['--rule', 'network-path', '--status', 'FAIL']);
     await query("Query: one instance's status history", ['--history', 'i-0410695edadcb9d03']);
     await query('Query: the recent runs', ['--runs']);
+    io.out(
+      `\nThe findings table stays in ${io.tableDir ?? LOCAL_TABLE_DIR}; query it after the demo with ${c.bold('npx ssm-audit findings --local')} (e.g. --status FAIL, --history i-0410695edadcb9d03, --runs).\n`,
+    );
     return 0;
   } finally {
     await local.stop();

@@ -18,6 +18,7 @@ const sdk = {
   client: () => require('../shared/store/client') as typeof import('../shared/store/client'),
   store: () => require('../shared/store/findings-store') as typeof import('../shared/store/findings-store'),
   table: () => require('../shared/store/table') as typeof import('../shared/store/table'),
+  local: () => require('./local-dynamodb') as typeof import('./local-dynamodb'),
 };
 
 export interface FindingsIo {
@@ -40,6 +41,8 @@ interface FindingsOptions {
   /** Default: SSM_AUDIT_TABLE, else the deployed table's name. */
   table?: string;
   endpointUrl?: string;
+  /** `--local [dir]`: true without a directory. */
+  local?: string | true;
   region?: string;
   profile?: string;
   explain?: boolean;
@@ -127,6 +130,31 @@ const parseResource =
     return value;
   };
 
+/**
+ * `--local [DIR]`: the table `npm run demo` left on disk, served by dynalite in this process on 127.0.0.1
+ * for the duration of the query.
+ */
+async function openLocal(dir: string): Promise<{ store: FindingsStore; close: () => Promise<void> }> {
+  const { existsSync } = require('node:fs') as typeof import('node:fs');
+  if (!existsSync(dir))
+    throw Object.assign(new UsageError(`no local findings table at ${dir}`), {
+      hint: 'run `npm run demo` first (it leaves its table there), or pass --local DIR',
+    });
+  const { FindingsStore } = sdk.store();
+  let local: Awaited<ReturnType<ReturnType<typeof sdk.local>['startLocalDynamo']>>;
+  try {
+    local = await sdk.local().startLocalDynamo(undefined, { dir });
+  } catch (err) {
+    throw Object.assign(
+      new UsageError(
+        `cannot open the local findings table at ${dir}: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+      { hint: 'is another `npm run demo` or `ssm-audit findings --local` using it right now?' },
+    );
+  }
+  return { store: new FindingsStore({ client: local.doc, tableName: local.tableName }), close: local.stop };
+}
+
 /** A store on the table; with --endpoint-url (a local DynamoDB) dummy credentials stand in for missing ones. */
 async function openStore(options: FindingsOptions): Promise<FindingsStore> {
   const { NO_REGION, noCredentialsMessage, probeAwsSetup } = sdk.awsClients();
@@ -162,8 +190,14 @@ export async function runFindings(options: FindingsOptions, io: FindingsIo): Pro
   const color = options.color ?? io.isTTY;
   let text: string;
   let plan: string[];
+  let close: (() => Promise<void>) | undefined;
   try {
-    const store = await openStore(options);
+    let store: FindingsStore;
+    if (options.local !== undefined) {
+      const opened = await openLocal(options.local === true ? sdk.local().LOCAL_TABLE_DIR : options.local);
+      store = opened.store;
+      close = opened.close;
+    } else store = await openStore(options);
     if (options.history) {
       const outcome = await queryHistory(store, options.history);
       plan = outcome.plan;
@@ -190,6 +224,8 @@ export async function runFindings(options: FindingsOptions, io: FindingsIo): Pro
     // The table's own errors (missing table, throttling) are the operator's to fix, like bad input.
     if (err instanceof FindingsStoreError) throw new UsageError(err.message, { cause: err });
     throw err;
+  } finally {
+    await close?.();
   }
   if (options.explain) for (const line of plan) io.err(`${line}\n`);
   io.out(text);
@@ -230,6 +266,10 @@ export function findingsCommand(io: FindingsIo, setCode: (code: number) => void)
     )
     .option('--table <name>', 'the findings table (default: SSM_AUDIT_TABLE or ssm-audit-findings)')
     .option('--endpoint-url <url>', 'a DynamoDB endpoint other than AWS, e.g. a local DynamoDB')
+    .option(
+      '--local [dir]',
+      'the table `npm run demo` left on disk (default .ssm-audit/local-table); no AWS account needed',
+    )
     .option('--region <region>', "the table's AWS region (default: AWS_REGION or the profile's region)")
     .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')
     .option('--explain', 'print the DynamoDB Queries made, on stderr')

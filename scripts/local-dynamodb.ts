@@ -3,6 +3,7 @@
  * for `npm run demo`, and what the store tests run against. Nothing leaves the machine.
  */
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../shared/store/table';
@@ -20,9 +21,23 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-/** Starts dynalite on an ephemeral port and creates the findings table from its one definition. */
-export async function startLocalDynamo(tableName = DEFAULT_TABLE_NAME): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/** Where `npm run demo` keeps its findings table, for `ssm-audit findings --local` after it has ended. */
+export const LOCAL_TABLE_DIR = path.join('.ssm-audit', 'local-table');
+
+/**
+ * Starts dynalite on an ephemeral port and creates the findings table from its one definition. With
+ * `dir`, the data lives on disk there (LevelDB) and outlasts the process; otherwise in memory.
+ */
+export async function startLocalDynamo(
+  tableName = DEFAULT_TABLE_NAME,
+  options: { dir?: string } = {},
+): Promise<LocalDynamo> {
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.dir ? { path: options.dir } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

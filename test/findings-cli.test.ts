@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { main } from '../scripts/cli';
 import { runDemo } from '../scripts/demo';
@@ -188,8 +191,18 @@ describe('ssm-audit findings', () => {
 describe('npm run demo', () => {
   it('audits, re-audits unchanged (no writes, no alerts), audits the changed fleet and queries the table', async () => {
     let out = '';
-    const code = await runDemo({ out: (t) => (out += t), color: false });
+    const tableDir = path.join(mkdtempSync(path.join(tmpdir(), 'demo-table-')), 'local-table');
+    const code = await runDemo({ out: (t) => (out += t), color: false, tableDir });
     expect(code).toBe(0);
+    expect(out).toContain(`The findings table stays in ${tableDir}`);
+    // After the demo has ended, its table answers `ssm-audit findings --local`.
+    let queried = '';
+    const io = { out: (t: string) => (queried += t), err: (t: string) => (queried += t), isTTY: false };
+    expect(await main(['node', 'ssm-audit', 'findings', '--local', tableDir, '--runs'], io)).toBe(0);
+    expect(queried.split('\n').filter((l) => /whole region/.test(l))).toHaveLength(3);
+    queried = '';
+    expect(await main(['node', 'ssm-audit', 'findings', '--local', `${tableDir}-missing`], io)).toBe(2);
+    expect(queried).toContain('no local findings table at');
     const [first, second, third] = out.split('━━ Audit ').slice(1);
     expect(first).toMatch(/3620 findings — 3620 new/);
     expect(first).toMatch(/SNS messages: 43 \(PublishBatch requests: 5\)/);
