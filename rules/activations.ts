@@ -1,12 +1,44 @@
 import { parseDate } from '../shared/inventory';
-import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/rule';
 import type { ActivationRaw } from '../shared/snapshot/schema';
 
 const DAY_MS = 86_400_000;
-const RECREATE = (a: ActivationRaw) =>
-  `aws ssm delete-activation --activation-id ${a.ActivationId} && aws ssm create-activation --iam-role ${a.IamRole ?? 'SSMServiceRole'} --registration-limit ${a.RegistrationLimit} --expiration-date <date>`;
+/** `<date>` is the user's choice: the new activation's expiry (at most 30 days ahead). */
+const CREATE =
+  'aws ssm create-activation --iam-role {iamRole} --registration-limit {registrationLimit} --expiration-date <date>';
+const RECREATE = `aws ssm delete-activation --activation-id {activationId} && ${CREATE}` as const;
 
-function evaluateActivation(activation: ActivationRaw, ctx: RuleContext): Outcome {
+const REASONS = {
+  ACTIVATION_OK: { status: 'PASS', remediation: NO_ACTION },
+  ACTIVATION_EXPIRED: {
+    status: 'WARN',
+    severity: 'LOW',
+    remediation: `Delete it, and create a new activation if more nodes must register: ${RECREATE}`,
+  },
+  ACTIVATION_EXHAUSTED: {
+    status: 'WARN',
+    severity: 'LOW',
+    remediation: `Create a new activation with a higher limit: ${RECREATE}`,
+  },
+  ACTIVATION_EXPIRING: {
+    status: 'WARN',
+    severity: 'LOW',
+    remediation: `Create a replacement before it expires: ${CREATE}`,
+  },
+  NO_ACTIVATIONS: {
+    status: 'NOT_APPLICABLE',
+    remediation:
+      'None: without activations no hybrid node can register (create one with aws ssm create-activation when needed).',
+  },
+} as const satisfies ReasonTable;
+
+const paramsOf = (a: ActivationRaw) => ({
+  activationId: a.ActivationId,
+  iamRole: a.IamRole ?? 'SSMServiceRole',
+  registrationLimit: a.RegistrationLimit,
+});
+
+function evaluateActivation(activation: ActivationRaw, ctx: RuleContext): Outcome<typeof REASONS> {
   const expires = parseDate(activation.ExpirationDate);
   const count = activation.RegistrationsCount;
   const evidence = {
@@ -18,27 +50,21 @@ function evaluateActivation(activation: ActivationRaw, ctx: RuleContext): Outcom
     expirationDate: expires?.toISOString() ?? null,
     expired: activation.Expired ?? null,
   };
-  const base = { resourceId: activation.ActivationId, evidence };
+  const base = { resourceId: activation.ActivationId, evidence, params: paramsOf(activation) };
   // Seed 004: "If you want to register additional managed instances after the expiry date, you must
   // create a new activation. The expiry date has no impact on registered and running instances."
   if (activation.Expired === true || (expires && expires.getTime() <= ctx.now.getTime())) {
     return {
       ...base,
-      status: 'WARN',
-      severity: 'LOW',
       reason: 'ACTIVATION_EXPIRED',
       message: `Activation ${activation.ActivationId} expired${expires ? ` on ${expires.toISOString().slice(0, 10)}` : ''}; no new node can register with it (registered nodes are unaffected).`,
-      remediation: `Delete it, and create a new activation if more nodes must register: ${RECREATE(activation)}`,
     };
   }
   if (count >= activation.RegistrationLimit) {
     return {
       ...base,
-      status: 'WARN',
-      severity: 'LOW',
       reason: 'ACTIVATION_EXHAUSTED',
       message: `Activation ${activation.ActivationId} has used all ${activation.RegistrationLimit} registrations.`,
-      remediation: `Create a new activation with a higher limit: ${RECREATE(activation)}`,
     };
   }
   const windowDays = ctx.config.activationExpiryWarningDays;
@@ -46,17 +72,13 @@ function evaluateActivation(activation: ActivationRaw, ctx: RuleContext): Outcom
     const days = Math.max(0, Math.ceil((expires.getTime() - ctx.now.getTime()) / DAY_MS));
     return {
       ...base,
-      status: 'WARN',
-      severity: 'LOW',
       reason: 'ACTIVATION_EXPIRING',
       message: `Activation ${activation.ActivationId} expires in ${days} day${days === 1 ? '' : 's'} (${expires.toISOString().slice(0, 10)}).`,
       evidence: { ...evidence, daysLeft: days, warningWindowDays: windowDays },
-      remediation: `Create a replacement before it expires: aws ssm create-activation --iam-role ${activation.IamRole ?? 'SSMServiceRole'} --registration-limit ${activation.RegistrationLimit} --expiration-date <date>`,
     };
   }
   return {
     ...base,
-    status: 'PASS',
     reason: 'ACTIVATION_OK',
     message: `Activation ${activation.ActivationId} is valid (${count}/${activation.RegistrationLimit} used${expires ? `, expires ${expires.toISOString().slice(0, 10)}` : ''}).`,
   };
@@ -71,7 +93,7 @@ export default defineRule({
     severity: 'LOW',
     appliesTo: ['account'],
     needs: { account: ['ssm.ActivationList'] },
-    remediation: 'Create a new activation (aws ssm create-activation) and delete expired or exhausted ones.',
+    reasons: REASONS,
     docsUrl:
       'https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-activation-managed-nodes.html',
     references: [
@@ -92,7 +114,6 @@ export default defineRule({
     if (subject.kind !== 'account') throw new Error(`activations does not apply to ${subject.kind}`);
     if (ctx.inventory.activations.length === 0) {
       return {
-        status: 'NOT_APPLICABLE',
         reason: 'NO_ACTIVATIONS',
         message: 'The region has no managed-instance activations.',
       };

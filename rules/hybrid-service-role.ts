@@ -11,8 +11,50 @@ import {
   type AgentNode,
   type AuditScope,
 } from '../shared/permissions';
-import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/rule';
 import { REGISTRATION_ACTION, policyArnsFor } from '../shared/ssm-requirements';
+
+const ATTACH_CORE = 'aws iam attach-role-policy --role-name {roleName} --policy-arn {corePolicyArn}';
+
+const REASONS = {
+  HYBRID_ROLE_OK: { status: 'PASS', remediation: NO_ACTION },
+  HYBRID_ROLE_UNKNOWN: {
+    status: 'WARN',
+    remediation: {
+      node: 'aws ssm update-managed-instance-role --instance-id {nodeId} --iam-role SSMServiceRole',
+      // An activation's role cannot be changed: a new activation names it.
+      activation:
+        'Create an activation that names the service role (aws ssm create-activation --iam-role SSMServiceRole), then delete this one: aws ssm delete-activation --activation-id {activationId}',
+    },
+  },
+  HYBRID_ROLE_NOT_FOUND: {
+    status: 'FAIL',
+    remediation: `aws iam create-role --role-name {roleName} --assume-role-policy-document '{trustPolicy}' && ${ATTACH_CORE}`,
+  },
+  HYBRID_ROLE_TRUST_MISSING: {
+    status: 'FAIL',
+    remediation: "aws iam update-assume-role-policy --role-name {roleName} --policy-document '{trustPolicy}'",
+  },
+  HYBRID_ROLE_TRUST_CONDITIONAL: {
+    status: 'WARN',
+    remediation: "aws iam update-assume-role-policy --role-name {roleName} --policy-document '{trustPolicy}'",
+  },
+  POLICY_DOCUMENT_UNAVAILABLE: {
+    status: 'ERROR',
+    remediation:
+      'Collect IAM with iam:GetAccountAuthorizationDetails (or iam:GetPolicyVersion for these policies).',
+  },
+  HYBRID_ROLE_MISSING_ACTIONS: { status: 'FAIL', remediation: ATTACH_CORE },
+  CONDITIONAL_GRANT: { status: 'WARN', remediation: `Remove the Condition or ${ATTACH_CORE}` },
+  HYBRID_ROLE_DEPRECATED_POLICY: {
+    status: 'WARN',
+    severity: 'MEDIUM',
+    remediation: `${ATTACH_CORE} && aws iam detach-role-policy --role-name {roleName} --policy-arn {deprecatedPolicyArn}`,
+  },
+} as const satisfies ReasonTable;
+
+/** Whose role is assessed: a hybrid node, or an activation (which registers nodes that do not exist yet). */
+export type HybridRoleOwner = { kind: 'node'; nodeId: string } | { kind: 'activation'; activationId: string };
 
 /**
  * AWS's trust policy for the hybrid service role, with its confused-deputy conditions ("Be sure to specify
@@ -44,28 +86,30 @@ const trustPolicy = (scope: AuditScope) =>
 export function assessHybridRole(
   inventory: Inventory,
   reference: string | undefined,
-  owner: string,
-  node: AgentNode = { kind: 'anyHybrid' },
-): Outcome {
+  whose: HybridRoleOwner,
+): Outcome<typeof REASONS> {
+  const node: AgentNode =
+    whose.kind === 'node' ? { kind: 'hybrid', nodeId: whose.nodeId } : { kind: 'anyHybrid' };
+  const owner = whose.kind === 'node' ? `Hybrid node ${whose.nodeId}` : `Activation ${whose.activationId}`;
   const target = agentTargetOf(inventory, node);
   const arns = policyArnsFor(inventory.partition);
   if (!reference) {
     return {
-      status: 'WARN',
       reason: 'HYBRID_ROLE_UNKNOWN',
       message: `${owner} does not report its IAM service role; cannot verify it.`,
       evidence: { iamRole: null },
-      remediation: 'aws ssm update-managed-instance-role --instance-id <mi-id> --iam-role SSMServiceRole',
+      ...(whose.kind === 'node'
+        ? ({ variant: 'node', params: { nodeId: whose.nodeId } } as const)
+        : ({ variant: 'activation', params: { activationId: whose.activationId } } as const)),
     };
   }
   const role = roleByReference(inventory, reference);
   if (!role) {
     return {
-      status: 'FAIL',
       reason: 'HYBRID_ROLE_NOT_FOUND',
       message: `${owner} uses IAM role ${reference}, which does not exist.`,
       evidence: { iamRole: reference },
-      remediation: `aws iam create-role --role-name ${reference} --assume-role-policy-document '${trustPolicy(target)}' && aws iam attach-role-policy --role-name ${reference} --policy-arn ${arns.core}`,
+      params: { roleName: reference, trustPolicy: trustPolicy(target), corePolicyArn: arns.core },
     };
   }
   // Conditions on aws:SourceAccount / aws:SourceArn are decided for this account and region: the
@@ -81,7 +125,6 @@ export function assessHybridRole(
           ? `trusts ssm.amazonaws.com only under a Condition on ${unmetKeys.join(', ')} that this account (${target.accountId}) and region (${target.region}) do not meet`
           : 'does not trust ssm.amazonaws.com for sts:AssumeRole';
     return {
-      status: trust.decision === 'conditional' ? 'WARN' : 'FAIL',
       reason:
         trust.decision === 'conditional' ? 'HYBRID_ROLE_TRUST_CONDITIONAL' : 'HYBRID_ROLE_TRUST_MISSING',
       message: `${owner}'s role ${role.name} ${gap}.`,
@@ -94,7 +137,7 @@ export function assessHybridRole(
           'aws:SourceArn': `one of ${ssmSourceArnPattern(target)}`,
         },
       },
-      remediation: `aws iam update-assume-role-policy --role-name ${role.name} --policy-document '${trustPolicy(target)}'`,
+      params: { roleName: role.name, trustPolicy: trustPolicy(target) },
     };
   }
   const core = assessCoreActions(role, target);
@@ -117,48 +160,52 @@ export function assessHybridRole(
       statements: describeStatements(d.statements),
     })),
   };
-  if (core.status === 'unknown') return unreadablePoliciesOutcome(`role ${role.name}`, core, evidence);
+  if (core.status === 'unknown') {
+    const unreadable = unreadablePoliciesOutcome(`role ${role.name}`, core, evidence);
+    return {
+      reason: 'POLICY_DOCUMENT_UNAVAILABLE',
+      message: unreadable.message,
+      evidence: unreadable.evidence,
+    };
+  }
+  const attach = { roleName: role.name, corePolicyArn: arns.core };
   if (core.status === 'incomplete') {
     return {
-      status: 'FAIL',
       reason: 'HYBRID_ROLE_MISSING_ACTIONS',
       message: `${owner}'s role ${role.name} ${core.denied.length ? `denies ${core.denied.join(', ')}` : core.missing.length ? `does not allow ${core.missing.join(', ')}` : `allows ${core.partial.join(', ')} only for some nodes of ${nodeArnOf(target)}`}.`,
       evidence,
-      remediation: `aws iam attach-role-policy --role-name ${role.name} --policy-arn ${arns.core}`,
+      params: attach,
     };
   }
   if (core.status === 'conditional') {
     return {
-      status: 'WARN',
       reason: 'CONDITIONAL_GRANT',
       message: `${owner}'s role ${role.name} grants ${core.conditional.join(', ')} only under a Condition.`,
       evidence,
-      remediation: `Remove the Condition or aws iam attach-role-policy --role-name ${role.name} --policy-arn ${arns.core}`,
+      params: attach,
     };
   }
   if (core.usesDeprecatedPolicy) {
     // Seed 004 attaches AmazonEC2RoleforSSM; AWS has since deprecated it in favour of AmazonSSMManagedInstanceCore.
     return {
-      status: 'WARN',
-      severity: 'MEDIUM',
       reason: 'HYBRID_ROLE_DEPRECATED_POLICY',
       message: `${owner}'s role ${role.name} relies on the deprecated AmazonEC2RoleforSSM; use AmazonSSMManagedInstanceCore.`,
       evidence,
-      remediation: `aws iam attach-role-policy --role-name ${role.name} --policy-arn ${arns.core} && aws iam detach-role-policy --role-name ${role.name} --policy-arn ${arns.deprecatedEc2RoleForSsm}`,
+      params: { ...attach, deprecatedPolicyArn: arns.deprecatedEc2RoleForSsm },
     };
   }
   return {
-    status: 'PASS',
     reason: 'HYBRID_ROLE_OK',
     message: `${owner}'s role ${role.name} trusts ssm.amazonaws.com and grants the core agent actions.`,
     evidence,
   };
 }
 
-function evaluateActivations(ctx: RuleContext): Outcome[] {
+function evaluateActivations(ctx: RuleContext): Outcome<typeof REASONS>[] {
   return ctx.inventory.activations.map((activation) => ({
-    ...assessHybridRole(ctx.inventory, activation.IamRole, `Activation ${activation.ActivationId}`, {
-      kind: 'anyHybrid',
+    ...assessHybridRole(ctx.inventory, activation.IamRole, {
+      kind: 'activation',
+      activationId: activation.ActivationId,
     }),
     resourceId: activation.ActivationId,
   }));
@@ -173,8 +220,7 @@ export default defineRule({
     severity: 'HIGH',
     appliesTo: ['hybrid', 'account'],
     needs: { hybrid: ['ssm.InstanceInformationList', 'iam'], account: ['ssm.ActivationList', 'iam'] },
-    remediation:
-      'Create the role with the ssm.amazonaws.com trust policy and attach arn:<partition>:iam::aws:policy/AmazonSSMManagedInstanceCore.',
+    reasons: REASONS,
     docsUrl:
       'https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html',
     references: [
@@ -194,9 +240,6 @@ export default defineRule({
   evaluate(subject, ctx) {
     if (subject.kind === 'account') return evaluateActivations(ctx);
     if (subject.kind !== 'hybrid') throw new Error(`hybrid-service-role does not apply to ${subject.kind}`);
-    return assessHybridRole(ctx.inventory, subject.node.roleName, `Hybrid node ${subject.node.id}`, {
-      kind: 'hybrid',
-      nodeId: subject.node.id,
-    });
+    return assessHybridRole(ctx.inventory, subject.node.roleName, { kind: 'node', nodeId: subject.node.id });
   },
 });

@@ -11,7 +11,7 @@ import {
   type CoreAssessment,
 } from '../shared/permissions';
 import type { TrustResult } from '../shared/policy/trust';
-import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/rule';
 import {
   DHMC_DEFAULT_ROLE,
   DHMC_SEED_SETTING_NAME,
@@ -21,12 +21,101 @@ import {
   policyArnsFor,
 } from '../shared/ssm-requirements';
 
-/** The managed policy ARN is the snapshot's partition's (arn:aws-cn:..., arn:aws-us-gov:...). */
-const ATTACH_CORE = (role: string, partition: string) =>
-  `aws iam attach-role-policy --role-name ${role} --policy-arn ${policyArnsFor(partition).core}`;
+/** `{policyArn}` is a managed policy ARN of the snapshot's partition (arn:aws-cn:..., arn:aws-us-gov:...). */
+const ATTACH = 'aws iam attach-role-policy --role-name {roleName} --policy-arn {policyArn}';
+/** A Deny beats any grant: it is removed or narrowed, and a missing grant attached. */
+const DENY_STATEMENTS =
+  'the Deny statements of role {roleName} that match {blockedActions} on {resource} ({denyStatements})';
+const TURN_ON_DHMC =
+  `aws ssm update-service-setting --setting-id ${DHMC_SETTING_ID} --setting-value service-role/${DHMC_DEFAULT_ROLE}` as const;
+const SSM_TRUST = `'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`;
 
-const ENABLE_METADATA = (instanceId: string) =>
-  `aws ec2 modify-instance-metadata-options --instance-id ${instanceId} --http-endpoint enabled`;
+/** The fix for a role that falls short, by what the role lacks (see `grantFix`). */
+const GRANT_FIX = {
+  attach: ATTACH,
+  unblock: `Remove or narrow ${DENY_STATEMENTS}`,
+  unblockAndAttach: `Remove or narrow ${DENY_STATEMENTS}, and ${ATTACH}`,
+} as const;
+
+const REASONS = {
+  PROFILE_GRANTS_CORE: { status: 'PASS', remediation: NO_ACTION },
+  DEPRECATED_POLICY: {
+    status: 'WARN',
+    severity: 'MEDIUM',
+    remediation: `${ATTACH} && aws iam detach-role-policy --role-name {roleName} --policy-arn {deprecatedPolicyArn}`,
+  },
+  METADATA_ENDPOINT_DISABLED: {
+    status: 'FAIL',
+    remediation:
+      'aws ec2 modify-instance-metadata-options --instance-id {instanceId} --http-endpoint enabled',
+  },
+  CONDITIONAL_GRANT: {
+    status: 'WARN',
+    remediation: `Remove the Condition from the granting statements or ${ATTACH}`,
+  },
+  PROFILE_MISSING_ACTIONS: { status: 'FAIL', remediation: GRANT_FIX },
+  DHMC_SHADOWED_BY_PROFILE: {
+    status: 'FAIL',
+    remediation: {
+      attach: `Either ${ATTACH}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`,
+      unblock: `Either remove or narrow ${DENY_STATEMENTS}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`,
+      unblockAndAttach: `Either remove or narrow ${DENY_STATEMENTS}, and ${ATTACH}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`,
+    },
+  },
+  NO_INSTANCE_PROFILE_AND_DHMC_OFF: {
+    status: 'FAIL',
+    remediation: `Turn on DHMC (${TURN_ON_DHMC}) or attach a profile: aws ec2 associate-iam-instance-profile --instance-id {instanceId} --iam-instance-profile Name=SSMInstanceProfile`,
+  },
+  PROFILE_MISSING_ACTIONS_AND_DHMC_OFF: {
+    status: 'FAIL',
+    remediation: {
+      ...GRANT_FIX,
+      profileWithoutRole:
+        'Give the instance profile a role with {policyArn}: aws iam add-role-to-instance-profile --instance-profile-name {profileName} --role-name SSMInstanceProfile',
+    },
+  },
+  DHMC_PATH_OK: { status: 'PASS', remediation: NO_ACTION },
+  DHMC_ROLE_NOT_FOUND: {
+    status: 'FAIL',
+    remediation: `Create the role (or choose an existing one) in Fleet Manager > Account management > Default Host Management Configuration, e.g. ${TURN_ON_DHMC}`,
+  },
+  DHMC_ROLE_TRUST_MISSING: {
+    status: 'FAIL',
+    remediation: `aws iam update-assume-role-policy --role-name {roleName} --policy-document ${SSM_TRUST}`,
+  },
+  DHMC_ROLE_TRUST_CONDITIONAL: {
+    status: 'WARN',
+    remediation: `aws iam update-assume-role-policy --role-name {roleName} --policy-document ${SSM_TRUST}`,
+  },
+  DHMC_ROLE_MISSING_ACTIONS: { status: 'FAIL', remediation: GRANT_FIX },
+  DHMC_REQUIRES_IMDSV2: {
+    status: 'FAIL',
+    remediation:
+      'aws ec2 modify-instance-metadata-options --instance-id {instanceId} --http-tokens required --http-endpoint enabled',
+  },
+  DHMC_AGENT_VERSION_UNKNOWN: {
+    status: 'WARN',
+    remediation: `Make sure the AMI ships SSM Agent ${MIN_AGENT_FOR_DHMC} or later (or attach an instance profile with {corePolicyArn}).`,
+  },
+  DHMC_AGENT_TOO_OLD: {
+    status: 'FAIL',
+    remediation:
+      'aws ssm send-command --document-name AWS-UpdateSSMAgent --instance-ids {instanceId} (or update the agent in the AMI)',
+  },
+  POLICY_DOCUMENT_UNAVAILABLE: {
+    status: 'ERROR',
+    remediation:
+      'Collect IAM with iam:GetAccountAuthorizationDetails (or iam:GetPolicyVersion for these policies).',
+  },
+  DHMC_SETTING_ID_OK: { status: 'PASS', remediation: NO_ACTION },
+  DHMC_POLICY_USES_WRONG_SETTING_ID: {
+    status: 'WARN',
+    severity: 'LOW',
+    remediation: `Change the Resource to arn:{partition}:ssm:{region}:{accountId}:servicesetting${DHMC_SETTING_ID} in these policies.`,
+  },
+} as const satisfies ReasonTable;
+
+type PermissionsOutcome = Outcome<typeof REASONS>;
 
 function coreEvidence(core: CoreAssessment) {
   return {
@@ -55,23 +144,32 @@ function gapText(core: CoreAssessment): string {
 }
 
 /**
- * The fix for a role that falls short: a Deny is removed or narrowed (attaching more grants does not beat
- * an explicit Deny), a missing grant is attached.
+ * Which fix a role that falls short needs (GRANT_FIX): a Deny is removed or narrowed (attaching more
+ * grants does not beat an explicit Deny), a missing grant is attached.
  */
-function fixFor(
-  core: CoreAssessment,
-  role: string,
-  partition: string,
-  attach = ATTACH_CORE(role, partition),
-  startsSentence = true,
-): string {
+function grantFix(core: CoreAssessment, roleName: string, policyArn: string) {
   const denying = core.deciding
     .filter((d) => d.decision === 'explicitDeny' || d.decision === 'partial')
-    .flatMap((d) => describeStatements(d.statements.filter((s) => s.effect === 'Deny')));
-  if (denying.length === 0) return attach;
-  const unblock = `remove or narrow the Deny statements of role ${role} that match ${[...core.denied, ...core.partial].join(', ')} on ${core.resources[REGISTRATION_ACTION] ?? '*'} (${[...new Set(denying)].join('; ')})`;
-  const fix = core.missing.length > 0 ? `${unblock}, and ${attach}` : unblock;
-  return startsSentence ? fix.charAt(0).toUpperCase() + fix.slice(1) : fix;
+    .flatMap((d) => describeStatements(d.statements.filter((st) => st.effect === 'Deny')));
+  const params = {
+    roleName,
+    policyArn,
+    blockedActions: [...core.denied, ...core.partial].join(', '),
+    resource: core.resources[REGISTRATION_ACTION] ?? '*',
+    denyStatements: [...new Set(denying)].join('; '),
+  };
+  if (denying.length === 0) return { variant: 'attach', params } as const;
+  return { variant: core.missing.length > 0 ? 'unblockAndAttach' : 'unblock', params } as const;
+}
+
+/** An unreadable policy (shared wording), as this rule's declared reason. */
+function unreadable(
+  label: string,
+  core: CoreAssessment,
+  evidence: Record<string, unknown>,
+): PermissionsOutcome {
+  const { message, evidence: withPolicies } = unreadablePoliciesOutcome(label, core, evidence);
+  return { reason: 'POLICY_DOCUMENT_UNAVAILABLE', message, evidence: withPolicies };
 }
 
 /** Why a trust policy does not let ssm.amazonaws.com in: no statement, or Conditions this account fails. */
@@ -91,7 +189,7 @@ function evaluateDhmc(
   target: AgentTarget,
   roleName: string,
   profileNote?: string,
-): Outcome {
+): PermissionsOutcome {
   const arns = policyArnsFor(inventory.partition);
   const base = {
     credentialSource: 'dhmc',
@@ -102,18 +200,15 @@ function evaluateDhmc(
   const role: RoleView | undefined = inventory.roles.get(roleName.toLowerCase());
   if (!role) {
     return {
-      status: 'FAIL',
       reason: 'DHMC_ROLE_NOT_FOUND',
       message: `Default Host Management Configuration names role ${roleName}, which does not exist.`,
       evidence: base,
-      remediation: `Create the role (or choose an existing one) in Fleet Manager > Account management > Default Host Management Configuration, e.g. aws ssm update-service-setting --setting-id ${DHMC_SETTING_ID} --setting-value service-role/${DHMC_DEFAULT_ROLE}`,
     };
   }
   // Conditions on aws:SourceAccount / aws:SourceArn are decided for this account and region.
   const trust = assessSsmTrust(role, target);
   if (trust.decision !== 'trusted') {
     return {
-      status: trust.decision === 'conditional' ? 'WARN' : 'FAIL',
       reason: trust.decision === 'conditional' ? 'DHMC_ROLE_TRUST_CONDITIONAL' : 'DHMC_ROLE_TRUST_MISSING',
       message:
         trust.decision === 'conditional'
@@ -124,43 +219,40 @@ function evaluateDhmc(
         trust: trust.evidence,
         ...(trust.unmetConditions ? { unmetTrustConditions: trust.unmetConditions } : {}),
       },
-      remediation: `aws iam update-assume-role-policy --role-name ${role.name} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`,
+      params: { roleName: role.name },
     };
   }
   const core = assessCoreActions(role, target);
   if (core.status === 'unknown') {
-    return unreadablePoliciesOutcome(`DHMC role ${role.name}`, core, { ...base, ...coreEvidence(core) });
+    return unreadable(`DHMC role ${role.name}`, core, { ...base, ...coreEvidence(core) });
+  }
+  if (core.status === 'conditional') {
+    return {
+      reason: 'CONDITIONAL_GRANT',
+      message: `DHMC role ${role.name} grants ${core.conditional.join(', ')} only under a Condition.`,
+      evidence: { ...base, ...coreEvidence(core) },
+      params: { roleName: role.name, policyArn: arns.dhmcDefault },
+    };
   }
   if (core.status !== 'complete') {
-    const conditional = core.status === 'conditional';
     return {
-      status: conditional ? 'WARN' : 'FAIL',
-      reason: conditional ? 'CONDITIONAL_GRANT' : 'DHMC_ROLE_MISSING_ACTIONS',
-      message: conditional
-        ? `DHMC role ${role.name} grants ${core.conditional.join(', ')} only under a Condition.`
-        : `DHMC role ${role.name} ${gapText(core)}.`,
+      reason: 'DHMC_ROLE_MISSING_ACTIONS',
+      message: `DHMC role ${role.name} ${gapText(core)}.`,
       evidence: { ...base, ...coreEvidence(core) },
-      remediation: fixFor(
-        core,
-        role.name,
-        inventory.partition,
-        `aws iam attach-role-policy --role-name ${role.name} --policy-arn ${arns.dhmcDefault}`,
-      ),
+      ...grantFix(core, role.name, arns.dhmcDefault),
     };
   }
   if (!instance.imdsV2Required) {
     return {
-      status: 'FAIL',
       reason: 'DHMC_REQUIRES_IMDSV2',
       message: `DHMC is on but the instance ${instance.metadataEndpointEnabled ? 'allows IMDSv1 (HttpTokens is not "required")' : 'has its metadata endpoint disabled'}; DHMC supports only IMDSv2.`,
       evidence: { ...base, metadataOptions: instance.raw.MetadataOptions ?? null },
-      remediation: `aws ec2 modify-instance-metadata-options --instance-id ${instance.id} --http-tokens required --http-endpoint enabled`,
+      params: { instanceId: instance.id },
     };
   }
   const version = instance.info?.AgentVersion;
   if (!version) {
     return {
-      status: 'WARN',
       reason: 'DHMC_AGENT_VERSION_UNKNOWN',
       message: `DHMC role and IMDSv2 are fine, but the agent version is unknown (the instance never registered); DHMC needs SSM Agent ${MIN_AGENT_FOR_DHMC} or later.`,
       evidence: {
@@ -169,20 +261,18 @@ function evaluateDhmc(
         agentVersion: null,
         minimumAgentVersion: MIN_AGENT_FOR_DHMC,
       },
-      remediation: `Make sure the AMI ships SSM Agent ${MIN_AGENT_FOR_DHMC} or later (or attach an instance profile with ${arns.core}).`,
+      params: { corePolicyArn: arns.core },
     };
   }
   if (compareVersions(version, MIN_AGENT_FOR_DHMC) < 0) {
     return {
-      status: 'FAIL',
       reason: 'DHMC_AGENT_TOO_OLD',
       message: `DHMC needs SSM Agent ${MIN_AGENT_FOR_DHMC} or later; this instance runs ${version}.`,
       evidence: { ...base, agentVersion: version, minimumAgentVersion: MIN_AGENT_FOR_DHMC },
-      remediation: `aws ssm send-command --document-name AWS-UpdateSSMAgent --instance-ids ${instance.id} (or update the agent in the AMI)`,
+      params: { instanceId: instance.id },
     };
   }
   return {
-    status: 'PASS',
     reason: 'DHMC_PATH_OK',
     message: `Managed through Default Host Management Configuration (role ${role.name}, IMDSv2, agent ${version}).`,
     evidence: { ...base, imdsV2Required: true, agentVersion: version },
@@ -194,9 +284,8 @@ function evaluateDhmc(
  * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html); with
  * the endpoint disabled a profile that grants everything still gives the agent nothing.
  */
-function metadataDisabled(instance: Ec2Instance, role: string, grant: string): Outcome {
+function metadataDisabled(instance: Ec2Instance, role: string, grant: string): PermissionsOutcome {
   return {
-    status: 'FAIL',
     reason: 'METADATA_ENDPOINT_DISABLED',
     message: `Instance profile role ${role} ${grant}, but the instance's metadata endpoint is disabled (HttpEndpoint = disabled): SSM Agent cannot get its identity or the role's credentials.`,
     evidence: {
@@ -204,14 +293,13 @@ function metadataDisabled(instance: Ec2Instance, role: string, grant: string): O
       role,
       metadataOptions: instance.raw.MetadataOptions ?? null,
     },
-    remediation: ENABLE_METADATA(instance.id),
+    params: { instanceId: instance.id },
   };
 }
 
-function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
+function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): PermissionsOutcome {
   const { inventory } = ctx;
-  const partition = inventory.partition;
-  const arns = policyArnsFor(partition);
+  const arns = policyArnsFor(inventory.partition);
   // Ask what AWS asks: ssm:UpdateInstanceInformation names this instance's ARN.
   const target = agentTargetOf(inventory, { kind: 'ec2', instanceId: instance.id });
   let profileNote: string | undefined;
@@ -235,16 +323,17 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
           return metadataDisabled(instance, profileRole.name, 'grants every core SSM Agent action');
         if (profileCore.usesDeprecatedPolicy) {
           return {
-            status: 'WARN',
-            severity: 'MEDIUM',
             reason: 'DEPRECATED_POLICY',
             message: `Role ${profileRole.name} grants the agent through the deprecated AmazonEC2RoleforSSM policy; replace it with AmazonSSMManagedInstanceCore.`,
             evidence: { ...evidence, deprecatedPolicy: arns.deprecatedEc2RoleForSsm },
-            remediation: `${ATTACH_CORE(profileRole.name, partition)} && aws iam detach-role-policy --role-name ${profileRole.name} --policy-arn ${arns.deprecatedEc2RoleForSsm}`,
+            params: {
+              roleName: profileRole.name,
+              policyArn: arns.core,
+              deprecatedPolicyArn: arns.deprecatedEc2RoleForSsm,
+            },
           };
         }
         return {
-          status: 'PASS',
           reason: 'PROFILE_GRANTS_CORE',
           message: `Instance profile role ${profileRole.name} grants every core SSM Agent action.`,
           evidence: {
@@ -255,7 +344,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
         };
       }
       if (profileCore.status === 'unknown') {
-        return unreadablePoliciesOutcome(`role ${profileRole.name}`, profileCore, {
+        return unreadable(`role ${profileRole.name}`, profileCore, {
           ...evidence,
           ...coreEvidence(profileCore),
         });
@@ -268,11 +357,10 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
             'grants the core SSM Agent actions under a Condition',
           );
         return {
-          status: 'WARN',
           reason: 'CONDITIONAL_GRANT',
           message: `Role ${profileRole.name} grants ${profileCore.conditional.join(', ')} only under a Condition; cannot prove the agent is allowed.`,
           evidence: { ...evidence, ...coreEvidence(profileCore) },
-          remediation: `Remove the Condition from the granting statements or ${ATTACH_CORE(profileRole.name, partition)}`,
+          params: { roleName: profileRole.name, policyArn: arns.core },
         };
       }
       const registers = profileCore.registration === 'allowed' || profileCore.registration === 'conditional';
@@ -281,15 +369,12 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
         // the instance will not use the Default Host Management Configuration permissions."
         const dhmcOn = inventory.dhmc.state === 'on';
         return {
-          status: 'FAIL',
           reason: dhmcOn ? 'DHMC_SHADOWED_BY_PROFILE' : 'PROFILE_MISSING_ACTIONS',
           message: dhmcOn
             ? `Role ${profileRole.name} allows ssm:UpdateInstanceInformation but ${gapText(profileCore)}: the agent uses this incomplete profile instead of DHMC.`
             : `Instance profile role ${profileRole.name} ${gapText(profileCore)}.`,
           evidence: { ...evidence, dhmc: inventory.dhmc.state, ...coreEvidence(profileCore) },
-          remediation: dhmcOn
-            ? `Either ${fixFor(profileCore, profileRole.name, partition, ATTACH_CORE(profileRole.name, partition), false)}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`
-            : fixFor(profileCore, profileRole.name, partition),
+          ...grantFix(profileCore, profileRole.name, arns.core),
         };
       }
       profileNote = `role ${profileRole.name} ${gapText(profileCore)}`;
@@ -307,25 +392,32 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
     return { ...outcome, evidence: { ...outcome.evidence, instanceProfile: profileNote ?? 'none' } };
   }
   if (dhmc.state === 'on') return evaluateDhmc(instance, inventory, target, dhmc.roleName, profileNote);
-  const noProfile = !instance.instanceProfileArn;
+  const evidence = {
+    credentialSource: 'none',
+    instanceProfile: instance.instanceProfileArn ?? null,
+    profileProblem: profileNote ?? null,
+    dhmc: 'off',
+    ...(profileCore ? coreEvidence(profileCore) : {}),
+  };
+  if (!instance.instanceProfileArn) {
+    return {
+      reason: 'NO_INSTANCE_PROFILE_AND_DHMC_OFF',
+      message: 'No instance profile is attached and Default Host Management Configuration is off.',
+      evidence,
+      params: { instanceId: instance.id },
+    };
+  }
   return {
-    status: 'FAIL',
-    reason: noProfile ? 'NO_INSTANCE_PROFILE_AND_DHMC_OFF' : 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
-    message: noProfile
-      ? 'No instance profile is attached and Default Host Management Configuration is off.'
-      : `The instance profile cannot register the agent (${profileNote}) and Default Host Management Configuration is off.`,
-    evidence: {
-      credentialSource: 'none',
-      instanceProfile: instance.instanceProfileArn ?? null,
-      profileProblem: profileNote ?? null,
-      dhmc: 'off',
-      ...(profileCore ? coreEvidence(profileCore) : {}),
-    },
-    remediation: noProfile
-      ? `Turn on DHMC (aws ssm update-service-setting --setting-id ${DHMC_SETTING_ID} --setting-value service-role/${DHMC_DEFAULT_ROLE}) or attach a profile: aws ec2 associate-iam-instance-profile --instance-id ${instance.id} --iam-instance-profile Name=SSMInstanceProfile`
-      : profileRole && profileCore
-        ? fixFor(profileCore, profileRole.name, partition)
-        : `Give the instance profile a role with ${arns.core}: aws iam add-role-to-instance-profile --instance-profile-name <profile> --role-name SSMInstanceProfile`,
+    reason: 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
+    message: `The instance profile cannot register the agent (${profileNote}) and Default Host Management Configuration is off.`,
+    evidence,
+    ...(profileRole && profileCore
+      ? grantFix(profileCore, profileRole.name, arns.core)
+      : ({
+          variant: 'profileWithoutRole',
+          // arn:<partition>:iam::<account>:instance-profile/<path>/<name>
+          params: { policyArn: arns.core, profileName: instance.instanceProfileArn.split('/').pop()! },
+        } as const)),
   };
 }
 
@@ -334,7 +426,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
  * but the real setting id is `default-ec2-instance-management-role`; a policy copied from the seed
  * grants nothing on the real setting.
  */
-function evaluateAccount(ctx: RuleContext): Outcome {
+function evaluateAccount(ctx: RuleContext): PermissionsOutcome {
   const hits: { role?: string; policy: string }[] = [];
   const wrong = `servicesetting/ssm/managed-instance/${DHMC_SEED_SETTING_NAME}`;
   const seen = new Set<string>();
@@ -352,19 +444,20 @@ function evaluateAccount(ctx: RuleContext): Outcome {
   }
   if (hits.length === 0) {
     return {
-      status: 'PASS',
       reason: 'DHMC_SETTING_ID_OK',
       message: `No IAM policy references the wrong DHMC setting name ${DHMC_SEED_SETTING_NAME} (from the example policy in the AWS documentation).`,
       evidence: { dhmc: ctx.inventory.dhmc.state },
     };
   }
   return {
-    status: 'WARN',
-    severity: 'LOW',
     reason: 'DHMC_POLICY_USES_WRONG_SETTING_ID',
     message: `${hits.length} polic${hits.length === 1 ? 'y references' : 'ies reference'} servicesetting/ssm/managed-instance/${DHMC_SEED_SETTING_NAME}; the real setting is ${DHMC_SETTING_ID}.`,
     evidence: { policies: hits, correctSettingId: DHMC_SETTING_ID },
-    remediation: `Change the Resource to arn:${ctx.inventory.partition}:ssm:${ctx.inventory.region}:${ctx.inventory.accountId}:servicesetting${DHMC_SETTING_ID} in these policies.`,
+    params: {
+      partition: ctx.inventory.partition,
+      region: ctx.inventory.region,
+      accountId: ctx.inventory.accountId,
+    },
   };
 }
 
@@ -377,7 +470,7 @@ export default defineRule({
     severity: 'HIGH',
     appliesTo: ['ec2', 'account'],
     needs: { ec2: ['ec2.Reservations', 'iam'], account: ['iam'] },
-    remediation: `Attach AmazonSSMManagedInstanceCore to the instance profile role (${ATTACH_CORE('<role>', '<partition>')}), or turn on Default Host Management Configuration.`,
+    reasons: REASONS,
     docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html',
     references: [
       {

@@ -1,9 +1,33 @@
 import { parseDate, tierSetting } from '../shared/inventory';
-import { defineRule, type Outcome } from '../shared/rule';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable } from '../shared/rule';
 import { STANDARD_TIER_LIMIT, TIER_SETTING_ID } from '../shared/ssm-requirements';
 
 const DAY_MS = 86_400_000;
-const ADVANCED = `aws ssm update-service-setting --setting-id ${TIER_SETTING_ID} --setting-value advanced`;
+const ADVANCED =
+  `aws ssm update-service-setting --setting-id ${TIER_SETTING_ID} --setting-value advanced` as const;
+/** `{deregisterCommands}`: one command per stale node (the first three, then "; ..."). */
+const DEREGISTER = 'Deregister dead nodes: {deregisterCommands}';
+
+const REASONS = {
+  ADVANCED_TIER: { status: 'PASS', remediation: NO_ACTION },
+  STANDARD_TIER_OK: { status: 'PASS', remediation: NO_ACTION },
+  STANDARD_TIER_OK_SESSION_MANAGER_NEEDS_ADVANCED: { status: 'PASS', remediation: NO_ACTION },
+  TIER_LIMIT_REACHED: {
+    status: 'FAIL',
+    remediation: {
+      staleNodes: `${DEREGISTER}, or switch to the advanced tier: ${ADVANCED}`,
+      noStaleNodes: `Switch to the advanced tier: ${ADVANCED}`,
+    },
+  },
+  TIER_NEAR_LIMIT: {
+    status: 'WARN',
+    remediation: {
+      staleNodes: `${DEREGISTER}, or plan the advanced tier: ${ADVANCED}`,
+      noStaleNodes: `Plan the advanced tier: ${ADVANCED}`,
+    },
+  },
+  STALE_HYBRID_REGISTRATIONS: { status: 'WARN', severity: 'LOW', remediation: DEREGISTER },
+} as const satisfies ReasonTable;
 
 export default defineRule({
   meta: {
@@ -14,7 +38,7 @@ export default defineRule({
     severity: 'HIGH',
     appliesTo: ['account'],
     needs: { account: ['ssm.InstanceInformationList', 'ssm.ServiceSettings'] },
-    remediation: `Deregister nodes that are gone (aws ssm deregister-managed-instance --instance-id <mi-id>) or switch to the advanced tier (${ADVANCED}).`,
+    reasons: REASONS,
     docsUrl:
       'https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-configure-instance-tiers.html',
     references: [
@@ -26,7 +50,7 @@ export default defineRule({
       },
     ],
   },
-  evaluate(subject, ctx): Outcome {
+  evaluate(subject, ctx): Outcome<typeof REASONS> {
     if (subject.kind !== 'account') throw new Error(`instance-tier does not apply to ${subject.kind}`);
     const { inventory, config, now } = ctx;
     const tier = tierSetting(inventory);
@@ -56,7 +80,6 @@ export default defineRule({
     };
     if (tier !== 'standard') {
       return {
-        status: 'PASS',
         reason: 'ADVANCED_TIER',
         message: `Advanced tier: ${count} hybrid node${count === 1 ? '' : 's'} registered; Session Manager is available for them.`,
         evidence,
@@ -66,42 +89,38 @@ export default defineRule({
     const staleText = stale.length
       ? `; ${stale.length} of them lost connection over ${config.staleHybridDays} days ago and still use quota`
       : '';
-    const deregister = stale.length
-      ? `Deregister dead nodes: ${stale
-          .slice(0, 3)
-          .map((s) => `aws ssm deregister-managed-instance --instance-id ${s.id}`)
-          .join('; ')}${stale.length > 3 ? '; ...' : ''}`
-      : '';
+    const deregisterCommands = `${stale
+      .slice(0, 3)
+      .map((s) => `aws ssm deregister-managed-instance --instance-id ${s.id}`)
+      .join('; ')}${stale.length > 3 ? '; ...' : ''}`;
+    const fix = stale.length
+      ? ({ variant: 'staleNodes', params: { deregisterCommands } } as const)
+      : ({ variant: 'noStaleNodes' } as const);
     if (percent >= 100) {
       return {
-        status: 'FAIL',
         reason: 'TIER_LIMIT_REACHED',
         message: `${count} hybrid nodes registered: the standard tier limit of ${STANDARD_TIER_LIMIT} is reached and new registrations are refused${staleText}.`,
         evidence,
-        remediation: `${deregister ? `${deregister}, or ` : ''}switch to the advanced tier: ${ADVANCED}`,
+        ...fix,
       };
     }
     if (percent >= config.tierWarnPercent) {
       return {
-        status: 'WARN',
         reason: 'TIER_NEAR_LIMIT',
         message: `${count} of ${STANDARD_TIER_LIMIT} standard-tier hybrid registrations used (${percent.toFixed(1)} %, warning at ${config.tierWarnPercent} %)${staleText}.`,
         evidence,
-        remediation: `${deregister ? `${deregister}, or ` : ''}plan the advanced tier: ${ADVANCED}`,
+        ...fix,
       };
     }
     if (stale.length > 0) {
       return {
-        status: 'WARN',
-        severity: 'LOW',
         reason: 'STALE_HYBRID_REGISTRATIONS',
         message: `${stale.length} hybrid node${stale.length === 1 ? '' : 's'} lost connection over ${config.staleHybridDays} days ago and still consume standard-tier quota.`,
         evidence,
-        remediation: deregister,
+        params: { deregisterCommands },
       };
     }
     return {
-      status: 'PASS',
       reason: count > 0 ? 'STANDARD_TIER_OK_SESSION_MANAGER_NEEDS_ADVANCED' : 'STANDARD_TIER_OK',
       message:
         count > 0

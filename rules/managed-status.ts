@@ -2,7 +2,7 @@ import { unavailableOutcome } from '../shared/engine';
 import type { Ec2Instance, HybridNode } from '../shared/inventory';
 import { parseDate } from '../shared/inventory';
 import type { RuleId } from '../shared/model';
-import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/rule';
 
 const EC2_PREREQUISITES: readonly RuleId[] = ['instance-permissions', 'network-path', 's3-bucket-access'];
 const HYBRID_PREREQUISITES: readonly RuleId[] = ['hybrid-service-role'];
@@ -14,12 +14,70 @@ const NOT_CHECKABLE = [
   'on-host proxy settings',
 ];
 
+/** `{causeRemediation}`: the remediation of the first failing prerequisite rule (its finding's own fix). */
+const REASONS = {
+  MANAGED_ONLINE: { status: 'PASS', remediation: NO_ACTION },
+  CONNECTION_LOST: {
+    status: 'FAIL',
+    remediation: {
+      cause: '{causeRemediation}',
+      noCause:
+        'Check that the machine is running and SSM Agent is started (systemctl status amazon-ssm-agent / Get-Service AmazonSSMAgent), then its network path to SSM.',
+    },
+  },
+  INACTIVE: {
+    status: 'WARN',
+    remediation:
+      'Start the machine/agent, or deregister it if it is gone: aws ssm deregister-managed-instance --instance-id {resourceId}',
+  },
+  AGENT_OUTDATED: {
+    status: 'WARN',
+    severity: 'LOW',
+    remediation:
+      'aws ssm send-command --document-name AWS-UpdateSSMAgent --targets Key=InstanceIds,Values={resourceId} (or enable agent auto-update in Fleet Manager)',
+  },
+  EXEMPT_BY_TAG: {
+    status: 'NOT_APPLICABLE',
+    remediation: 'None while the exemption tag is set; remove the tag to have the instance audited.',
+  },
+  INSTANCE_STOPPED: {
+    status: 'NOT_APPLICABLE',
+    remediation: 'None while the instance is stopped; its managed status is evaluated when it runs.',
+  },
+  REGISTRATION_PENDING: {
+    status: 'NOT_APPLICABLE',
+    remediation: {
+      cause: '{causeRemediation}',
+      noCause:
+        'No action needed yet. If the instance has not registered by {registrationDueAt}, check that SSM Agent is installed and running.',
+    },
+  },
+  NOT_YET_REGISTERED: { status: 'WARN', remediation: 'Re-run the audit in a few minutes.' },
+  UNMANAGED: { status: 'FAIL', remediation: '{causeRemediation}' },
+  UNMANAGED_CAUSE_UNKNOWN: {
+    status: 'FAIL',
+    remediation: 'Give the auditor the missing read permissions to find the cause, then re-run.',
+  },
+  UNMANAGED_AGENT_NOT_RUNNING: {
+    status: 'FAIL',
+    remediation:
+      'Install/start SSM Agent (Linux: sudo systemctl enable --now amazon-ssm-agent; Windows: Start-Service AmazonSSMAgent), check TLS certificates and proxy settings, or run the AWSSupport-TroubleshootManagedInstance runbook.',
+  },
+} as const satisfies ReasonTable;
+
+type ManagedOutcome = Outcome<typeof REASONS>;
+
+/** The fix of a finding that names its likely cause: the cause's own remediation. */
+function causeFix<const NoCause extends { variant: 'noCause' }>(first: Cause | undefined, noCause: NoCause) {
+  return first ? ({ variant: 'cause', params: { causeRemediation: first.remediation } } as const) : noCause;
+}
+
 interface Cause {
   ruleId: RuleId;
   status: string;
   reason: string;
   message: string;
-  remediation?: string;
+  remediation: string;
 }
 
 /** The failures (and doubts) of the prerequisite rules for this resource, most certain first. */
@@ -51,7 +109,7 @@ function registrationOutcome(
   ctx: RuleContext,
   resourceId: string,
   rules: readonly RuleId[],
-): Outcome {
+): ManagedOutcome {
   const online = info.PingStatus !== 'ConnectionLost' && info.PingStatus !== 'Inactive';
   // An Online agent pings every few minutes: its last ping time is news only once the pings stop.
   // Leaving it out keeps an unchanged finding unchanged, so the findings table is not rewritten each run.
@@ -65,37 +123,29 @@ function registrationOutcome(
     const { failures, doubts } = causesOf(ctx, resourceId, rules);
     const first = failures[0];
     return {
-      status: 'FAIL',
       reason: 'CONNECTION_LOST',
       message: `Registered but ConnectionLost since ${parseDate(info.LastPingDateTime)?.toISOString() ?? 'an unknown time'}${first ? `; likely cause: ${first.message.replace(/\.$/, '')}` : ''}.`,
       evidence: { ...evidence, rootCauses: failures, possibleCauses: doubts, notCheckable: NOT_CHECKABLE },
-      remediation:
-        first?.remediation ??
-        'Check that the machine is running and SSM Agent is started (systemctl status amazon-ssm-agent / Get-Service AmazonSSMAgent), then its network path to SSM.',
+      ...causeFix(first, { variant: 'noCause' }),
     };
   }
   if (info.PingStatus === 'Inactive') {
     return {
-      status: 'WARN',
       reason: 'INACTIVE',
       message: 'Registered but Inactive: the node has not reported for a long time.',
       evidence,
-      remediation:
-        'Start the machine/agent, or deregister it if it is gone: aws ssm deregister-managed-instance --instance-id <id>',
+      params: { resourceId },
     };
   }
   if (info.IsLatestVersion === false) {
     return {
-      status: 'WARN',
-      severity: 'LOW',
       reason: 'AGENT_OUTDATED',
       message: `Online, but SSM Agent ${info.AgentVersion ?? '(unknown)'} is not the latest version.`,
       evidence,
-      remediation: `aws ssm send-command --document-name AWS-UpdateSSMAgent --targets Key=InstanceIds,Values=${resourceId} (or enable agent auto-update in Fleet Manager)`,
+      params: { resourceId },
     };
   }
   return {
-    status: 'PASS',
     reason: 'MANAGED_ONLINE',
     message: `Managed and Online (agent ${info.AgentVersion ?? 'unknown'}).`,
     evidence,
@@ -120,11 +170,10 @@ function registrationGrace(
   return ctx.now.getTime() < dueAt.getTime() ? { launchedAt, dueAt } : undefined;
 }
 
-function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
+function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): ManagedOutcome {
   const exemption = instance.tags.get(ctx.config.exemptionTagKey);
   if (exemption !== undefined) {
     return {
-      status: 'NOT_APPLICABLE',
       reason: 'EXEMPT_BY_TAG',
       message: `Exempt by tag ${ctx.config.exemptionTagKey}${exemption ? `: ${exemption}` : ''}.`,
       evidence: { tag: ctx.config.exemptionTagKey, value: exemption },
@@ -135,7 +184,6 @@ function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
   if (instance.state === 'stopped' || instance.state === 'stopping') {
     // A stopped instance cannot ping: never report it as unmanaged.
     return {
-      status: 'NOT_APPLICABLE',
       reason: 'INSTANCE_STOPPED',
       message: `The instance is ${instance.state}; its managed status is evaluated when it runs.`,
       evidence: {
@@ -165,7 +213,6 @@ function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
     const launched = grace.launchedAt.toISOString();
     const due = grace.dueAt.toISOString();
     return {
-      status: 'NOT_APPLICABLE',
       reason: 'REGISTRATION_PENDING',
       message: first
         ? `Not registered yet (launched or started at ${launched}, grace until ${due}), and likely not to: ${first.message.replace(/\.$/, '')}.`
@@ -176,54 +223,44 @@ function evaluateEc2(instance: Ec2Instance, ctx: RuleContext): Outcome {
         registrationGraceMinutes: ctx.config.registrationGraceMinutes,
         registrationDueAt: due,
       },
-      remediation:
-        first?.remediation ??
-        `No action needed yet. If the instance has not registered by ${due}, check that SSM Agent is installed and running.`,
+      ...causeFix(first, { variant: 'noCause', params: { registrationDueAt: due } }),
     };
   }
   if (instance.state === 'pending' && failures.length === 0) {
     return {
-      status: 'WARN',
       reason: 'NOT_YET_REGISTERED',
       message:
         'The instance is still starting and has not registered yet; every checkable prerequisite passes.',
       evidence,
-      remediation: 'Re-run the audit in a few minutes.',
     };
   }
   if (failures.length > 0) {
     const first = failures[0]!;
     return {
-      status: 'FAIL',
       reason: 'UNMANAGED',
       message: `Not managed by Systems Manager: ${first.message}${failures.length > 1 ? ` (+${failures.length - 1} more cause${failures.length > 2 ? 's' : ''})` : ''}`,
       evidence,
-      remediation: first.remediation ?? 'Fix the failing prerequisites listed in the evidence.',
+      params: { causeRemediation: first.remediation },
     };
   }
   if (doubts.some((d) => d.status === 'ERROR')) {
     return {
-      status: 'FAIL',
       reason: 'UNMANAGED_CAUSE_UNKNOWN',
       message: `Not managed by Systems Manager; some prerequisites could not be evaluated (${doubts
         .filter((d) => d.status === 'ERROR')
         .map((d) => d.ruleId)
         .join(', ')}).`,
       evidence,
-      remediation: 'Give the auditor the missing read permissions to find the cause, then re-run.',
     };
   }
   return {
-    status: 'FAIL',
     reason: 'UNMANAGED_AGENT_NOT_RUNNING',
     message: `Not managed by Systems Manager although every checkable prerequisite passes${doubts.length ? ' (with warnings)' : ''}: SSM Agent is probably not installed or not running.`,
     evidence,
-    remediation:
-      'Install/start SSM Agent (Linux: sudo systemctl enable --now amazon-ssm-agent; Windows: Start-Service AmazonSSMAgent), check TLS certificates and proxy settings, or run the AWSSupport-TroubleshootManagedInstance runbook.',
   };
 }
 
-function evaluateHybrid(node: HybridNode, ctx: RuleContext): Outcome {
+function evaluateHybrid(node: HybridNode, ctx: RuleContext): ManagedOutcome {
   return registrationOutcome(node.info, ctx, node.id, HYBRID_PREREQUISITES);
 }
 
@@ -242,7 +279,7 @@ export default defineRule({
       hybrid: ['ssm.InstanceInformationList'],
     },
     dependsOn: ['instance-permissions', 'network-path', 's3-bucket-access', 'hybrid-service-role'],
-    remediation: 'Fix the failing prerequisites, then make sure SSM Agent is installed and running.',
+    reasons: REASONS,
     docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-prereqs.html',
     references: [
       {

@@ -15,9 +15,82 @@ import {
   type StatementEvidence,
 } from '../shared/policy/evaluator';
 import { parsePolicyDocument } from '../shared/policy/document';
-import { defineRule, type Outcome, type RuleContext } from '../shared/rule';
+import {
+  defineRule,
+  NO_ACTION,
+  type Outcome,
+  type ReasonsWith,
+  type ReasonTable,
+  type RuleContext,
+} from '../shared/rule';
 import { regionalSsmBuckets } from '../shared/ssm-requirements';
 import type { VpcEndpointRaw } from '../shared/snapshot/schema';
+
+const CUSTOM_POLICY =
+  '"Create a custom policy for S3 bucket access" in https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html';
+
+/** `{bucketArns}`: every object of the eight SSM buckets of the region, in the snapshot's partition. */
+const REASONS = {
+  S3_ACCESS_OK: { status: 'PASS', remediation: NO_ACTION },
+  NOT_ENDPOINT_ONLY: {
+    status: 'NOT_APPLICABLE',
+    remediation: 'None: the agent reaches the SSM buckets over its internet path.',
+  },
+  INSTANCE_STOPPED: {
+    status: 'NOT_APPLICABLE',
+    remediation: 'None while the instance is stopped; its S3 access is evaluated when it runs.',
+  },
+  NO_ROLE_IN_USE: {
+    status: 'FAIL',
+    remediation:
+      'Fix instance-permissions first, then attach the S3 bucket policy of https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html to the role in use.',
+  },
+  S3_GATEWAY_ENDPOINT_NOT_ROUTED: {
+    status: 'FAIL',
+    remediation:
+      'aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint} --add-route-table-ids {routeTable}',
+  },
+  S3_GATEWAY_ENDPOINT_MISSING: {
+    status: 'FAIL',
+    remediation:
+      'aws ec2 create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name {serviceName} --route-table-ids {routeTable}',
+  },
+  S3_BUCKET_NOT_GRANTED: {
+    status: 'FAIL',
+    remediation: `Attach a policy to {roleName} granting s3:GetObject on {bucketArns} (see ${CUSTOM_POLICY}).`,
+  },
+  S3_BUCKET_PARTIALLY_GRANTED: {
+    status: 'FAIL',
+    remediation: `Make {roleName}'s grant cover every object: allow s3:GetObject on {bucketArns} and remove or narrow the Deny statements that match them ({statements}); see ${CUSTOM_POLICY}.`,
+  },
+  S3_ENDPOINT_POLICY_BLOCKS: {
+    status: 'FAIL',
+    remediation:
+      "Allow s3:GetObject on {bucketArns} for the agent's role in the endpoint policy: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint} --policy-document file://policy.json",
+  },
+  S3_OUTPUT_BUCKET_NOT_GRANTED: {
+    status: 'FAIL',
+    remediation: `Attach a policy to {roleName} granting {action} on {resource} (output bucket {bucket}; see ${CUSTOM_POLICY}).`,
+  },
+  S3_CONDITIONAL_GRANT: {
+    status: 'WARN',
+    remediation:
+      "Grant s3:GetObject on {bucketArns} to {roleName} without a Condition, or check that the Condition holds for the agent's requests.",
+  },
+  S3_ENDPOINT_POLICY_CONDITIONAL: {
+    status: 'WARN',
+    remediation:
+      "Allow s3:GetObject on {bucketArns} without a Condition in the endpoint policy of {endpoint}, or check that the Condition holds for the agent's requests.",
+  },
+  S3_REGION_WILDCARD: {
+    status: 'WARN',
+    severity: 'LOW',
+    remediation:
+      'Replace the wildcard with the eight {region} bucket ARNs (e.g. arn:{partition}:s3:::aws-ssm-{region}/*).',
+  },
+} as const satisfies ReasonTable;
+
+type BucketAccessOutcome = Outcome<typeof REASONS>;
 
 type ProblemCode =
   | 'S3_BUCKET_NOT_GRANTED'
@@ -37,13 +110,9 @@ interface BucketProblem {
   statements?: string[];
 }
 
-/** Problems that leave the agent unable to fetch (FAIL); the others are WARN. */
-const BLOCKING: ReadonlySet<ProblemCode> = new Set<ProblemCode>([
-  'S3_BUCKET_NOT_GRANTED',
-  'S3_BUCKET_PARTIALLY_GRANTED',
-  'S3_ENDPOINT_POLICY_BLOCKS',
-  'S3_OUTPUT_BUCKET_NOT_GRANTED',
-]);
+/** Problems that leave the agent unable to fetch (their reasons are FAIL); the others are WARN. */
+const isBlocking = (p: BucketProblem): p is BucketProblem & { code: ReasonsWith<typeof REASONS, 'FAIL'> } =>
+  REASONS[p.code].status === 'FAIL';
 
 /**
  * Every object of a bucket: "bucket/*" is a set of keys, so a grant must cover all of them and a Deny
@@ -320,14 +389,13 @@ function checkOutputBuckets(ctx: RuleContext, role: RoleView): BucketProblem[] {
   return problems;
 }
 
-function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
+function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): BucketAccessOutcome {
   const { inventory } = ctx;
   const network = assessNetworkPath(inventory, instance);
   const endpointOnly = network.endpointOnly && network.status !== 'unverifiable';
   const hasOutputBuckets = ctx.config.outputBuckets.length > 0;
   if (!endpointOnly && !hasOutputBuckets) {
     return {
-      status: 'NOT_APPLICABLE',
       reason: 'NOT_ENDPOINT_ONLY',
       message:
         'The instance does not reach SSM only through VPC endpoints and no output bucket is configured; the S3 policy is not required.',
@@ -348,13 +416,10 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
   const role = credentials.source === 'none' ? undefined : credentials.role;
   if (!role) {
     return {
-      status: 'FAIL',
       reason: 'NO_ROLE_IN_USE',
       message:
         'The agent has no working role (no usable instance profile and no DHMC role), so it cannot read the SSM S3 buckets.',
       evidence: { credentialSource: credentials.source },
-      remediation:
-        'Fix instance-permissions first, then attach the S3 bucket policy of https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html to the role in use.',
     };
   }
   const problems: BucketProblem[] = [];
@@ -379,21 +444,25 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
         : undefined;
     // With a working NAT/IGW path the buckets are reached over the internet: no S3 endpoint needed.
     if (!s3Endpoint && network.internet.status !== 'ok') {
+      const evidence = {
+        role: role.name,
+        credentialSource: credentials.source,
+        routeTableId: routeTableId ?? null,
+        s3Endpoint: gateway?.VpcEndpointId ?? null,
+      };
+      if (gateway) {
+        return {
+          reason: 'S3_GATEWAY_ENDPOINT_NOT_ROUTED',
+          message: `S3 gateway endpoint ${gateway.VpcEndpointId} is not associated with route table ${routeTableId ?? '(unknown)'} of the instance's subnet; the agent cannot reach the SSM buckets.`,
+          evidence,
+          params: { endpoint: gateway.VpcEndpointId, routeTable: routeTableId ?? '<rtb>' },
+        };
+      }
       return {
-        status: 'FAIL',
-        reason: gateway ? 'S3_GATEWAY_ENDPOINT_NOT_ROUTED' : 'S3_GATEWAY_ENDPOINT_MISSING',
-        message: gateway
-          ? `S3 gateway endpoint ${gateway.VpcEndpointId} is not associated with route table ${routeTableId ?? '(unknown)'} of the instance's subnet; the agent cannot reach the SSM buckets.`
-          : `The instance reaches SSM only through VPC endpoints but ${instance.vpcId} has no S3 gateway endpoint; the agent cannot reach the SSM buckets.`,
-        evidence: {
-          role: role.name,
-          credentialSource: credentials.source,
-          routeTableId: routeTableId ?? null,
-          s3Endpoint: gateway?.VpcEndpointId ?? null,
-        },
-        remediation: gateway
-          ? `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${gateway.VpcEndpointId} --add-route-table-ids ${routeTableId ?? '<rtb>'}`
-          : `aws ec2 create-vpc-endpoint --vpc-id ${instance.vpcId} --vpc-endpoint-type Gateway --service-name ${serviceName} --route-table-ids ${routeTableId ?? '<rtb>'}`,
+        reason: 'S3_GATEWAY_ENDPOINT_MISSING',
+        message: `The instance reaches SSM only through VPC endpoints but ${instance.vpcId} has no S3 gateway endpoint; the agent cannot reach the SSM buckets.`,
+        evidence,
+        params: { vpc: instance.vpcId ?? '<vpc>', serviceName, routeTable: routeTableId ?? '<rtb>' },
       };
     }
     problems.push(...checkRegionalBuckets(inventory, instance, role, s3Endpoint));
@@ -410,20 +479,32 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
   const bucketArns = regionalSsmBuckets(inventory.region)
     .map((b) => objectArn(inventory.partition, b))
     .join(', ');
-  const failing = problems.filter((p) => BLOCKING.has(p.code));
+  const params = {
+    roleName: role.name,
+    bucketArns,
+    endpoint: s3Endpoint?.VpcEndpointId ?? '<endpoint>',
+    region: inventory.region,
+    partition: inventory.partition,
+  };
+  const failing = problems.filter(isBlocking);
   if (failing.length > 0) {
     const first = failing[0]!;
+    const facts = {
+      ...params,
+      statements: (first.statements ?? []).join('; ') || 'none recorded',
+      action: first.action,
+      // s3:GetEncryptionConfiguration is asked on the bucket root, every other action on its objects.
+      resource:
+        first.action === 's3:GetEncryptionConfiguration'
+          ? `arn:${inventory.partition}:s3:::${first.bucket}`
+          : objectArn(inventory.partition, first.bucket),
+      bucket: first.bucket,
+    };
     return {
-      status: 'FAIL',
       reason: first.code,
       message: `${failing.length} required S3 permission${failing.length === 1 ? ' is' : 's are'} missing: ${first.detail}${failing.length > 1 ? ` (+${failing.length - 1} more)` : ''}.`,
       evidence,
-      remediation:
-        first.code === 'S3_ENDPOINT_POLICY_BLOCKS'
-          ? `Allow s3:GetObject on ${bucketArns} for the agent's role in the endpoint policy: aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${s3Endpoint?.VpcEndpointId} --policy-document file://policy.json`
-          : first.code === 'S3_BUCKET_PARTIALLY_GRANTED'
-            ? `Make ${role.name}'s grant cover every object: allow s3:GetObject on ${bucketArns} and remove or narrow the Deny statements that match them (${(first.statements ?? []).join('; ')}); see "Create a custom policy for S3 bucket access" in https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html.`
-            : `Attach a policy to ${role.name} granting s3:GetObject on ${bucketArns} (see "Create a custom policy for S3 bucket access" in https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).`,
+      params: facts,
     };
   }
   const conditional = problems.find(
@@ -431,28 +512,22 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): Outcome {
   );
   if (conditional) {
     return {
-      status: 'WARN',
-      reason: conditional.code,
+      reason:
+        conditional.code === 'S3_ENDPOINT_POLICY_CONDITIONAL' ? conditional.code : 'S3_CONDITIONAL_GRANT',
       message: `Cannot prove the agent can read the SSM buckets: ${conditional.detail}.`,
       evidence,
-      remediation:
-        conditional.code === 'S3_ENDPOINT_POLICY_CONDITIONAL'
-          ? `Allow s3:GetObject on ${bucketArns} without a Condition in the endpoint policy of ${s3Endpoint?.VpcEndpointId}, or check that the Condition holds for the agent's requests.`
-          : `Grant s3:GetObject on ${bucketArns} to ${role.name} without a Condition, or check that the Condition holds for the agent's requests.`,
+      params,
     };
   }
   if (problems.length > 0) {
     return {
-      status: 'WARN',
-      severity: 'LOW',
       reason: 'S3_REGION_WILDCARD',
       message: `The SSM buckets are ${problems[0]!.detail.split(' (')[0]}; the AWS documentation recommends naming each region's buckets.`,
       evidence,
-      remediation: `Replace the wildcard with the eight ${inventory.region} bucket ARNs (e.g. arn:${inventory.partition}:s3:::aws-ssm-${inventory.region}/*).`,
+      params,
     };
   }
   return {
-    status: 'PASS',
     reason: 'S3_ACCESS_OK',
     message: `Role ${role.name} can read every object of the eight SSM buckets of ${inventory.region}${s3Endpoint ? ` through ${s3Endpoint.VpcEndpointId}` : ''}${ctx.config.outputBuckets.length ? ' and use the output buckets' : ''}.`,
     evidence,
@@ -478,8 +553,7 @@ export default defineRule({
         'iam',
       ],
     },
-    remediation:
-      'Attach the S3 policy of "Create a custom policy for S3 bucket access" (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html) to the instance profile or DHMC role, and create an S3 gateway endpoint for the subnet.',
+    reasons: REASONS,
     docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html',
     references: [
       {
@@ -495,7 +569,6 @@ export default defineRule({
     const { instance } = subject;
     if (instance.state === 'stopped' || instance.state === 'stopping') {
       return {
-        status: 'NOT_APPLICABLE',
         reason: 'INSTANCE_STOPPED',
         message: `The instance is ${instance.state}; S3 reachability is evaluated when it runs.`,
         evidence: { state: instance.state },

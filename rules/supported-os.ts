@@ -1,12 +1,42 @@
 import { unavailableOutcome } from '../shared/engine';
-import { classifyOperatingSystem } from '../shared/supported-os';
-import { defineRule, type Outcome } from '../shared/rule';
+import { classifyOperatingSystem, type OsVerdict } from '../shared/supported-os';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable } from '../shared/rule';
 import type { InstanceInformationRaw } from '../shared/snapshot/schema';
+
+const REASONS = {
+  OS_SUPPORTED: { status: 'PASS', remediation: NO_ACTION },
+  OS_DEPRECATED: {
+    status: 'WARN',
+    remediation:
+      'Plan an upgrade to a supported OS version; keep the last agent version that supports this one until then.',
+  },
+  OS_UNSUPPORTED: {
+    status: 'FAIL',
+    remediation: 'Upgrade or replace this machine: SSM Agent does not run on this operating system.',
+  },
+  OS_UNKNOWN: {
+    status: 'WARN',
+    severity: 'LOW',
+    remediation:
+      'Check the OS against https://docs.aws.amazon.com/systems-manager/latest/userguide/operating-systems-and-machine-types.html',
+  },
+  INSTANCE_STOPPED: {
+    status: 'NOT_APPLICABLE',
+    remediation: 'None while the instance is stopped; its operating system is checked when it runs.',
+  },
+} as const satisfies ReasonTable;
+
+const REASON_OF = {
+  supported: 'OS_SUPPORTED',
+  deprecated: 'OS_DEPRECATED',
+  unsupported: 'OS_UNSUPPORTED',
+  unknown: 'OS_UNKNOWN',
+} as const satisfies Record<OsVerdict, keyof typeof REASONS>;
 
 function outcomeFor(
   info: InstanceInformationRaw | undefined,
   fallback: { platformDetails?: string },
-): Outcome {
+): Outcome<typeof REASONS> {
   const os = {
     platformType: info?.PlatformType,
     platformName: info?.PlatformName,
@@ -18,37 +48,7 @@ function outcomeFor(
     ...(info ? {} : { platformDetails: fallback.platformDetails ?? null }),
     family: result.family ?? null,
   };
-  switch (result.verdict) {
-    case 'supported':
-      return { status: 'PASS', reason: 'OS_SUPPORTED', message: result.reason, evidence };
-    case 'deprecated':
-      return {
-        status: 'WARN',
-        reason: 'OS_DEPRECATED',
-        message: result.reason,
-        evidence,
-        remediation:
-          'Plan an upgrade to a supported OS version; keep the last agent version that supports this one until then.',
-      };
-    case 'unsupported':
-      return {
-        status: 'FAIL',
-        reason: 'OS_UNSUPPORTED',
-        message: result.reason,
-        evidence,
-        remediation: 'Upgrade or replace this machine: SSM Agent does not run on this operating system.',
-      };
-    default:
-      return {
-        status: 'WARN',
-        severity: 'LOW',
-        reason: 'OS_UNKNOWN',
-        message: result.reason,
-        evidence,
-        remediation:
-          'Check the OS against https://docs.aws.amazon.com/systems-manager/latest/userguide/operating-systems-and-machine-types.html',
-      };
-  }
+  return { reason: REASON_OF[result.verdict], message: result.reason, evidence };
 }
 
 export default defineRule({
@@ -63,8 +63,7 @@ export default defineRule({
       ec2: ['ec2.Reservations'],
       hybrid: ['ssm.InstanceInformationList'],
     },
-    remediation:
-      'Run a supported operating system version (see the AWS list of supported operating systems).',
+    reasons: REASONS,
     docsUrl: 'https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-prereqs.html',
     references: [
       {
@@ -88,7 +87,6 @@ export default defineRule({
         // problem to report (DESIGN §3: stopped instances stay NOT_APPLICABLE when an SSM call fails).
         if (state === 'stopped' || state === 'stopping')
           return {
-            status: 'NOT_APPLICABLE',
             reason: 'INSTANCE_STOPPED',
             message: `The instance is ${state}; its operating system is checked when it runs.`,
             evidence: { state },

@@ -1,12 +1,18 @@
 import { resolveConfig, type AuditConfig } from './config';
 import type { Inventory, SectionAvailability } from './inventory';
-import type { Finding, RuleId, Severity, Status } from './model';
+import type { Finding, RuleId, Status } from './model';
 import {
   formatReference,
+  reasonSeverity,
+  reasonSpecOf,
+  renderRemediation,
   RESOURCE_TYPE_OF,
   type Outcome,
+  type ResolvedOutcome,
   type Rule,
   type RuleContext,
+  type RuleMeta,
+  type SharedReasons,
   type Subject,
   type SubjectKind,
 } from './rule';
@@ -67,39 +73,73 @@ export function unavailableOutcome(
   key: SectionKey,
   availability: SectionAvailability,
   what: string,
-): Outcome {
+): Outcome<SharedReasons> {
   if (availability.available) throw new Error('section is available');
   const permission = availability.call;
   const calls: readonly string[] = SECTIONS[key];
-  const reason =
-    availability.status === 'denied'
-      ? 'API_CALL_DENIED'
-      : availability.status === 'error'
-        ? 'API_CALL_FAILED'
-        : 'SECTION_NOT_COLLECTED';
-  const message =
-    availability.status === 'denied'
-      ? `Cannot evaluate ${what}: ${permission} was denied (${availability.error}); grant ${permission} to the auditor.`
-      : availability.status === 'error'
-        ? `Cannot evaluate ${what}: ${permission} failed (${availability.error}).`
-        : `Cannot evaluate ${what}: the snapshot has no ${key} section (collect it with ${calls.join(', ')}).`;
+  const evidence = {
+    section: key,
+    call: permission,
+    callStatus: availability.status,
+    error: availability.error,
+  };
+  if (availability.status === 'denied') {
+    return {
+      reason: 'API_CALL_DENIED',
+      message: `Cannot evaluate ${what}: ${permission} was denied (${availability.error}); grant ${permission} to the auditor.`,
+      evidence,
+      params: { calls: calls.join(', ') },
+    };
+  }
+  if (availability.status === 'error') {
+    return {
+      reason: 'API_CALL_FAILED',
+      message: `Cannot evaluate ${what}: ${permission} failed (${availability.error}).`,
+      evidence,
+      params: { call: permission, service: permission.split(':')[0]! },
+    };
+  }
   return {
-    status: 'ERROR',
-    reason,
-    message,
-    evidence: { section: key, call: permission, callStatus: availability.status, error: availability.error },
-    remediation:
-      availability.status === 'missing'
-        ? `Collect ${key} into the snapshot (${calls.join(', ')}), or run a live scan.`
-        : availability.status === 'denied'
-          ? `Allow ${calls.join(', ')} for the auditor's IAM principal, then re-run the audit.`
-          : // A failure (HTTP 5xx, timeout, unreachable endpoint) is no permission problem: do not send the user to IAM.
-            `Retry the audit; if ${permission} keeps failing, check the network path to the ${permission.split(':')[0]} endpoint (proxy, VPC endpoint, AWS_ENDPOINT_URL_*) and the AWS Health Dashboard.`,
+    reason: 'SECTION_NOT_COLLECTED',
+    message: `Cannot evaluate ${what}: the snapshot has no ${key} section (collect it with ${calls.join(', ')}).`,
+    evidence,
+    params: { section: key, calls: calls.join(', ') },
   };
 }
 
-function defaultSeverity(status: Status, ruleSeverity: Severity): Severity {
-  return status === 'PASS' || status === 'NOT_APPLICABLE' ? 'INFORMATIONAL' : ruleSeverity;
+/** A rule broke its own contract (an undeclared reason, a status its declaration does not give). */
+export class RuleContractError extends Error {
+  override readonly name = 'RuleContractError';
+}
+
+/**
+ * An outcome with its reason's declaration applied: the status and severity the reason declares and its
+ * remediation rendered with the outcome's values. Throws `RuleContractError` when the rule returned a
+ * reason it does not declare, a status that disagrees with the declaration, or too few values.
+ */
+export function resolveOutcome(meta: RuleMeta, outcome: Outcome): ResolvedOutcome {
+  const spec = reasonSpecOf(meta, outcome.reason);
+  if (!spec)
+    throw new RuleContractError(`reason ${outcome.reason} is not declared in the meta.reasons of ${meta.id}`);
+  if (outcome.status !== undefined && outcome.status !== spec.status)
+    throw new RuleContractError(
+      `${meta.id} returned ${outcome.status} for ${outcome.reason}, which its meta.reasons declare ${spec.status}`,
+    );
+  let remediation: string;
+  try {
+    remediation = renderRemediation(outcome.reason, spec, outcome.variant, outcome.params);
+  } catch (err) {
+    throw new RuleContractError(`${meta.id}: ${(err as Error).message}`);
+  }
+  return {
+    ...(outcome.resourceId !== undefined ? { resourceId: outcome.resourceId } : {}),
+    status: spec.status,
+    severity: reasonSeverity(spec, meta.severity),
+    reason: outcome.reason,
+    message: outcome.message,
+    ...(outcome.evidence !== undefined ? { evidence: outcome.evidence } : {}),
+    remediation,
+  };
 }
 
 export function evaluateInventory(inventory: Inventory, options: EvaluateOptions): AuditResult {
@@ -124,7 +164,7 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
   }
   if (!resourceFilter) subjects.account.push({ kind: 'account' });
 
-  const recorded = new Map<RuleId, Map<string, Outcome[]>>();
+  const recorded = new Map<RuleId, Map<string, ResolvedOutcome[]>>();
   const context: RuleContext = {
     inventory,
     config,
@@ -137,14 +177,14 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
     const { meta } = rule;
     const reference = formatReference(meta);
     const emit = selected.has(meta.id);
-    const keep = needed.has(meta.id) ? new Map<string, Outcome[]>() : undefined;
+    const keep = needed.has(meta.id) ? new Map<string, ResolvedOutcome[]>() : undefined;
     if (keep) recorded.set(meta.id, keep);
     const missingFor = (kind: SubjectKind) =>
       (meta.needs[kind] ?? [])
         .map((key) => [key, inventory.section(key)] as const)
         .find(([, availability]) => !availability.available);
 
-    const push = (subject: Subject, outcome: Outcome) => {
+    const push = (subject: Subject, outcome: ResolvedOutcome) => {
       const resourceType =
         subject.kind === 'account' ? RESOURCE_TYPE_OF.account : RESOURCE_TYPE_OF[subject.kind];
       const defaultId =
@@ -167,12 +207,11 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
         resourceId,
         ruleId: meta.id,
         status: outcome.status,
-        severity: outcome.severity ?? defaultSeverity(outcome.status, meta.severity),
+        severity: outcome.severity,
         reason: outcome.reason,
         message: outcome.message,
         evidence: outcome.evidence ?? {},
-        remediation:
-          outcome.remediation ?? (outcome.status === 'PASS' ? 'No action needed.' : meta.remediation),
+        remediation: outcome.remediation,
         reference,
         evaluatedAt,
       });
@@ -197,14 +236,14 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
         // Its own resource id: the account-level findings of the same rule stay separate.
         push(
           { kind: 'account' },
-          {
+          resolveOutcome(meta, {
             ...unavailableOutcome(
               listing,
               availability,
               `${meta.id} for ${kind === 'ec2' ? 'EC2 instances' : 'hybrid nodes'}`,
             ),
             resourceId: listingResourceId(inventory.accountId, kind === 'ec2' ? 'ec2' : 'hybrid'),
-          },
+          }),
         );
       }
     }
@@ -213,25 +252,28 @@ export function evaluateInventory(inventory: Inventory, options: EvaluateOptions
       const missing = missingFor(kind);
       for (const subject of subjects[kind]) {
         if (missing) {
-          push(subject, unavailableOutcome(missing[0], missing[1], meta.id));
+          push(subject, resolveOutcome(meta, unavailableOutcome(missing[0], missing[1], meta.id)));
           continue;
         }
+        let resolved: ResolvedOutcome[];
         try {
           const result = rule.evaluate(subject, context);
-          if (Array.isArray(result))
-            for (const outcome of result as readonly Outcome[]) push(subject, outcome);
-          else push(subject, result as Outcome);
+          // Resolved before any is kept: a contract breach in one outcome fails the subject as a whole.
+          resolved = (Array.isArray(result) ? (result as readonly Outcome[]) : [result as Outcome]).map(
+            (outcome) => resolveOutcome(meta, outcome),
+          );
         } catch (err) {
           // One broken rule never aborts the audit: it becomes an ERROR for this rule and subject only.
           const error = err instanceof Error ? err : new Error(String(err));
-          push(subject, {
-            status: 'ERROR',
-            reason: 'RULE_EXCEPTION',
-            message: `Rule ${meta.id} failed while evaluating this resource: ${error.message}`,
-            evidence: { error: error.name, detail: error.message },
-            remediation: 'This is a defect in the auditor; report it with the snapshot that triggers it.',
-          });
+          resolved = [
+            resolveOutcome(meta, {
+              reason: 'RULE_EXCEPTION',
+              message: `Rule ${meta.id} failed while evaluating this resource: ${error.message}`,
+              evidence: { error: error.name, detail: error.message },
+            }),
+          ];
         }
+        for (const outcome of resolved) push(subject, outcome);
       }
     }
   }

@@ -3,8 +3,8 @@ import { RULES } from '../rules';
 import { resolveConfig } from '../shared/config';
 import { evaluateInventory } from '../shared/engine';
 import { buildInventory } from '../shared/inventory';
-import { FINDING_FIELDS, RULE_IDS, SEVERITIES, STATUSES } from '../shared/model';
-import { defineRule, type Rule } from '../shared/rule';
+import { FINDING_FIELDS, RULE_IDS, SEVERITIES, STATUSES, type Finding } from '../shared/model';
+import { defineRule, type Outcome, type Rule } from '../shared/rule';
 import { parseSnapshot } from '../shared/snapshot/load';
 import { POLICY_ARNS } from '../shared/ssm-requirements';
 import { audit, NOW } from './helpers';
@@ -66,7 +66,7 @@ describe('engine', () => {
       meta: { ...RULES[7].meta },
       evaluate(subject) {
         if (subject.kind === 'ec2' && subject.instance.id === A) throw new TypeError('boom');
-        return { status: 'PASS', reason: 'FINE', message: 'fine' };
+        return { reason: 'OS_SUPPORTED' as const, message: 'fine' };
       },
     });
     const rules = [...RULES.slice(0, 7), broken];
@@ -86,6 +86,115 @@ describe('engine', () => {
     expect(ofBroken.find((f) => f.resourceId === B)).toMatchObject({ status: 'PASS' });
     expect(findings.filter((f) => f.ruleId === 'instance-permissions' && f.resourceId === A)[0]?.status).toBe(
       'PASS',
+    );
+  });
+
+  describe("reasons: status, severity and remediation come from the rule's meta.reasons", () => {
+    const reasons = {
+      FINE: { status: 'PASS', remediation: 'No action needed.' },
+      NEEDS_FIX: {
+        status: 'FAIL',
+        severity: 'LOW',
+        remediation: 'aws ec2 do-something --instance-id {instanceId} --in {partition}',
+      },
+      TWO_WAYS: {
+        status: 'WARN',
+        remediation: { left: 'Go left at {instanceId}.', right: 'Go right.' },
+      },
+    } as const;
+    /** supported-os's metadata with these reasons, deciding every instance with `decide`. */
+    const ruleWith = (decide: (instanceId: string) => Outcome | undefined): Rule => ({
+      meta: { ...RULES[7].meta, reasons },
+      evaluate: (subject) =>
+        (subject.kind === 'ec2' ? decide(subject.instance.id) : undefined) ?? {
+          reason: 'FINE',
+          message: 'fine',
+        },
+    });
+    const findingsOf = (rule: Rule, id: string) =>
+      evaluateInventory(buildInventory(parseSnapshot(fleet())), { rules: [rule], now: NOW }).findings.filter(
+        (f) => f.resourceId === id,
+      );
+
+    const accepted: { case: string; outcome: Outcome; expected: Partial<Finding> }[] = [
+      {
+        case: 'the declared status and severity, the template filled with the outcome values',
+        outcome: { reason: 'NEEDS_FIX', message: 'm', params: { instanceId: A, partition: 'aws-cn' } },
+        expected: {
+          status: 'FAIL',
+          severity: 'LOW',
+          reason: 'NEEDS_FIX',
+          remediation: `aws ec2 do-something --instance-id ${A} --in aws-cn`,
+        },
+      },
+      {
+        case: 'the variant the outcome names',
+        outcome: { reason: 'TWO_WAYS', variant: 'left', message: 'm', params: { instanceId: A } },
+        expected: { status: 'WARN', severity: 'MEDIUM', reason: 'TWO_WAYS', remediation: `Go left at ${A}.` },
+      },
+      {
+        case: 'PASS is INFORMATIONAL by default',
+        outcome: { reason: 'FINE', message: 'm' },
+        expected: { status: 'PASS', severity: 'INFORMATIONAL', remediation: 'No action needed.' },
+      },
+      {
+        case: 'a status equal to the declared one is accepted',
+        outcome: {
+          reason: 'NEEDS_FIX',
+          status: 'FAIL',
+          message: 'm',
+          params: { instanceId: A, partition: 'aws' },
+        },
+        expected: { status: 'FAIL', reason: 'NEEDS_FIX' },
+      },
+    ];
+    it.each(accepted)('$case', ({ outcome, expected }) => {
+      // Act
+      const [finding] = findingsOf(
+        ruleWith((id) => (id === A ? outcome : undefined)),
+        A,
+      );
+      // Assess
+      expect(finding).toMatchObject(expected);
+    });
+
+    const defects: { case: string; outcome: Outcome; detail: string }[] = [
+      {
+        case: 'an undeclared reason',
+        outcome: { reason: 'MADE_UP', message: 'm' },
+        detail: 'reason MADE_UP is not declared',
+      },
+      {
+        case: 'a status that disagrees with the declared one',
+        outcome: { reason: 'FINE', status: 'FAIL', message: 'm' },
+        detail: 'returned FAIL for FINE, which its meta.reasons declare PASS',
+      },
+      {
+        case: 'a placeholder without a value',
+        outcome: { reason: 'NEEDS_FIX', message: 'm', params: { instanceId: A } },
+        detail: 'needs a value for {partition}',
+      },
+      {
+        case: 'a variant the reason does not declare',
+        outcome: { reason: 'TWO_WAYS', variant: 'up', message: 'm' },
+        detail: 'has no remediation variant "up"',
+      },
+    ];
+    it.each(defects)(
+      '$case is a defect: ERROR RULE_EXCEPTION for that resource only',
+      ({ outcome, detail }) => {
+        // Act
+        const rule = ruleWith((id) => (id === A ? outcome : undefined));
+        const [finding] = findingsOf(rule, A);
+        // Assess
+        expect(finding).toMatchObject({
+          status: 'ERROR',
+          reason: 'RULE_EXCEPTION',
+          evidence: { error: 'RuleContractError' },
+        });
+        expect(finding?.message).toContain(detail);
+        expect(findingsOf(rule, B)).toMatchObject([{ status: 'PASS', reason: 'FINE' }]);
+      },
     );
   });
 

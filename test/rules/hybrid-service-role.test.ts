@@ -5,6 +5,7 @@ import {
   aRole,
   aSnapshot,
   instanceInfo,
+  managedPolicyArn,
   policy,
   trustFor,
   type InstanceInformationInput,
@@ -306,6 +307,39 @@ const conditions: Row[] = [
     expected: { status: 'WARN', reason: 'HYBRID_ROLE_UNKNOWN', evidence: { iamRole: null } },
   },
   {
+    case: 'core actions granted only under a Condition the audit cannot decide (aws:SourceVpc)',
+    given: {
+      roles: [
+        ssmRole({
+          managed: [],
+          inline: {
+            agent: policy(
+              allow(['ssm:UpdateInstanceInformation', ...MESSAGE_ACTIONS], '*', {
+                Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-1' } },
+              }),
+            ),
+          },
+        }),
+      ],
+      iamRole: ROLE,
+    },
+    expected: {
+      status: 'WARN',
+      reason: 'CONDITIONAL_GRANT',
+      remediation: `Remove the Condition or aws iam attach-role-policy --role-name ${ROLE} --policy-arn ${POLICY_ARNS.core}`,
+    },
+  },
+  {
+    case: 'a customer managed policy whose document is not in the snapshot → ERROR, never FAIL',
+    given: { roles: [ssmRole({ managed: [managedPolicyArn('NotCollected')] })], iamRole: ROLE },
+    expected: {
+      status: 'ERROR',
+      reason: 'POLICY_DOCUMENT_UNAVAILABLE',
+      evidence: { unreadablePolicies: [managedPolicyArn('NotCollected')] },
+      remediation: 'iam:GetAccountAuthorizationDetails',
+    },
+  },
+  {
     case: 'IamRole given with a path (service-role/SSMServiceRole) resolves to the role',
     given: { roles: [ssmRole({ path: '/service-role/' })], iamRole: `service-role/${ROLE}` },
     expected: { status: 'PASS', reason: 'HYBRID_ROLE_OK', evidence: { iamRole: ROLE } },
@@ -408,6 +442,25 @@ describe('hybrid-service-role', () => {
     // Assess
     expect({ status: finding.status, reason: finding.reason }).toEqual({ status, reason });
     expect(finding.evidence).toMatchObject(evidence);
+  });
+
+  it.each([
+    {
+      target: subjects[0],
+      fix: `aws ssm update-managed-instance-role --instance-id ${MI} --iam-role SSMServiceRole`,
+    },
+    { target: subjects[1], fix: `aws ssm delete-activation --activation-id ${ACTIVATION}` },
+  ])('$target.subject without an IamRole: the fix names it by its id', ({ target, fix }) => {
+    // Act
+    const finding = findingOf(
+      audit(target.build({ roles: [ssmRole()], iamRole: null }), { ruleIds: ['hybrid-service-role'] }),
+      'hybrid-service-role',
+      target.resourceId,
+    );
+    // Assess
+    expect(finding.reason).toBe('HYBRID_ROLE_UNKNOWN');
+    expect(finding.remediation).toContain(fix);
+    expect(finding.remediation).not.toMatch(/<mi-id>|<id>/);
   });
 
   it('names the replacement policy when the deprecated one is attached', () => {

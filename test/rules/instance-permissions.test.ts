@@ -84,6 +84,7 @@ const rows: Row[] = [
     roles: [],
     status: 'FAIL',
     reason: 'NO_INSTANCE_PROFILE_AND_DHMC_OFF',
+    remediation: `aws ec2 associate-iam-instance-profile --instance-id ${ID} --iam-instance-profile Name=SSMInstanceProfile`,
   },
   {
     case: 'no profile, DHMC on, IMDSv2, agent new enough',
@@ -271,6 +272,8 @@ const rows: Row[] = [
     roles: [aRole({ name: 'Unrelated', managed: [CORE] })],
     status: 'FAIL',
     reason: 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
+    // The profile's name comes from its ARN: no <profile> placeholder.
+    remediation: `aws iam add-role-to-instance-profile --instance-profile-name SSMInstanceProfile --role-name SSMInstanceProfile`,
   },
   {
     case: 'a customer managed policy whose document is not in the snapshot → ERROR',

@@ -37,6 +37,8 @@ interface Row {
   reason: string;
   evidence?: Record<string, unknown>;
   message?: string;
+  /** Text the remediation must contain. */
+  remediation?: string;
 }
 
 const rows: Row[] = [
@@ -58,7 +60,13 @@ const rows: Row[] = [
       rootCauses: [expect.objectContaining({ ruleId: 'network-path', reason: 'NO_DEFAULT_ROUTE' })],
     },
   },
-  { case: 'Inactive → WARN', info: { ping: 'Inactive' }, status: 'WARN', reason: 'INACTIVE' },
+  {
+    case: 'Inactive → WARN, the fix names the instance (never <id>)',
+    info: { ping: 'Inactive' },
+    status: 'WARN',
+    reason: 'INACTIVE',
+    remediation: `aws ssm deregister-managed-instance --instance-id ${ID}`,
+  },
   {
     case: 'outdated agent → WARN',
     info: { isLatest: false, agentVersion: '3.0.1124.0' },
@@ -261,6 +269,7 @@ describe('managed-status', () => {
     expect(finding.message).not.toMatch(/\.\.|\(granted by/);
     if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
     if (row.message) expect(finding.message).toContain(row.message);
+    if (row.remediation) expect(finding.remediation).toContain(row.remediation);
   });
 
   it('an Online finding does not change when only the last ping time does (the table is not rewritten each run)', () => {

@@ -689,6 +689,159 @@ describe('network-path', () => {
   });
 });
 
+/**
+ * The rarer paths, one row per reason the rule declares: the snapshot is a standard one changed the way
+ * AWS would report the problem, and the fix must name the real resource.
+ */
+describe('network-path: every declared reason', () => {
+  type Snapshot = ReturnType<typeof aSnapshot>;
+  const ec2Of = (snapshot: Snapshot) => snapshot.ec2 as Required<NonNullable<Snapshot['ec2']>>;
+  const endpointOf = (snapshot: Snapshot, id: string) =>
+    ec2Of(snapshot).VpcEndpoints.find((e) => e.VpcEndpointId === id)!;
+  const withoutPrivateIp = (snapshot: Snapshot) => {
+    for (const r of ec2Of(snapshot).Reservations)
+      for (const i of r.Instances) delete (i as { PrivateIpAddress?: string }).PrivateIpAddress;
+  };
+
+  it.each([
+    {
+      case: 'an interface endpoint that is still pending → FAIL ENDPOINT_NOT_AVAILABLE',
+      network: ENDPOINTS_ONLY,
+      change: (s: Snapshot) => (endpointOf(s, EP.ssm).State = 'pending'),
+      status: 'FAIL',
+      reason: 'ENDPOINT_NOT_AVAILABLE',
+      remediation: `Check endpoint ${EP.ssm}`,
+    },
+    {
+      case: 'an interface endpoint without a subnet → FAIL ENDPOINT_NO_SUBNETS',
+      network: ENDPOINTS_ONLY,
+      change: (s: Snapshot) => (endpointOf(s, EP.ssm).SubnetIds = []),
+      status: 'FAIL',
+      reason: 'ENDPOINT_NO_SUBNETS',
+      remediation: `--vpc-endpoint-id ${EP.ssm} --add-subnet-ids ${NET.appSubnet}`,
+    },
+    {
+      case: 'a default route to an internet gateway attached to another VPC → FAIL IGW_NOT_ATTACHED',
+      network: { defaultRoute: { igw: 'igw-0elsewhere0000001' } },
+      instance: { publicIp: '203.0.113.10' },
+      status: 'FAIL',
+      reason: 'IGW_NOT_ATTACHED',
+      remediation: `--internet-gateway-id igw-0elsewhere0000001 --vpc-id ${NET.vpcId}`,
+    },
+    {
+      case: 'a NAT gateway whose own subnet has no route to an internet gateway → FAIL NAT_WITHOUT_INTERNET_ROUTE',
+      network: { publicDefaultRoute: { tgw: 'tgw-0262a0e521EXAMPLE' } },
+      status: 'FAIL',
+      reason: 'NAT_WITHOUT_INTERNET_ROUTE',
+      remediation: `Route the subnet of ${NET.nat}`,
+    },
+    {
+      // A doubt listed first is not why the path is blocked: the reason (and its status) is the block.
+      case: 'a transit-gateway route and no outbound 443 → FAIL SG_NO_EGRESS_443, not ROUTE_UNVERIFIABLE',
+      network: {
+        defaultRoute: { tgw: 'tgw-0262a0e521EXAMPLE' },
+        appSgEgress: [sgRule(80, { cidr: '0.0.0.0/0' })],
+      },
+      status: 'FAIL',
+      reason: 'SG_NO_EGRESS_443',
+      remediation: `--group-id ${NET.appSg}`,
+    },
+    {
+      case: 'no route table for the subnet and no main table → WARN UNVERIFIABLE_ROUTE_TABLE_NOT_FOUND',
+      network: {},
+      change: (s: Snapshot) => (ec2Of(s).RouteTables = []),
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_ROUTE_TABLE_NOT_FOUND',
+      remediation: `Values=${NET.vpcId}`,
+    },
+    {
+      case: "the instance's VPC is not in the snapshot → WARN UNVERIFIABLE_VPC_NOT_FOUND",
+      network: {},
+      change: (s: Snapshot) => (ec2Of(s).Vpcs = []),
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_VPC_NOT_FOUND',
+    },
+    {
+      case: "the VPC's DNS attributes were not collected → WARN UNVERIFIABLE_VPC_DNS_UNKNOWN",
+      network: ENDPOINTS_ONLY,
+      change: (s: Snapshot) => {
+        delete (ec2Of(s).Vpcs[0] as { EnableDnsSupport?: unknown }).EnableDnsSupport;
+      },
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_VPC_DNS_UNKNOWN',
+      remediation: `aws ec2 describe-vpc-attribute --vpc-id ${NET.vpcId}`,
+    },
+    {
+      case: "the subnet's ACL allows outbound 443 to part of the internet only → WARN UNVERIFIABLE_NACL_BLOCKS_443",
+      network: { appAclEntries: [aclEntry(100, true, 'allow', [443, 443], '52.0.0.0/8'), OPEN_IN] },
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_NACL_BLOCKS_443',
+      remediation: `--network-acl-id ${NET.appAcl} --egress`,
+    },
+    {
+      case: "the subnet's ACL admits return traffic from part of the internet only → WARN UNVERIFIABLE_NACL_BLOCKS_EPHEMERAL",
+      network: { appAclEntries: [OPEN_OUT, aclEntry(100, false, 'allow', [1024, 65535], '52.0.0.0/8')] },
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_NACL_BLOCKS_EPHEMERAL',
+      remediation: `--network-acl-id ${NET.appAcl} --ingress`,
+    },
+    {
+      case: "the endpoints' security group admits 443 from a prefix list only → WARN UNVERIFIABLE_ENDPOINT_SG_NO_443",
+      network: { ...ENDPOINTS_ONLY, endpointSgIngress: [sgRule(443, { prefixList: 'pl-6da54004' })] },
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_ENDPOINT_SG_NO_443',
+      remediation: `--group-id ${NET.endpointSg} --protocol tcp --port 443 --source-group ${NET.appSg}`,
+    },
+    {
+      case: "instance address unknown, the endpoint subnet's ACL admits 443 from half its subnet → WARN UNVERIFIABLE_ENDPOINT_NACL_BLOCKS_443",
+      network: {
+        ...ENDPOINTS_ONLY,
+        endpointAclEntries: [aclEntry(100, false, 'allow', [443, 443], '10.0.1.0/25'), OPEN_OUT],
+      },
+      change: withoutPrivateIp,
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_ENDPOINT_NACL_BLOCKS_443',
+      remediation: `--network-acl-id ${NET.endpointAcl} --ingress`,
+    },
+    {
+      case: "instance address unknown, the endpoint subnet's ACL lets replies out to half its subnet → WARN UNVERIFIABLE_ENDPOINT_NACL_BLOCKS_EPHEMERAL",
+      network: {
+        ...ENDPOINTS_ONLY,
+        endpointAclEntries: [OPEN_IN, aclEntry(100, true, 'allow', [1024, 65535], '10.0.1.0/25')],
+      },
+      change: withoutPrivateIp,
+      status: 'WARN',
+      reason: 'UNVERIFIABLE_ENDPOINT_NACL_BLOCKS_EPHEMERAL',
+      remediation: `--network-acl-id ${NET.endpointAcl} --egress`,
+    },
+  ] as {
+    case: string;
+    network: NetworkSpec;
+    instance?: Partial<InstanceSpec>;
+    change?: (snapshot: Snapshot) => void;
+    status: string;
+    reason: string;
+    remediation?: string;
+  }[])('$case', (row) => {
+    // Prepare
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: ID, subnetId: NET.appSubnet, ...row.instance })],
+      ec2: aNetwork(row.network),
+      infos: [instanceInfo({ id: ID, ...OLD_AGENT })],
+    });
+    row.change?.(snapshot);
+    // Act
+    const finding = findingOf(audit(snapshot, { ruleIds: ['network-path'] }), 'network-path', ID);
+    // Assess
+    expect({ status: finding.status, reason: finding.reason }).toEqual({
+      status: row.status,
+      reason: row.reason,
+    });
+    if (row.remediation) expect(finding.remediation).toContain(row.remediation);
+    expect(finding.remediation).not.toMatch(/\{[A-Za-z]+\}/);
+  });
+});
+
 describe('network-path memoization', () => {
   it('instances sharing a subnet still get answers specific to their own address', () => {
     // Prepare: the endpoint SG admits only one of two instances in the same subnet and groups.

@@ -10,6 +10,7 @@ import {
   policy,
   tierSetting,
   trustFor,
+  type InstanceSpec,
   type NetworkSpec,
   type PolicyDoc,
 } from '../../scripts/fleet/builders';
@@ -32,9 +33,14 @@ interface Row {
   /** Calls that failed during collection (e.g. ssm:GetServiceSetting). */
   calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
   config?: AuditConfigInput;
+  instance?: Partial<InstanceSpec>;
+  /** A change to the built snapshot, the way AWS would report the situation. */
+  change?: (snapshot: ReturnType<typeof aSnapshot>) => void;
   status: string;
   reason: string;
   evidence?: Record<string, unknown>;
+  /** Text the remediation must contain. */
+  remediation?: string;
 }
 
 const endpointOnly: NetworkSpec = { endpoints: ALL, defaultRoute: null, s3Gateway: true };
@@ -82,6 +88,19 @@ const rows: Row[] = [
     s3Policy: exactS3,
     status: 'FAIL',
     reason: 'S3_GATEWAY_ENDPOINT_MISSING',
+  },
+  {
+    case: 'S3 gateway endpoint routed to another route table than the subnet’s',
+    network: endpointOnly,
+    s3Policy: exactS3,
+    change: (snapshot) => {
+      const gateway = snapshot.ec2!.VpcEndpoints!.find((e) => e.VpcEndpointType === 'Gateway')!;
+      gateway.RouteTableIds = ['rtb-0public000000001'];
+    },
+    status: 'FAIL',
+    reason: 'S3_GATEWAY_ENDPOINT_NOT_ROUTED',
+    remediation:
+      'aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-0s3gateway000001 --add-route-table-ids rtb-0app00000000001',
   },
   {
     case: 'SSM through endpoints, no S3 gateway, but a NAT path carries S3 traffic',
@@ -257,6 +276,24 @@ const rows: Row[] = [
     },
   },
   {
+    case: 'endpoint policy that allows the buckets only under a Condition the audit cannot decide → WARN',
+    network: {
+      ...endpointOnly,
+      s3Gateway: policy({
+        Sid: 'OnlyFromOurVpc',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:GetObject',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-0a1b2c3d4e5f60001' } },
+      }),
+    },
+    s3Policy: exactS3,
+    status: 'WARN',
+    reason: 'S3_ENDPOINT_POLICY_CONDITIONAL',
+    remediation: 'in the endpoint policy of vpce-0s3gateway000001',
+  },
+  {
     case: 'endpoint policy that names the agent role and the eight buckets passes',
     network: {
       ...endpointOnly,
@@ -318,6 +355,15 @@ const rows: Row[] = [
     status: 'FAIL',
     reason: 'S3_OUTPUT_BUCKET_NOT_GRANTED',
     evidence: { problems: [expect.objectContaining({ action: 's3:GetEncryptionConfiguration' })] },
+    remediation:
+      'granting s3:GetEncryptionConfiguration on arn:aws:s3:::ops-output (output bucket ops-output',
+  },
+  {
+    case: 'stopped instance → NOT_APPLICABLE',
+    network: endpointOnly,
+    instance: { state: 'stopped' },
+    status: 'NOT_APPLICABLE',
+    reason: 'INSTANCE_STOPPED',
   },
   {
     case: 'configured output bucket fully granted',
@@ -354,7 +400,7 @@ describe('s3-bucket-access', () => {
           }),
         ];
     const snapshot = aSnapshot({
-      instances: [anInstance({ id: ID, profile: row.profile })],
+      instances: [anInstance({ id: ID, profile: row.profile, ...row.instance })],
       ec2: aNetwork(row.network),
       infos: [instanceInfo({ id: ID, agentVersion: '3.2.1297.0' })],
       roles,
@@ -364,6 +410,7 @@ describe('s3-bucket-access', () => {
       ],
       calls: row.calls,
     });
+    row.change?.(snapshot);
     // Act
     const finding = findingOf(
       audit(snapshot, { ruleIds: ['s3-bucket-access'], config: row.config }),
@@ -377,5 +424,6 @@ describe('s3-bucket-access', () => {
     });
     expect(finding.message).not.toMatch(/\.\.|\(granted by/);
     if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
+    if (row.remediation) expect(finding.remediation).toContain(row.remediation);
   });
 });
