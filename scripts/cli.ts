@@ -74,6 +74,13 @@ function parseNow(value: string): Date {
   return date;
 }
 
+function parseWidth(value: string): number {
+  const width = Number(value);
+  if (!/^\d+$/.test(value) || width < 40)
+    throw new OptionValueError('--width', value, 'expected a number of columns, 40 or more');
+  return width;
+}
+
 const CONFIG_HINT = '--config takes a JSON file of rule settings, such as {"tierWarnPercent": 90}';
 
 async function loadConfig(file: string | undefined): Promise<AuditConfig> {
@@ -123,6 +130,8 @@ interface ScanOptions extends LiveOptions {
   config?: string;
   now?: Date;
   color?: boolean;
+  width?: number;
+  summary?: boolean;
 }
 
 /** The collection scope the live options ask for: at most one of --instance, --vpc, --role. */
@@ -273,7 +282,10 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
       render(result.findings, options.format, {
         color,
         names: resourceNames(snapshot),
-        title: `SSM readiness of account ${snapshot.accountId} in ${snapshot.region} (${source})`,
+        title: `SSM readiness: account ${snapshot.accountId}, ${snapshot.region} (${source})`,
+        // The terminal's width on a terminal, else the default; --width overrides both.
+        width: options.width ?? (io.columns && io.columns > 0 ? io.columns : undefined),
+        summaryOnly: options.summary,
       }),
     );
   } else {
@@ -281,7 +293,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     const chunks = options.format === 'json' ? jsonChunks(result.findings) : csvChunks(result.findings);
     await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
   }
-  if (options.format === 'table' && result.closedResourceIds.length > 0) {
+  if (options.format === 'table' && !options.summary && result.closedResourceIds.length > 0) {
     const closed = result.closedResourceIds.length;
     io.out(
       closed === 1
@@ -298,6 +310,8 @@ export interface Io {
   write?(piece: string): Promise<void>;
   err(text: string): void;
   isTTY: boolean;
+  /** stdout's columns when it is a terminal: the table report fits them. */
+  columns?: number;
   /** stderr is a terminal: show the collection progress indicator. */
   errIsTTY?: boolean;
 }
@@ -352,6 +366,8 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     )
     .option('--now <time>', "evaluate as of this time (default: the snapshot's collectedAt)", parseNow)
     .option('--no-color', 'never colour the table')
+    .option('--summary', 'table: print only the opening block (how many cannot be managed, root causes, top fix)')
+    .option('--width <columns>', 'table: wrap to this many columns (default: the terminal, else 100)', parseWidth)
     .action(async (opts: ScanOptions & { color: boolean }) => {
       setCode(await scan({ ...opts, color: opts.color === false ? false : undefined }, io));
     });
@@ -542,6 +558,7 @@ function defaultIo(): Io {
     write: streamWriter(process.stdout),
     err: (text) => process.stderr.write(text),
     isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
     errIsTTY: Boolean(process.stderr.isTTY),
   };
 }

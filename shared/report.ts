@@ -74,6 +74,10 @@ export interface TableOptions {
   title?: string;
   /** Display names (EC2 Name tag, hybrid node name) shown next to resource ids. */
   names?: ReadonlyMap<string, string>;
+  /** Columns to fit (default 100): text wraps between words, never inside an id, ARN or command. */
+  width?: number;
+  /** Only the opening block: how many nodes cannot be managed, the root causes, the top fix. */
+  summaryOnly?: boolean;
 }
 
 /** Names a person recognizes: the EC2 `Name` tag, or a hybrid node's registered name. */
@@ -103,11 +107,292 @@ export function statusPainter(c: ReturnType<typeof createColors>): Record<Status
 /** "1 finding", "5 findings", "0 resources". */
 const countOf = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
+export const DEFAULT_WIDTH = 100;
+
+/** Words that start a shell command in a remediation: the command is copied whole, so it is never wrapped. */
+const COMMAND_START = /^(aws|sudo|systemctl|Start-Service|Get-Service)$/;
+
+/**
+ * The units text may wrap between: words, except that a command (`aws ssm send-command --instance-ids i-…`)
+ * is one unit up to the punctuation or parenthesis that ends it, so it can be pasted from one line.
+ */
+export function wrapUnits(text: string): string[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  const units: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const next = words[i + 1];
+    if (!COMMAND_START.test(word) || next === undefined || !/^[a-z][\w-]*$/.test(next)) {
+      units.push(word);
+      continue;
+    }
+    const command = [word];
+    while (i + 1 < words.length) {
+      const part = words[i + 1]!;
+      if (part.startsWith('(') || part === '/' || part === 'or' || part === 'and') break;
+      command.push(part);
+      i++;
+      // `a && b`: two commands, each whole; `&&` stays with the first.
+      if (/[,;.]$/.test(part) || part === '&&') break;
+    }
+    units.push(command.join(' '));
+  }
+  return units;
+}
+
+/** A run of text with one style; `wrap` keeps each unit's style. */
+interface Span {
+  text: string;
+  style?: (s: string) => string;
+}
+
+/**
+ * Fills lines of at most `width` columns: the first starts with `indent`, the next with `hang`. A unit
+ * longer than the room left goes to a new line; one longer than a whole line stands alone, unbroken.
+ */
+function wrap(spans: readonly Span[], width: number, indent: string, hang = indent): string[] {
+  const lines: string[] = [];
+  let plainLength = indent.length;
+  let line = indent;
+  let empty = true;
+  for (const span of spans) {
+    for (const unit of wrapUnits(span.text)) {
+      const styled = span.style ? span.style(unit) : unit;
+      if (!empty && plainLength + 1 + unit.length > width) {
+        lines.push(line);
+        line = hang;
+        plainLength = hang.length;
+        empty = true;
+      }
+      line += (empty ? '' : ' ') + styled;
+      plainLength += (empty ? 0 : 1) + unit.length;
+      empty = false;
+    }
+  }
+  if (!empty || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+interface Cause {
+  ruleId: string;
+  reason: string;
+  message: string;
+  remediation: string;
+}
+
+/** The cause managed-status names in its evidence (its first failing prerequisite), else its own reason. */
+function causeOf(f: Finding): Cause {
+  const rootCauses = (f.evidence as { rootCauses?: unknown }).rootCauses;
+  const first: unknown = Array.isArray(rootCauses) ? rootCauses[0] : undefined;
+  if (first && typeof first === 'object') {
+    const c = first as Record<string, unknown>;
+    if (typeof c.ruleId === 'string' && typeof c.reason === 'string') {
+      return {
+        ruleId: c.ruleId,
+        reason: c.reason,
+        message: typeof c.message === 'string' ? c.message : f.message,
+        remediation: typeof c.remediation === 'string' ? c.remediation : f.remediation,
+      };
+    }
+  }
+  return { ruleId: f.ruleId, reason: f.reason, message: f.message, remediation: f.remediation };
+}
+
+interface Unmanaged {
+  finding: Finding;
+  cause: Cause;
+}
+
+interface CauseGroup {
+  key: string;
+  cause: Cause;
+  nodes: Unmanaged[];
+}
+
+const NODE_NOUN: Partial<Record<Finding['resourceType'], string>> = {
+  EC2Instance: 'running instance',
+  ManagedInstance: 'hybrid node',
+};
+
+/** The facts the opening block states, from the managed-status findings. */
+function fleetState(findings: readonly Finding[]) {
+  const counted = new Map<Finding['resourceType'], { total: number; unmanaged: number; pending: number }>();
+  const unmanaged: Unmanaged[] = [];
+  for (const f of findings) {
+    if (f.ruleId !== 'managed-status') continue;
+    const pending = f.reason === 'REGISTRATION_PENDING';
+    if (f.status === 'NOT_APPLICABLE' && !pending) continue;
+    let row = counted.get(f.resourceType);
+    if (!row) counted.set(f.resourceType, (row = { total: 0, unmanaged: 0, pending: 0 }));
+    row.total += 1;
+    if (pending) row.pending += 1;
+    if (f.status === 'FAIL') {
+      row.unmanaged += 1;
+      unmanaged.push({ finding: f, cause: causeOf(f) });
+    }
+  }
+  const groups = new Map<string, CauseGroup>();
+  for (const node of unmanaged) {
+    const key = `${node.cause.ruleId} ${node.cause.reason}`;
+    const group = groups.get(key);
+    if (group) group.nodes.push(node);
+    else groups.set(key, { key, cause: node.cause, nodes: [node] });
+  }
+  // Largest first; a stable sort keeps the order of the findings among equals.
+  const byCause = [...groups.values()].sort((a, b) => b.nodes.length - a.nodes.length);
+  return { counted, unmanaged, byCause };
+}
+
+const same = <T>(values: readonly T[]) => values.every((v) => v === values[0]);
+
 export function toTable(findings: readonly Finding[], options: TableOptions): string {
   const c = createColors(options.color);
   const paint = statusPainter(c);
+  const width = Math.max(20, options.width ?? DEFAULT_WIDTH);
+  const max = options.maxListed ?? 200;
   const lines: string[] = [];
-  if (options.title) lines.push(c.bold(options.title), '');
+  const say = (spans: Span[] | string, indent = '', hang = `${indent}  `) =>
+    lines.push(...wrap(typeof spans === 'string' ? [{ text: spans }] : spans, width, indent, hang));
+  const nameOf = (id: string) => options.names?.get(id);
+  const label = (id: string): Span[] => {
+    const name = nameOf(id);
+    return [{ text: id, style: c.bold }, ...(name ? [{ text: name }] : [])];
+  };
+
+  if (options.title) say([{ text: options.title, style: c.bold }]);
+
+  // The opening block: the answer first.
+  const { counted, unmanaged, byCause } = fleetState(findings);
+  const parts = [...counted]
+    .filter(([type]) => NODE_NOUN[type])
+    .map(([type, row]) => `${row.unmanaged} of ${countOf(row.total, NODE_NOUN[type]!)}`);
+  const pending = [...counted].reduce((n, [, row]) => n + row.pending, 0);
+  if (parts.length > 0) {
+    const verb = unmanaged.length === 0 ? 'can be managed' : 'cannot be managed';
+    const counts =
+      unmanaged.length === 0
+        ? `All ${parts.map((p) => p.replace(/^\d+ of /, '')).join(' and ')} ${verb} by Systems Manager`
+        : `${parts.join(' and ')} ${verb} by Systems Manager`;
+    say([{ text: `${counts}.`, style: c.bold }]);
+  }
+  const top = byCause[0];
+  if (top) {
+    const fixes = top.nodes.map((n) => n.cause.remediation);
+    say(
+      [
+        { text: `Top fix (${countOf(top.nodes.length, 'node')}, ${top.key}${same(fixes) ? '' : ', per node'}):`, style: c.cyan },
+        { text: fixes[0]! },
+      ],
+      '',
+      '  ',
+    );
+    if (pending > 0) say(`Pending: ${pending} still registering, not counted as unmanaged yet.`);
+    say('Root causes:');
+    for (const group of byCause.slice(0, max)) {
+      const count = String(group.nodes.length);
+      say([{ text: count, style: c.red }, { text: group.key }], ' '.repeat(Math.max(1, 4 - count.length)), '       ');
+    }
+    if (byCause.length > max) say([{ text: `… and ${byCause.length - max} more causes`, style: c.dim }], '  ');
+  } else if (parts.length === 0) {
+    const failing = new Set(findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').map((f) => f.resourceId));
+    say(
+      `Managed status not evaluated (\`--rule managed-status\` adds it); ${countOf(failing.size, 'resource')} with a failing finding.`,
+    );
+  }
+  lines.push('');
+  if (options.summaryOnly) return `${lines.join('\n')}\n`;
+
+  const listedAbove = new Set<string>();
+  const findingsOf = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const list = findingsOf.get(f.resourceId);
+    if (list) list.push(f);
+    else findingsOf.set(f.resourceId, [f]);
+  }
+  /** A finding as the lines under its resource: status, rule, reason, severity, message, fix. */
+  const findingLines = (f: Finding, indent: string) => {
+    say(
+      [
+        { text: f.status, style: paint[f.status] },
+        { text: f.ruleId },
+        { text: f.reason, style: c.dim },
+        { text: `[${f.severity}]` },
+        { text: f.message },
+      ],
+      indent,
+      `${indent}  `,
+    );
+    say([{ text: 'fix:', style: c.cyan }, { text: f.remediation }], `${indent}  `, `${indent}    `);
+  };
+
+  // Unmanaged nodes, by root cause; each with its other failing and warning findings.
+  if (byCause.length > 0) {
+    say([{ text: `Cannot be managed (${unmanaged.length}), by root cause`, style: c.bold }]);
+    let listed = 0;
+    for (const group of byCause) {
+      if (listed >= max) break;
+      const messages = group.nodes.map((n) => n.cause.message);
+      const fixes = group.nodes.map((n) => n.cause.remediation);
+      say([{ text: `${group.key} (${group.nodes.length})`, style: c.red }], '  ', '    ');
+      if (same(messages)) say(messages[0]!, '    ', '      ');
+      if (same(fixes)) say([{ text: 'fix:', style: c.cyan }, { text: fixes[0]! }], '    ', '      ');
+      for (const node of group.nodes) {
+        if (listed++ >= max) break;
+        const id = node.finding.resourceId;
+        listedAbove.add(id);
+        say(
+          [
+            ...label(id),
+            ...(same(messages) ? [] : [{ text: `— ${node.cause.message}` }]),
+          ],
+          '    ',
+          '      ',
+        );
+        if (!same(fixes)) say([{ text: 'fix:', style: c.cyan }, { text: node.cause.remediation }], '      ', '        ');
+        // Its other failures in full; its warnings in one line, as they matter little while it is unmanaged.
+        const warnings: string[] = [];
+        for (const f of findingsOf.get(id) ?? []) {
+          if (f === node.finding || f.status === 'PASS' || f.status === 'NOT_APPLICABLE') continue;
+          if (f.ruleId === node.cause.ruleId && f.reason === node.cause.reason) continue;
+          if (f.status === 'WARN') warnings.push(`${f.ruleId} ${f.reason}`);
+          else findingLines(f, '      ');
+        }
+        if (warnings.length > 0)
+          say([{ text: 'also WARN', style: paint.WARN }, { text: warnings.join(', ') }], '      ', '        ');
+      }
+    }
+    if (unmanaged.length > max) {
+      say([{ text: `… and ${unmanaged.length - max} more (use --format json or --instance to see them)`, style: c.dim }], '  ');
+    }
+    lines.push('');
+  }
+
+  // Then every other resource, once, under its worst status: failures first, then warnings.
+  const sections: { statuses: readonly Status[]; title: string }[] = [
+    { statuses: ['FAIL', 'ERROR'], title: 'Other failures' },
+    { statuses: ['WARN'], title: 'Warnings, on resources not listed above' },
+  ];
+  for (const { statuses, title } of sections) {
+    const resources = [...findingsOf].filter(
+      ([id, list]) => !listedAbove.has(id) && list.some((f) => statuses.includes(f.status)),
+    );
+    if (resources.length === 0) continue;
+    say([{ text: `${title} (${resources.length})`, style: c.bold }]);
+    let listed = 0;
+    for (const [id, list] of resources) {
+      if (listed++ >= max) {
+        say([{ text: `… and ${resources.length - max} more (use --format json or --instance to see them)`, style: c.dim }], '  ');
+        break;
+      }
+      listedAbove.add(id);
+      say([...label(id), { text: `(${list[0]!.resourceType})`, style: c.dim }], '  ', '    ');
+      for (const f of list) {
+        if (f.status === 'PASS' || f.status === 'NOT_APPLICABLE') continue;
+        findingLines(f, '    ');
+      }
+    }
+    lines.push('');
+  }
 
   const counts = new Map<RuleId, Record<Status, number>>();
   const resources = new Set<string>();
@@ -133,42 +418,6 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
   }
   lines.push(`${pad('TOTAL', ruleWidth)}  ${STATUSES.map((s) => padLeft(String(totals[s]), 6)).join('  ')}`);
   lines.push(`${countOf(findings.length, 'finding')} on ${countOf(resources.size, 'resource')}.`, '');
-
-  const sections: { status: Status; title: string }[] = [
-    { status: 'FAIL', title: 'Failing resources' },
-    { status: 'ERROR', title: 'Could not evaluate' },
-    { status: 'WARN', title: 'Warnings' },
-  ];
-  const max = options.maxListed ?? 200;
-  for (const { status, title } of sections) {
-    const byResource = new Map<string, Finding[]>();
-    for (const f of findings) {
-      if (f.status !== status) continue;
-      const key = `${f.resourceId}`;
-      const list = byResource.get(key);
-      if (list) list.push(f);
-      else byResource.set(key, [f]);
-    }
-    if (byResource.size === 0) continue;
-    lines.push(c.bold(`${title} (${byResource.size})`));
-    let listed = 0;
-    for (const [resourceId, list] of byResource) {
-      if (listed++ >= max) {
-        lines.push(
-          c.dim(`  … and ${byResource.size - max} more (use --format json or --instance to see them)`),
-        );
-        break;
-      }
-      const name = options.names?.get(resourceId);
-      lines.push(`  ${c.bold(resourceId)}${name ? ` ${name}` : ''} ${c.dim(`(${list[0]!.resourceType})`)}`);
-      for (const f of list) {
-        lines.push(`    ${paint[f.status](f.status)} ${f.ruleId} ${c.dim(f.reason)} [${f.severity}]`);
-        lines.push(`      ${f.message}`);
-        if (f.status !== 'PASS') lines.push(`      ${c.cyan('fix:')} ${f.remediation}`);
-      }
-    }
-    lines.push('');
-  }
   if (totals.FAIL + totals.ERROR + totals.WARN === 0)
     lines.push(c.green('Every evaluated resource passes.'), '');
   return `${lines.join('\n')}\n`;
