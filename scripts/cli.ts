@@ -366,8 +366,15 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     )
     .option('--now <time>', "evaluate as of this time (default: the snapshot's collectedAt)", parseNow)
     .option('--no-color', 'never colour the table')
-    .option('--summary', 'table: print only the opening block (how many cannot be managed, root causes, top fix)')
-    .option('--width <columns>', 'table: wrap to this many columns (default: the terminal, else 100)', parseWidth)
+    .option(
+      '--summary',
+      'table: print only the opening block (how many cannot be managed, root causes, top fix)',
+    )
+    .option(
+      '--width <columns>',
+      'table: wrap to this many columns (default: the terminal, else 100)',
+      parseWidth,
+    )
     .action(async (opts: ScanOptions & { color: boolean }) => {
       setCode(await scan({ ...opts, color: opts.color === false ? false : undefined }, io));
     });

@@ -280,7 +280,10 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
     const fixes = top.nodes.map((n) => n.cause.remediation);
     say(
       [
-        { text: `Top fix (${countOf(top.nodes.length, 'node')}, ${top.key}${same(fixes) ? '' : ', per node'}):`, style: c.cyan },
+        {
+          text: `Top fix (${countOf(top.nodes.length, 'node')}, ${top.key}${same(fixes) ? '' : ', per node'}):`,
+          style: c.cyan,
+        },
         { text: fixes[0]! },
       ],
       '',
@@ -290,11 +293,18 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
     say('Root causes:');
     for (const group of byCause.slice(0, max)) {
       const count = String(group.nodes.length);
-      say([{ text: count, style: c.red }, { text: group.key }], ' '.repeat(Math.max(1, 4 - count.length)), '       ');
+      say(
+        [{ text: count, style: c.red }, { text: group.key }],
+        ' '.repeat(Math.max(1, 4 - count.length)),
+        '       ',
+      );
     }
-    if (byCause.length > max) say([{ text: `… and ${byCause.length - max} more causes`, style: c.dim }], '  ');
+    if (byCause.length > max)
+      say([{ text: `… and ${byCause.length - max} more causes`, style: c.dim }], '  ');
   } else if (parts.length === 0) {
-    const failing = new Set(findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').map((f) => f.resourceId));
+    const failing = new Set(
+      findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').map((f) => f.resourceId),
+    );
     say(
       `Managed status not evaluated (\`--rule managed-status\` adds it); ${countOf(failing.size, 'resource')} with a failing finding.`,
     );
@@ -341,14 +351,12 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
         const id = node.finding.resourceId;
         listedAbove.add(id);
         say(
-          [
-            ...label(id),
-            ...(same(messages) ? [] : [{ text: `— ${node.cause.message}` }]),
-          ],
+          [...label(id), ...(same(messages) ? [] : [{ text: `— ${node.cause.message}` }])],
           '    ',
           '      ',
         );
-        if (!same(fixes)) say([{ text: 'fix:', style: c.cyan }, { text: node.cause.remediation }], '      ', '        ');
+        if (!same(fixes))
+          say([{ text: 'fix:', style: c.cyan }, { text: node.cause.remediation }], '      ', '        ');
         // Its other failures in full; its warnings in one line, as they matter little while it is unmanaged.
         const warnings: string[] = [];
         for (const f of findingsOf.get(id) ?? []) {
@@ -358,11 +366,23 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
           else findingLines(f, '      ');
         }
         if (warnings.length > 0)
-          say([{ text: 'also WARN', style: paint.WARN }, { text: warnings.join(', ') }], '      ', '        ');
+          say(
+            [{ text: 'also WARN', style: paint.WARN }, { text: warnings.join(', ') }],
+            '      ',
+            '        ',
+          );
       }
     }
     if (unmanaged.length > max) {
-      say([{ text: `… and ${unmanaged.length - max} more (use --format json or --instance to see them)`, style: c.dim }], '  ');
+      say(
+        [
+          {
+            text: `… and ${unmanaged.length - max} more (use --format json or --instance to see them)`,
+            style: c.dim,
+          },
+        ],
+        '  ',
+      );
     }
     lines.push('');
   }
@@ -381,7 +401,15 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
     let listed = 0;
     for (const [id, list] of resources) {
       if (listed++ >= max) {
-        say([{ text: `… and ${resources.length - max} more (use --format json or --instance to see them)`, style: c.dim }], '  ');
+        say(
+          [
+            {
+              text: `… and ${resources.length - max} more (use --format json or --instance to see them)`,
+              style: c.dim,
+            },
+          ],
+          '  ',
+        );
         break;
       }
       listedAbove.add(id);

@@ -52,13 +52,19 @@ describe('the opening block', () => {
       `${ec2.filter((f) => f.status === 'FAIL').length} of ${running.length} running instances and ` +
       `${hybrid.filter((f) => f.status === 'FAIL').length} of ${hybrid.length} hybrid nodes ` +
       'cannot be managed by Systems Manager';
-    expect(expected).toBe('11 of 43 running instances and 6 of 844 hybrid nodes cannot be managed by Systems Manager');
-    const largestGroupFix = managed().find((f) => f.reason === 'CONNECTION_LOST' && f.remediation.startsWith('Check'))!;
+    expect(expected).toBe(
+      '11 of 43 running instances and 6 of 844 hybrid nodes cannot be managed by Systems Manager',
+    );
+    const largestGroupFix = managed().find(
+      (f) => f.reason === 'CONNECTION_LOST' && f.remediation.startsWith('Check'),
+    )!;
     // Assess
     const first5 = oneLine(reports.get(100)!.slice(0, 5));
     expect(first5).toContain(expected);
     expect(oneLine(reports.get(100)!.slice(0, 8))).toContain('Pending: 1 still registering');
-    expect(first5).toContain(`Top fix (5 nodes, managed-status CONNECTION_LOST): ${largestGroupFix.remediation}`);
+    expect(first5).toContain(
+      `Top fix (5 nodes, managed-status CONNECTION_LOST): ${largestGroupFix.remediation}`,
+    );
     // At 80 columns the fix text runs one line further, but the counts and the top fix start within 5 lines.
     const first5At80 = oneLine(reports.get(80)!.slice(0, 5));
     expect(first5At80).toContain(expected);
@@ -100,7 +106,9 @@ describe('the sections', () => {
     ]);
     const unmanagedLines = sections(lines).get(headings[0]!)!;
     for (const f of managed().filter((m) => m.status === 'FAIL')) {
-      expect(unmanagedLines.some((l) => l.trimStart().startsWith(`${f.resourceId} `) || l.trim() === f.resourceId)).toBe(true);
+      expect(
+        unmanagedLines.some((l) => l.trimStart().startsWith(`${f.resourceId} `) || l.trim() === f.resourceId),
+      ).toBe(true);
     }
   });
 
@@ -133,12 +141,15 @@ describe('the sections', () => {
 });
 
 describe('the width', () => {
-  it.each([80, 100, 200])('at %i columns every line fits, but for one unbreakable unit on its own line', (width) => {
-    for (const line of reports.get(width)!) {
-      if (line.length <= width) continue;
-      expect(wrapUnits(line.trim())).toEqual([line.trim()]);
-    }
-  });
+  it.each([80, 100, 200])(
+    'at %i columns every line fits, but for one unbreakable unit on its own line',
+    (width) => {
+      for (const line of reports.get(width)!) {
+        if (line.length <= width) continue;
+        expect(wrapUnits(line.trim())).toEqual([line.trim()]);
+      }
+    },
+  );
 
   it('the header line fits 80 columns', () => {
     expect(reports.get(80)![0]!.length).toBeLessThanOrEqual(80);
@@ -152,7 +163,14 @@ describe('the width', () => {
       if (!text.includes(id.slice(0, 6))) continue;
       // Every id that appears appears whole.
       for (const match of text.matchAll(new RegExp(`${id.slice(0, 6)}[^\\s]*`, 'g'))) {
-        expect(findings.some((f) => match[0].startsWith(f.resourceId) || f.message.includes(match[0]) || f.remediation.includes(match[0]))).toBe(true);
+        expect(
+          findings.some(
+            (f) =>
+              match[0].startsWith(f.resourceId) ||
+              f.message.includes(match[0]) ||
+              f.remediation.includes(match[0]),
+          ),
+        ).toBe(true);
       }
     }
     for (const word of words) {
@@ -173,12 +191,26 @@ describe('the width', () => {
 describe('wrapUnits', () => {
   it.each([
     {
-      given: 'aws ssm send-command --document-name AWS-UpdateSSMAgent --instance-ids i-0f0b11f42e3a34e52 (or update the agent)',
-      expected: ['aws ssm send-command --document-name AWS-UpdateSSMAgent --instance-ids i-0f0b11f42e3a34e52', '(or', 'update', 'the', 'agent)'],
+      given:
+        'aws ssm send-command --document-name AWS-UpdateSSMAgent --instance-ids i-0f0b11f42e3a34e52 (or update the agent)',
+      expected: [
+        'aws ssm send-command --document-name AWS-UpdateSSMAgent --instance-ids i-0f0b11f42e3a34e52',
+        '(or',
+        'update',
+        'the',
+        'agent)',
+      ],
     },
     {
-      given: 'Either aws iam attach-role-policy --role-name r --policy-arn arn:aws:iam::aws:policy/X, or remove it',
-      expected: ['Either', 'aws iam attach-role-policy --role-name r --policy-arn arn:aws:iam::aws:policy/X,', 'or', 'remove', 'it'],
+      given:
+        'Either aws iam attach-role-policy --role-name r --policy-arn arn:aws:iam::aws:policy/X, or remove it',
+      expected: [
+        'Either',
+        'aws iam attach-role-policy --role-name r --policy-arn arn:aws:iam::aws:policy/X,',
+        'or',
+        'remove',
+        'it',
+      ],
     },
     { given: 'aws a b && aws c d', expected: ['aws a b &&', 'aws c d'] },
     { given: 'the aws CLI', expected: ['the', 'aws', 'CLI'] },
