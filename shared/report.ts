@@ -178,6 +178,8 @@ interface Cause {
   reason: string;
   message: string;
   remediation: string;
+  /** managed-status named a failing prerequisite; otherwise the cause is its own reason. */
+  found: boolean;
 }
 
 /** The cause managed-status names in its evidence (its first failing prerequisite), else its own reason. */
@@ -192,10 +194,11 @@ function causeOf(f: Finding): Cause {
         reason: c.reason,
         message: typeof c.message === 'string' ? c.message : f.message,
         remediation: typeof c.remediation === 'string' ? c.remediation : f.remediation,
+        found: true,
       };
     }
   }
-  return { ruleId: f.ruleId, reason: f.reason, message: f.message, remediation: f.remediation };
+  return { ruleId: f.ruleId, reason: f.reason, message: f.message, remediation: f.remediation, found: false };
 }
 
 interface Unmanaged {
@@ -242,6 +245,10 @@ function fleetState(findings: readonly Finding[]) {
   const byCause = [...groups.values()].sort((a, b) => b.nodes.length - a.nodes.length);
   return { counted, unmanaged, byCause };
 }
+
+/** Says so when no failing prerequisite explains a group: its cause is then managed-status's own reason. */
+const notFound = (group: CauseGroup): { text: string }[] =>
+  group.cause.found ? [] : [{ text: '— no failing prerequisite found' }];
 
 const same = <T>(values: readonly T[]) => values.every((v) => v === values[0]);
 
@@ -294,7 +301,7 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
     for (const group of byCause.slice(0, max)) {
       const count = String(group.nodes.length);
       say(
-        [{ text: count, style: c.red }, { text: group.key }],
+        [{ text: count, style: c.red }, { text: group.key }, ...notFound(group)],
         ' '.repeat(Math.max(1, 4 - count.length)),
         '       ',
       );
@@ -343,7 +350,7 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
       if (listed >= max) break;
       const messages = group.nodes.map((n) => n.cause.message);
       const fixes = group.nodes.map((n) => n.cause.remediation);
-      say([{ text: `${group.key} (${group.nodes.length})`, style: c.red }], '  ', '    ');
+      say([{ text: `${group.key} (${group.nodes.length})`, style: c.red }, ...notFound(group)], '  ', '    ');
       if (same(messages)) say(messages[0]!, '    ', '      ');
       if (same(fixes)) say([{ text: 'fix:', style: c.cyan }, { text: fixes[0]! }], '    ', '      ');
       for (const node of group.nodes) {
@@ -363,7 +370,18 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
           if (f === node.finding || f.status === 'PASS' || f.status === 'NOT_APPLICABLE') continue;
           if (f.ruleId === node.cause.ruleId && f.reason === node.cause.reason) continue;
           if (f.status === 'WARN') warnings.push(`${f.ruleId} ${f.reason}`);
-          else findingLines(f, '      ');
+          else
+            say(
+              [
+                { text: `also ${f.status}`, style: paint[f.status] },
+                { text: `${f.ruleId} ${f.reason}:` },
+                { text: f.message },
+                { text: '— fix:', style: c.cyan },
+                { text: f.remediation },
+              ],
+              '      ',
+              '        ',
+            );
         }
         if (warnings.length > 0)
           say(

@@ -77,6 +77,12 @@ describe('ssm-audit: one line and one hint for bad input, exit 2, no help text',
       hint: SCAN_HELP,
     },
     {
+      case: '--width 20 (too narrow to read)',
+      args: () => ['scan', '--snapshot', snapshot, '--width', '20'],
+      error: 'invalid --width 20: expected a number of columns, 40 or more',
+      hint: SCAN_HELP,
+    },
+    {
       case: 'a 100,000-character --format (echoed bounded)',
       args: () => ['scan', '--snapshot', snapshot, '--format', 'x'.repeat(100_000)],
       error: `invalid --format ${'x'.repeat(64)}…: expected table, json or csv`,

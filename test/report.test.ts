@@ -75,7 +75,7 @@ describe('the opening block', () => {
     const lines = reports.get(100)!;
     const causes = lines.slice(lines.indexOf('Root causes:') + 1, lines.indexOf(''));
     expect(causes.slice(0, 3)).toEqual([
-      '   5 managed-status CONNECTION_LOST',
+      '   5 managed-status CONNECTION_LOST — no failing prerequisite found',
       '   2 network-path ENDPOINT_PRIVATE_DNS_DISABLED',
       '   2 hybrid-service-role HYBRID_ROLE_TRUST_MISSING',
     ]);
@@ -150,6 +150,20 @@ describe('the width', () => {
       }
     },
   );
+
+  it('in colour, the visible text fits the same width', async () => {
+    // Prepare
+    let out = '';
+    await main(['node', 'ssm-audit', 'scan', '--snapshot', DEMO, '--width', '80'], {
+      out: (text) => (out += text),
+      err: () => undefined,
+      isTTY: true,
+    });
+    // Assess
+    expect(out).toMatch(/\u001b\[/);
+    const visible = out.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
+    expect(visible).toEqual(reports.get(80));
+  });
 
   it('the header line fits 80 columns', () => {
     expect(reports.get(80)![0]!.length).toBeLessThanOrEqual(80);
