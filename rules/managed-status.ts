@@ -27,8 +27,12 @@ const REASONS = {
   },
   INACTIVE: {
     status: 'WARN',
-    remediation:
-      'Start the machine/agent, or deregister it if it is gone: aws ssm deregister-managed-instance --instance-id {resourceId}',
+    remediation: {
+      // deregister-managed-instance takes only hybrid (mi-) nodes; an EC2 instance is restarted or its agent.
+      ec2: 'Start SSM Agent on the instance (or the instance: aws ec2 start-instances --instance-ids {resourceId}) and check its network path to SSM.',
+      hybrid:
+        'Start the machine/agent, or deregister it if it is gone: aws ssm deregister-managed-instance --instance-id {resourceId}',
+    },
   },
   AGENT_OUTDATED: {
     status: 'WARN',
@@ -134,6 +138,7 @@ function registrationOutcome(
       reason: 'INACTIVE',
       message: 'Registered but Inactive: the node has not reported for a long time.',
       evidence,
+      variant: resourceId.startsWith('mi-') ? ('hybrid' as const) : ('ec2' as const),
       params: { resourceId },
     };
   }

@@ -282,7 +282,9 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
         : `${parts.join(' and ')} ${verb} by Systems Manager`;
     say([{ text: `${counts}.`, style: c.bold }]);
   }
-  const top = byCause[0];
+  // The fix that unblocks the most nodes: a found prerequisite's fix beats the generic "check the agent"
+  // of a group no prerequisite explains, unless only such groups exist.
+  const top = byCause.find((g) => g.cause.found) ?? byCause[0];
   if (top) {
     const fixes = top.nodes.map((n) => n.cause.remediation);
     say(

@@ -186,7 +186,7 @@ describe('rule reasons (meta.reasons, like typescript-eslint meta.messages)', ()
     expect(hits.map((f) => `${f.ruleId} ${f.resourceId} ${f.reason}: ${f.remediation}`)).toEqual([]);
     // The fixes that name the resource name its real id.
     const inactive = findings.filter((f) => f.reason === 'INACTIVE');
-    for (const f of inactive) expect(f.remediation).toContain(`--instance-id ${f.resourceId}`);
+    for (const f of inactive) expect(f.remediation).toMatch(new RegExp(`--instance-ids? ${f.resourceId}\\b`));
   });
 
   it('no declared fix writes a known value as <placeholder> instead of {placeholder}', () => {

@@ -55,20 +55,22 @@ describe('the opening block', () => {
     expect(expected).toBe(
       '11 of 43 running instances and 6 of 844 hybrid nodes cannot be managed by Systems Manager',
     );
-    const largestGroupFix = managed().find(
-      (f) => f.reason === 'CONNECTION_LOST' && f.remediation.startsWith('Check'),
+    // The top fix is the largest group a failing prerequisite explains (2 nodes with private DNS off on
+    // their endpoint), not the generic "check the agent" of the 5 nodes no prerequisite explains.
+    const largestGroupFix = managed().find((f) =>
+      JSON.stringify(f.evidence).includes('ENDPOINT_PRIVATE_DNS_DISABLED'),
     )!;
     // Assess
     const first5 = oneLine(reports.get(100)!.slice(0, 5));
     expect(first5).toContain(expected);
     expect(oneLine(reports.get(100)!.slice(0, 8))).toContain('Pending: 1 still registering');
     expect(first5).toContain(
-      `Top fix (5 nodes, managed-status CONNECTION_LOST): ${largestGroupFix.remediation}`,
+      `Top fix (2 nodes, network-path ENDPOINT_PRIVATE_DNS_DISABLED): ${largestGroupFix.remediation}`,
     );
     // At 80 columns the fix text runs one line further, but the counts and the top fix start within 5 lines.
     const first5At80 = oneLine(reports.get(80)!.slice(0, 5));
     expect(first5At80).toContain(expected);
-    expect(first5At80).toContain('Top fix (5 nodes, managed-status CONNECTION_LOST):');
+    expect(first5At80).toContain('Top fix (2 nodes, network-path ENDPOINT_PRIVATE_DNS_DISABLED):');
   });
 
   it('lists the root causes with their counts, largest first, before the unmanaged nodes', () => {

@@ -61,11 +61,11 @@ const rows: Row[] = [
     },
   },
   {
-    case: 'Inactive → WARN, the fix names the instance (never <id>)',
+    case: 'Inactive → WARN, the fix names the instance (never <id>) and starts it (deregistering is for mi- nodes only)',
     info: { ping: 'Inactive' },
     status: 'WARN',
     reason: 'INACTIVE',
-    remediation: `aws ssm deregister-managed-instance --instance-id ${ID}`,
+    remediation: `aws ec2 start-instances --instance-ids ${ID}`,
   },
   {
     case: 'outdated agent → WARN',
@@ -313,9 +313,17 @@ describe('managed-status', () => {
       status: 'FAIL',
       reason: 'CONNECTION_LOST',
     },
-  ])('$case', ({ ping, status, reason }) => {
+    {
+      case: 'hybrid node Inactive: deregister it if it is gone, by its id',
+      ping: 'Inactive' as const,
+      status: 'WARN',
+      reason: 'INACTIVE',
+      remediation: `aws ssm deregister-managed-instance --instance-id ${MI}`,
+    },
+  ])('$case', ({ ping, status, reason, ...rest }) => {
     const snapshot = aSnapshot({ infos: [instanceInfo({ id: MI, ping })], roles: [serviceRole] });
     const finding = findingOf(audit(snapshot, { ruleIds: ['managed-status'] }), 'managed-status', MI);
     expect(finding).toMatchObject({ resourceType: 'ManagedInstance', status, reason });
+    if ('remediation' in rest) expect(finding.remediation).toContain(rest.remediation);
   });
 });
