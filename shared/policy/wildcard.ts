@@ -20,6 +20,7 @@ import {
   compileGlob as compileAtoms,
   compileGlobMatcher,
   hasExpandingSegmentStar,
+  tokenizeGlob,
   type GlobToken,
 } from './glob';
 
@@ -60,21 +61,7 @@ const ARN_SEGMENT_COLONS = 5;
 const SHIFT_AND_MAX_WORDS = 1 << 16;
 
 /** Splits a pattern written with `*` and `?` into tokens (every other character is literal). */
-export function parseWildcard(pattern: string): WildcardToken[] {
-  const tokens: WildcardToken[] = [];
-  let literal = '';
-  for (const ch of pattern) {
-    if (ch !== '*' && ch !== '?') {
-      literal += ch;
-      continue;
-    }
-    if (literal !== '') tokens.push({ kind: 'literal', text: literal });
-    literal = '';
-    tokens.push(ch === '*' ? { kind: 'star' } : { kind: 'one' });
-  }
-  if (literal !== '') tokens.push({ kind: 'literal', text: literal });
-  return tokens;
-}
+export const parseWildcard = (pattern: string): WildcardToken[] => tokenizeGlob(pattern);
 
 /** Flattens tokens into code units, ONE and STAR (runs of stars collapse into one). */
 function flatten(tokens: readonly WildcardToken[], ignoreCase: boolean): number[] {
