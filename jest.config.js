@@ -1,5 +1,5 @@
 // CI's clock override when Debian's faketime is missing: FAKE_DATE moves Date (only Date: timers stay
-// real) in every test's context; test/support/fake-date.js does the same for child processes.
+// real) in every test's context; .ci/fake-date.js does the same for child processes.
 const fakeDate = process.env.FAKE_DATE ? Date.parse(process.env.FAKE_DATE) : NaN;
 const realTimers = [
   'hrtime',

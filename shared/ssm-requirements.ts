@@ -125,5 +125,5 @@ export function regionalSsmBuckets(region: string): string[] {
   ];
 }
 
-/** Standard tier: "a maximum of 1,000 on-premises servers or VMs per AWS account per AWS Region" (seed 003). */
+/** Standard tier: "a maximum of 1,000 on-premises servers or VMs per AWS account per AWS Region" (https://docs.aws.amazon.com/systems-manager/latest/userguide/fleet-manager-configure-instance-tiers.html). */
 export const STANDARD_TIER_LIMIT = 1000;
