@@ -521,6 +521,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
           : `\`ssm-audit ${command ? `${command.name()} ` : ''}--help\` lists the options`,
       );
     }
+    // The reader went away (`| head`): end quietly with the status of a Unix filter killed by SIGPIPE
+    // (141), never 0 — a gate must not pass because its output was cut.
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return EXIT_PIPE_CLOSED;
     // Credentials, region: the message already says what to configure.
     if (err instanceof CollectionError) return fail(err.message);
     // An AWS or network failure outside the collectors (e.g. the findings table's endpoint): one line.
@@ -559,7 +562,15 @@ export function streamWriter(stream: NodeJS.WritableStream): (piece: string) => 
     });
 }
 
+/** 128 + SIGPIPE: what a shell reports for a filter whose reader closed the pipe. */
+export const EXIT_PIPE_CLOSED = 141;
+
 function defaultIo(): Io {
+  // A reader that closes early (`ssm-audit rules | head -1`) ends the command quietly, not with a stack.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_PIPE_CLOSED);
+    throw err;
+  });
   return {
     out: (text) => process.stdout.write(text),
     write: streamWriter(process.stdout),

@@ -96,3 +96,31 @@ describe('the ssm-audit bin runs the bundle, without tsx', () => {
     );
   });
 });
+
+describe('a reader that closes the pipe early (`| head`)', () => {
+  it('ends quietly with status 141, never 0 and never a stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(
+      process.execPath,
+      [
+        'scripts/ssm-audit.js',
+        'scan',
+        '--snapshot',
+        'test/fixtures/demo/demo-fleet.json',
+        '--format',
+        'json',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Read the first chunk, then go away as `head -c` does.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
+  });
+});
