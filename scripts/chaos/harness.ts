@@ -22,6 +22,7 @@ import { parseSnapshot } from '../../shared/snapshot/load';
 import { alertFor, type StoredFinding } from '../../shared/store/diff';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { findingId } from '../../shared/store/keys';
+import { seededRandom } from '../fleet/deterministic';
 import { startLocalDynamo, type LocalDynamo } from '../local-dynamodb';
 
 export interface FaultRow {
@@ -51,17 +52,8 @@ const STATUSES: Status[] = ['PASS', 'FAIL', 'WARN', 'ERROR', 'NOT_APPLICABLE'];
 const BASE_TIME = Date.parse('2026-11-23T10:00:00.000Z');
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:chaos';
 
-/** mulberry32: a small seeded generator, so every failure is reproducible with its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fleet generators' seeded generator, so every failure is reproducible with its seed. */
+const prng = (seed: number) => seededRandom(seed).next;
 type Random = ReturnType<typeof prng>;
 const pick = <T>(random: Random, list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 const iid = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../scripts/fleet/deterministic';
 import type { RequestContext } from '../../shared/policy/conditions';
 import { parsePolicyDocument } from '../../shared/policy/document';
 import {
@@ -16,13 +17,8 @@ import { compileGlob, globsContain } from '../../shared/policy/glob';
  * policies are the same on every run (a fixed seed, no clock).
  */
 
-function randomInts(seed: number): (below: number) => number {
-  let state = seed >>> 0;
-  return (below) => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state >>> 8) % below;
-  };
-}
+/** Deterministic pseudo-random integers below a bound (the fleet generators' seeded generator; no clock). */
+const randomInts = (seed: number): ((below: number) => number) => seededRandom(seed).int;
 
 const ACCOUNT = '123456789012';
 const INSTANCE = `arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/i-0abc`;

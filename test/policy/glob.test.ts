@@ -1,3 +1,4 @@
+import { seededRandom } from '../../scripts/fleet/deterministic';
 import {
   compileGlob,
   compileGlobMatcher,
@@ -11,14 +12,8 @@ import {
  * Deny touch any key?"), checked against brute force over every short string of a tiny alphabet.
  */
 
-/** Deterministic pseudo-random integers (no Math.random, no clock: the same cases on every run). */
-function randomInts(seed: number): (below: number) => number {
-  let state = seed >>> 0;
-  return (below) => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state >>> 8) % below;
-  };
-}
+/** Deterministic pseudo-random integers below a bound (the fleet generators' seeded generator; no clock). */
+const randomInts = (seed: number): ((below: number) => number) => seededRandom(seed).int;
 
 /**
  * The IAM User Guide's ARN semantics as a RegExp (safe: the generated patterns are tiny): in the first
