@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import { handleAdhoc } from '../shared/lambda/handlers';
-import { runtime } from '../shared/lambda/runtime';
+import { handleAdhoc } from './lib/handlers';
+import { runtime } from './lib/runtime';
 
 /** `{instanceIds?, ruleIds?, region?, dryRun?}` → the findings; `dryRun` neither stores nor alerts. */
 export const handler = async (event: unknown, context: Context) => {

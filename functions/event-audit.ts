@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import { handleEvent } from '../shared/lambda/handlers';
-import { runtime } from '../shared/lambda/runtime';
+import { handleEvent } from './lib/handlers';
+import { runtime } from './lib/runtime';
 
 /** EC2 state changes and CloudTrail API calls → an audit of the smallest scope the event can change. */
 export const handler = async (event: unknown, context: Context) => {

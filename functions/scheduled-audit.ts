@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import { handleScheduled } from '../shared/lambda/handlers';
-import { runtime } from '../shared/lambda/runtime';
+import { handleScheduled } from './lib/handlers';
+import { runtime } from './lib/runtime';
 
 /** EventBridge schedule → a full audit of every configured region (AUDIT_REGIONS). */
 export const handler = async (event: unknown, context: Context) => {

@@ -1,5 +1,5 @@
-import { parseDate } from '../shared/inventory';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/rule';
+import { parseDate } from '../shared/snapshot/inventory';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/engine/rule';
 import type { ActivationRaw } from '../shared/snapshot/schema';
 
 const DAY_MS = 86_400_000;

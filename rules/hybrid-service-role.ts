@@ -1,5 +1,5 @@
-import type { Inventory } from '../shared/inventory';
-import { roleByReference } from '../shared/inventory';
+import type { Inventory } from '../shared/snapshot/inventory';
+import { roleByReference } from '../shared/snapshot/inventory';
 import {
   agentTargetOf,
   assessCoreActions,
@@ -10,9 +10,9 @@ import {
   unreadablePoliciesOutcome,
   type AgentNode,
   type AuditScope,
-} from '../shared/permissions';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/rule';
-import { REGISTRATION_ACTION, policyArnsFor } from '../shared/ssm-requirements';
+} from '../shared/policy/agent-permissions';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/engine/rule';
+import { REGISTRATION_ACTION, policyArnsFor } from '../shared/knowledge/ssm-requirements';
 
 const ATTACH_CORE = 'aws iam attach-role-policy --role-name {roleName} --policy-arn {corePolicyArn}';
 

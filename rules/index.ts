@@ -1,4 +1,4 @@
-import type { Rule } from '../shared/rule';
+import type { Rule } from '../shared/engine/rule';
 import activations from './activations';
 import hybridServiceRole from './hybrid-service-role';
 import instancePermissions from './instance-permissions';

@@ -1,6 +1,6 @@
-import { compareVersions } from '../shared/supported-os';
-import { unavailableOutcome } from '../shared/engine';
-import type { Ec2Instance, Inventory, RoleView } from '../shared/inventory';
+import { compareVersions } from '../shared/knowledge/supported-os';
+import { unavailableOutcome } from '../shared/engine/evaluate';
+import type { Ec2Instance, Inventory, RoleView } from '../shared/snapshot/inventory';
 import {
   agentTargetOf,
   assessCoreActions,
@@ -9,9 +9,9 @@ import {
   unreadablePoliciesOutcome,
   type AgentTarget,
   type CoreAssessment,
-} from '../shared/permissions';
+} from '../shared/policy/agent-permissions';
 import type { TrustResult } from '../shared/policy/trust';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/rule';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/engine/rule';
 import {
   DHMC_DEFAULT_ROLE,
   DHMC_SEED_SETTING_NAME,
@@ -19,7 +19,7 @@ import {
   MIN_AGENT_FOR_DHMC,
   REGISTRATION_ACTION,
   policyArnsFor,
-} from '../shared/ssm-requirements';
+} from '../shared/knowledge/ssm-requirements';
 
 /** `{policyArn}` is a managed policy ARN of the snapshot's partition (arn:aws-cn:..., arn:aws-us-gov:...). */
 const ATTACH = 'aws iam attach-role-policy --role-name {roleName} --policy-arn {policyArn}';

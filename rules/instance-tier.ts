@@ -1,6 +1,6 @@
-import { parseDate, tierSetting } from '../shared/inventory';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable } from '../shared/rule';
-import { STANDARD_TIER_LIMIT, TIER_SETTING_ID } from '../shared/ssm-requirements';
+import { parseDate, tierSetting } from '../shared/snapshot/inventory';
+import { defineRule, NO_ACTION, type Outcome, type ReasonTable } from '../shared/engine/rule';
+import { STANDARD_TIER_LIMIT, TIER_SETTING_ID } from '../shared/knowledge/ssm-requirements';
 
 const DAY_MS = 86_400_000;
 const ADVANCED =

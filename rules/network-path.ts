@@ -6,8 +6,8 @@ import {
   type ServicePath,
 } from '../shared/network/assess';
 import type { Status } from '../shared/model';
-import { defineRule, NO_ACTION, type Outcome, type ReasonsWith, type ReasonTable } from '../shared/rule';
-import { CORE_AGENT_ACTIONS } from '../shared/ssm-requirements';
+import { defineRule, NO_ACTION, type Outcome, type ReasonsWith, type ReasonTable } from '../shared/engine/rule';
+import { CORE_AGENT_ACTIONS } from '../shared/knowledge/ssm-requirements';
 
 /**
  * The values a network fix names, each the real one when the snapshot has it. Placeholders in `<...>` are

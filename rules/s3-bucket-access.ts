@@ -1,5 +1,5 @@
-import { unavailableOutcome } from '../shared/engine';
-import type { Ec2Instance, Inventory, RoleView } from '../shared/inventory';
+import { unavailableOutcome } from '../shared/engine/evaluate';
+import type { Ec2Instance, Inventory, RoleView } from '../shared/snapshot/inventory';
 import { assessNetworkPath, endpointServiceName, findEndpoint } from '../shared/network/assess';
 import {
   credentialSourceOf,
@@ -7,7 +7,7 @@ import {
   evaluateRoleAction,
   evaluateRoleActionOnSet,
   scopeOf,
-} from '../shared/permissions';
+} from '../shared/policy/agent-permissions';
 import type { PolicyDocument, PolicyStatement } from '../shared/policy/document';
 import {
   CompiledPolicySet,
@@ -22,8 +22,8 @@ import {
   type ReasonsWith,
   type ReasonTable,
   type RuleContext,
-} from '../shared/rule';
-import { regionalSsmBuckets } from '../shared/ssm-requirements';
+} from '../shared/engine/rule';
+import { regionalSsmBuckets } from '../shared/knowledge/ssm-requirements';
 import type { VpcEndpointRaw } from '../shared/snapshot/schema';
 
 const CUSTOM_POLICY =

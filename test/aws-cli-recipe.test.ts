@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { auditSnapshot } from '../shared/audit';
+import { auditSnapshot } from '../shared/engine/audit';
 import type { Finding } from '../shared/model';
 import { loadSnapshotFile, parseSnapshot } from '../shared/snapshot/load';
 
 /**
- * scripts/aws-cli-snapshot.sh, the AWS CLI recipe of the README, run against a stand-in `aws` on PATH
+ * scripts/ssm-audit/aws-cli-snapshot.sh, the AWS CLI recipe of the README, run against a stand-in `aws` on PATH
  * (test/support/fake-aws-cli/aws) that answers from the demo fleet in the AWS CLI's shapes and denies
  * the calls it is told to: a denied call is recorded in `calls` and its section left out, so the audit
  * reports ERROR naming the permission instead of the snapshot being rejected.
@@ -25,7 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function buildSnapshot(deny: string[], name: string) {
   const out = path.join(dir, `${name}.json`);
-  const run = spawnSync('bash', [path.join(ROOT, 'scripts', 'aws-cli-snapshot.sh'), demo.region, out], {
+  const run = spawnSync('bash', [path.join(ROOT, 'scripts', 'ssm-audit', 'aws-cli-snapshot.sh'), demo.region, out], {
     env: {
       ...process.env,
       PATH: `${path.join(ROOT, 'test', 'support', 'fake-aws-cli')}${path.delimiter}${process.env.PATH}`,

@@ -33,7 +33,7 @@ function runBin(args: string[], name: string) {
   });
   const child = spawnSync(
     process.execPath,
-    ['--require', join(ROOT, 'test/support/loaded-modules.js'), 'scripts/ssm-audit.js', ...args],
+    ['--require', join(ROOT, 'test/support/loaded-modules.js'), 'scripts/ssm-audit/bin.js', ...args],
     { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
   );
   expect(child.error).toBeUndefined();
@@ -103,7 +103,7 @@ describe('a reader that closes the pipe early (`| head`)', () => {
     const child = spawn(
       process.execPath,
       [
-        'scripts/ssm-audit.js',
+        'scripts/ssm-audit/bin.js',
         'scan',
         '--snapshot',
         'test/fixtures/demo/demo-fleet.json',

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aNetwork, anInstance, aSnapshot } from '../scripts/fleet/builders';
-import { main } from '../scripts/cli';
-import { auditSnapshot } from '../shared/audit';
+import { aNetwork, anInstance, aSnapshot } from './support/builders';
+import { main } from '../scripts/ssm-audit/cli';
+import { auditSnapshot } from '../shared/engine/audit';
 import { nearestKey } from '../shared/config';
-import { toTable } from '../shared/report';
+import { toTable } from '../scripts/ssm-audit/report';
 import { parseSnapshot } from '../shared/snapshot/load';
 import { version } from '../package.json';
 

@@ -4,12 +4,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { main } from '../scripts/cli';
-import { auditSnapshot } from '../shared/audit';
-import { createAwsClients, destroyAwsClients } from '../shared/collect/aws-clients';
+import { main } from '../scripts/ssm-audit/cli';
+import { auditSnapshot } from '../shared/engine/audit';
+import { createAwsClients, destroyAwsClients } from '../shared/aws/clients';
 import { collectSnapshot } from '../shared/collect/collect';
-import { buildCollectionFleet } from '../scripts/fleet/collection-fleet';
-import { deniedError, fakeAwsFromSnapshot, type FakeAws } from '../scripts/fleet/fake-aws';
+import { buildCollectionFleet } from './support/collection-fleet';
+import { deniedError, fakeAwsFromSnapshot, type FakeAws } from './support/fake-aws';
 import type { Finding } from '../shared/model';
 
 /** `ssm-audit collect` and `ssm-audit scan --region`: live collection through the CLI (issue 3, DESIGN §2). */
@@ -162,7 +162,7 @@ function runBin(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['scripts/ssm-audit.js', ...args], {
+    const child = spawn(process.execPath, ['scripts/ssm-audit/bin.js', ...args], {
       cwd: resolve(__dirname, '..'),
       env,
     });

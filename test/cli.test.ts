@@ -12,13 +12,13 @@ import {
   aSnapshot,
   instanceInfo,
   trustFor,
-} from '../scripts/fleet/builders';
-import { buildSyntheticSnapshot } from '../scripts/fleet/synthetic';
-import { main, streamWriter } from '../scripts/cli';
-import { csvChunks, jsonChunks, writeChunks } from '../shared/report';
+} from './support/builders';
+import { buildSyntheticSnapshot } from './support/synthetic';
+import { main, streamWriter } from '../scripts/ssm-audit/cli';
+import { csvChunks, jsonChunks, writeChunks } from '../scripts/ssm-audit/report';
 import { FINDING_FIELDS, RULE_IDS, type Finding } from '../shared/model';
 import type { SnapshotInput } from '../shared/snapshot/schema';
-import { POLICY_ARNS } from '../shared/ssm-requirements';
+import { POLICY_ARNS } from '../shared/knowledge/ssm-requirements';
 
 /** DESIGN "CLI contract": `ssm-audit scan --snapshot FILE [--format] [--rule]... [--instance]... [--fail-on]`. */
 
@@ -359,11 +359,11 @@ describe('ssm-audit --help', () => {
 });
 
 describe('the ssm-audit bin, end to end', () => {
-  it('node scripts/ssm-audit.js scan --snapshot FILE --format json', () => {
+  it('node scripts/ssm-audit/bin.js scan --snapshot FILE --format json', () => {
     // Act
     const child = spawnSync(
       process.execPath,
-      ['scripts/ssm-audit.js', 'scan', '--snapshot', files.failing, '--format', 'json'],
+      ['scripts/ssm-audit/bin.js', 'scan', '--snapshot', files.failing, '--format', 'json'],
       {
         cwd: resolve(__dirname, '..'),
         encoding: 'utf8',

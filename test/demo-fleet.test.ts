@@ -9,16 +9,16 @@ import {
   demoHybridId,
   demoInstanceId,
   toFixtureJson,
-} from '../scripts/fleet/demo-fleet';
-import { evaluateInventory, type AuditResult } from '../shared/engine';
-import { buildInventory } from '../shared/inventory';
+} from './support/demo-fleet';
+import { evaluateInventory, type AuditResult } from '../shared/engine/evaluate';
+import { buildInventory } from '../shared/snapshot/inventory';
 import { RULE_IDS, type Finding, type RuleId, type Status } from '../shared/model';
 import { parseSnapshot } from '../shared/snapshot/load';
 import { alertFor } from '../shared/store/diff';
 import type { SnapshotInput } from '../shared/snapshot/schema';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'demo');
-const REGENERATE = 'run `node -r tsx/cjs scripts/generate-demo-fleet.ts` and commit the result';
+const REGENERATE = 'run `node -r tsx/cjs scripts/dev/generate-demo-fleet.ts` and commit the result';
 
 const readFixture = (file: string) => readFileSync(path.join(FIXTURES, file), 'utf8');
 

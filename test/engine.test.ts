@@ -1,13 +1,13 @@
-import { aNetwork, anInstance, aRole, aSnapshot, instanceInfo } from '../scripts/fleet/builders';
+import { aNetwork, anInstance, aRole, aSnapshot, instanceInfo } from './support/builders';
 import { RULES } from '../rules';
 import { resolveConfig } from '../shared/config';
-import { evaluateInventory } from '../shared/engine';
-import { buildInventory } from '../shared/inventory';
+import { evaluateInventory } from '../shared/engine/evaluate';
+import { buildInventory } from '../shared/snapshot/inventory';
 import { FINDING_FIELDS, RULE_IDS, SEVERITIES, STATUSES, type Finding } from '../shared/model';
-import { defineRule, type Outcome, type Rule } from '../shared/rule';
+import { defineRule, type Outcome, type Rule } from '../shared/engine/rule';
 import { parseSnapshot } from '../shared/snapshot/load';
-import { POLICY_ARNS } from '../shared/ssm-requirements';
-import { audit, NOW } from './helpers';
+import { POLICY_ARNS } from '../shared/knowledge/ssm-requirements';
+import { audit, NOW } from './support/helpers';
 
 const A = 'i-0aaaaaaaaaaaaaaa1';
 const B = 'i-0bbbbbbbbbbbbbbb2';

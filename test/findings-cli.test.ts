@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { main } from '../scripts/cli';
-import { runDemo } from '../scripts/demo';
-import { startLocalDynamo, type LocalDynamo } from '../scripts/local-dynamodb';
-import { auditSnapshot } from '../shared/audit';
+import { main } from '../scripts/ssm-audit/cli';
+import { runDemo } from '../scripts/dev/demo';
+import { startLocalDynamo, type LocalDynamo } from '../scripts/ssm-audit/local-dynamodb';
+import { auditSnapshot } from '../shared/engine/audit';
 import { RULE_IDS, SEVERITY_RANK, type Finding } from '../shared/model';
-import { recordAudit } from '../shared/record-audit';
+import { recordAudit } from '../shared/pipeline/record-audit';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 import { FindingsStore } from '../shared/store/findings-store';
 

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULES } from '../rules';
-import { rulePages, RULE_DOCS_DIR, stalePages } from '../scripts/generate-rule-docs';
+import { rulePages, RULE_DOCS_DIR, stalePages } from '../scripts/dev/generate-rule-docs';
 import { RULE_IDS, SEVERITIES, STATUSES, type Finding } from '../shared/model';
 import { parseSnapshot } from '../shared/snapshot/load';
-import { auditSnapshot } from '../shared/audit';
+import { auditSnapshot } from '../shared/engine/audit';
 import {
   defineRule,
   placeholdersOf,
@@ -15,7 +15,7 @@ import {
   type ReasonTable,
   type Rule,
   type Subject,
-} from '../shared/rule';
+} from '../shared/engine/rule';
 
 const rulesDir = join(__dirname, '..', 'rules');
 const seedsDir = join(__dirname, '..', '..', 'shared', 'seeds');

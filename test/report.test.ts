@@ -1,5 +1,5 @@
-import { main } from '../scripts/cli';
-import { wrapUnits } from '../shared/report';
+import { main } from '../scripts/ssm-audit/cli';
+import { wrapUnits } from '../scripts/ssm-audit/report';
 import type { Finding } from '../shared/model';
 
 /** The table report on the demo fleet answers first (issue 11 item 4): counts, causes, top fix, then the rest. */

@@ -17,14 +17,14 @@ import {
   REGION,
   trustFor,
   type PolicyDoc,
-} from '../scripts/fleet/builders';
-import { auditSnapshot } from '../shared/audit';
+} from './support/builders';
+import { auditSnapshot } from '../shared/engine/audit';
 import { SnapshotValidationError } from '../shared/errors';
-import { buildInventory } from '../shared/inventory';
-import { CORE_AGENT_ACTIONS, DHMC_SETTING_ID } from '../shared/ssm-requirements';
+import { buildInventory } from '../shared/snapshot/inventory';
+import { CORE_AGENT_ACTIONS, DHMC_SETTING_ID } from '../shared/knowledge/ssm-requirements';
 import { loadSnapshotFile, parseSnapshot } from '../shared/snapshot/load';
 import type { SnapshotInput } from '../shared/snapshot/schema';
-import { audit, findingOf, NOW } from './helpers';
+import { audit, findingOf, NOW } from './support/helpers';
 
 /** DESIGN §2: the snapshot format, its loader (schema + JSON paths) and the normalizer (inventory). */
 

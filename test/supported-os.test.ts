@@ -4,7 +4,7 @@ import {
   SUPPORTED_OPERATING_SYSTEMS,
   type OsIdentity,
   type OsVerdict,
-} from '../shared/supported-os';
+} from '../shared/knowledge/supported-os';
 
 interface ClassifyCase {
   case: string;

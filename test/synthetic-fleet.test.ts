@@ -1,13 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { writeSnapshotFile } from '../scripts/fleet/snapshot-file';
+import { writeSnapshotFile } from './support/snapshot-file';
 import {
   buildSynthetic,
   buildSyntheticSnapshot,
   syntheticHybridCount,
   syntheticRoleCount,
-} from '../scripts/fleet/synthetic';
+} from './support/synthetic';
 import { parseSnapshot } from '../shared/snapshot/load';
 
 describe('synthetic fleet (benchmark input)', () => {

@@ -5,7 +5,7 @@ import {
   type BatchResultErrorEntry,
   type SNSClient,
 } from '@aws-sdk/client-sns';
-import { errorName } from '../collect/faults';
+import { errorName } from '../aws/faults';
 import { entryBytes, SNS_MAX_BYTES, toPublishEntry, type AlertMessage } from './messages';
 
 /** Where alert messages go: an SNS topic when deployed, a local sink in the demo. */

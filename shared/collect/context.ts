@@ -12,7 +12,7 @@ import {
   withBackoff,
   type BackoffOptions,
   type CallFailure,
-} from './faults';
+} from '../aws/faults';
 
 /** What happened to one logical call: its value, "the resource does not exist", or a recorded failure. */
 export type CallResult<T> = { status: 'ok'; value: T } | { status: 'not-found' } | { status: 'failed' };

@@ -22,7 +22,7 @@ import {
   type Vpc,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import { AGENT_ENDPOINT_SERVICES } from '../ssm-requirements';
+import { AGENT_ENDPOINT_SERVICES } from '../knowledge/ssm-requirements';
 import type { CollectionContext, SendOptions } from './context';
 
 /** DescribeInstances' largest page (DESIGN §2: paginate at the API maximum). */

@@ -11,7 +11,7 @@ import {
   type IAMClient,
   type InstanceProfile,
 } from '@aws-sdk/client-iam';
-import { AWS_MANAGED_POLICY_DOCUMENTS } from '../aws-managed-policies';
+import { AWS_MANAGED_POLICY_DOCUMENTS } from '../knowledge/aws-managed-policies';
 import type { CollectionContext } from './context';
 
 /*

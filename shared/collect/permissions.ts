@@ -84,7 +84,7 @@ function policyDocument(settingArn: (path: string) => unknown): Record<string, u
 /**
  * The IAM policy a live scan needs, for one partition (default `aws`; `aws-cn` for China, `aws-us-gov`
  * for GovCloud): scripts/iam/ssm-audit-read-only-policy.json is this for `aws`, and
- * `npx tsx scripts/iam/generate-policy.ts --partition aws-cn` prints it for another partition.
+ * `npx tsx scripts/dev/generate-iam-policy.ts --partition aws-cn` prints it for another partition.
  * sts:GetCallerIdentity needs no permission (AWS allows it to every principal), so it is not listed.
  */
 export function readOnlyPolicy(partition: Partition = 'aws'): Record<string, unknown> {

@@ -8,7 +8,7 @@ import {
   type ServiceSetting,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { DHMC_SETTING_ID, TIER_SETTING_ID } from '../ssm-requirements';
+import { DHMC_SETTING_ID, TIER_SETTING_ID } from '../knowledge/ssm-requirements';
 import type { CollectionContext } from './context';
 
 /** DescribeInstanceInformation's largest page (DESIGN §2). */

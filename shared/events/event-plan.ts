@@ -9,7 +9,7 @@ import { RECHECK_DETAIL_TYPE, RECHECK_SOURCE, recheckDetail } from './recheck';
 
 /**
  * DESIGN §6: every event maps to the smallest scope it can change. This module only decides; the
- * event-audit core (shared/lambda) looks up VPC ids when needed and runs the audits.
+ * event-audit core (functions/lib) looks up VPC ids when needed and runs the audits.
  */
 
 /** EC2 Instance State-change Notification. Published samples carry quirks we accept: an upper-case

@@ -1,6 +1,6 @@
-import type { Ec2Instance, Inventory, VpcView } from '../inventory';
-import { ANY_IPV4, parseIpv4, type Ipv4Range } from '../ipv4';
-import { credentialSourceOf } from '../permissions';
+import type { Ec2Instance, Inventory, VpcView } from '../snapshot/inventory';
+import { ANY_IPV4, parseIpv4, type Ipv4Range } from './ipv4';
+import { credentialSourceOf } from '../policy/agent-permissions';
 import type { Decision } from '../policy/evaluator';
 import type { NetworkAclRaw, RouteRaw, SecurityGroupRaw, VpcEndpointRaw } from '../snapshot/schema';
 import {
@@ -8,8 +8,8 @@ import {
   AGENT_WITHOUT_EC2MESSAGES,
   CORE_AGENT_ACTIONS,
   type AgentEndpointService,
-} from '../ssm-requirements';
-import { compareVersions } from '../supported-os';
+} from '../knowledge/ssm-requirements';
+import { compareVersions } from '../knowledge/supported-os';
 import { evaluateEndpointPolicy, type AgentPrincipal } from './endpoint-policy';
 import {
   EPHEMERAL,

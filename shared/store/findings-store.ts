@@ -6,7 +6,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { errorName, isThrottled, mapLimit } from '../collect/faults';
+import { errorName, isThrottled, mapLimit } from '../aws/faults';
 import type { Finding, RuleId, Severity, Status } from '../model';
 import { FINDING_FIELDS } from '../model';
 import {

@@ -4,7 +4,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { errorName } from '../collect/faults';
+import { errorName } from '../aws/faults';
 import definition from './findings-table.json';
 
 /**

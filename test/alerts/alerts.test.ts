@@ -9,12 +9,12 @@ import {
 } from '../../shared/alerts/messages';
 import { AlertPublisher, SnsAlertSink } from '../../shared/alerts/publisher';
 import { FINDING_FIELDS, type Finding } from '../../shared/model';
-import { recordAudit } from '../../shared/record-audit';
+import { recordAudit } from '../../shared/pipeline/record-audit';
 import { findingHash, type PendingAlert, type StoredFinding } from '../../shared/store/diff';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { ensureTable } from '../../shared/store/table';
-import { startLocalDynamo, type LocalDynamo } from '../../scripts/local-dynamodb';
-import { ACCOUNT, REGION, aFinding, iid, result, snapshotFor } from '../store/fixtures';
+import { startLocalDynamo, type LocalDynamo } from '../../scripts/ssm-audit/local-dynamodb';
+import { ACCOUNT, REGION, aFinding, iid, result, snapshotFor } from '../support/store-fixtures';
 
 /** SNS alerts (DESIGN §5) with a mocked SNS client; the outbox against dynalite. */
 

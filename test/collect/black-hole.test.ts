@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { auditSnapshot } from '../../shared/audit';
-import { createAwsClients, destroyAwsClients } from '../../shared/collect/aws-clients';
+import { auditSnapshot } from '../../shared/engine/audit';
+import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients';
 import { collectSnapshot } from '../../shared/collect/collect';
 import { CollectionContext } from '../../shared/collect/context';
-import { measureBlackHole } from '../../scripts/bench-faults';
-import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
-import { awsError } from '../../scripts/fleet/fake-aws';
-import { collectionHarness } from './harness';
+import { measureBlackHole } from '../../scripts/dev/bench-faults';
+import { buildCollectionFleet } from '../support/collection-fleet';
+import { awsError } from '../support/fake-aws';
+import { collectionHarness } from '../support/collection-harness';
 
 /**
  * Issue 9 item 7: faults during collection. An endpoint that never answers costs one request timeout

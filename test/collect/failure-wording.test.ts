@@ -1,5 +1,5 @@
-import { NOW, audit } from '../helpers';
-import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
+import { NOW, audit } from '../support/helpers';
+import { buildCollectionFleet } from '../support/collection-fleet';
 
 /**
  * Issue 9 item 7: a call that failed (HTTP 5xx, timeout, unreachable endpoint) is worded as a failure

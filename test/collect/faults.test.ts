@@ -1,4 +1,4 @@
-import { AuditRetryStrategy, sdkMayRetry } from '../../shared/collect/aws-clients';
+import { AuditRetryStrategy, sdkMayRetry } from '../../shared/aws/clients';
 import {
   describeFailure,
   errorName,
@@ -7,7 +7,7 @@ import {
   isUnreachable,
   mapLimit,
   withBackoff,
-} from '../../shared/collect/faults';
+} from '../../shared/aws/faults';
 
 const awsError = (name: string) => Object.assign(new Error(name), { name });
 

@@ -6,13 +6,13 @@ import {
   readOnlyPolicyForCloudFormation,
   READ_ACTIONS,
 } from '../../shared/collect/permissions';
-import { POLICY_FILES } from '../../scripts/iam/generate-policy';
+import { POLICY_FILES } from '../../scripts/dev/generate-iam-policy';
 import type { CollectionScope } from '../../shared/collect/scope';
 import { evaluatePolicies } from '../../shared/policy/evaluator';
 import { parsePolicyDocument } from '../../shared/policy/document';
 import { SECTIONS } from '../../shared/snapshot/schema';
-import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
-import { collectionHarness } from './harness';
+import { buildCollectionFleet } from '../support/collection-fleet';
+import { collectionHarness } from '../support/collection-harness';
 
 /** The README's ready IAM policy for `scan --region`: complete, read-only, and the file is current. */
 
@@ -25,7 +25,7 @@ const SETTING_ARN =
 const allows = (action: string, resource = action === 'ssm:GetServiceSetting' ? SETTING_ARN : '*') =>
   evaluatePolicies({ identityPolicies: [{ source: 'read-only', document }], action, resource }).decision;
 
-it('the committed policy files are the generated policies (npx tsx scripts/iam/generate-policy.ts --write)', () => {
+it('the committed policy files are the generated policies (npx tsx scripts/dev/generate-iam-policy.ts --write)', () => {
   expect(POLICY_FILES.cli).toBe(POLICY_FILE);
   expect(JSON.parse(readFileSync(POLICY_FILE, 'utf8'))).toEqual(readOnlyPolicy());
   expect(JSON.parse(readFileSync(POLICY_FILES.cloudFormation, 'utf8'))).toEqual(

@@ -1,12 +1,12 @@
-import { auditSnapshot } from '../../shared/audit';
+import { auditSnapshot } from '../../shared/engine/audit';
 import { RoleNotFoundError, type CollectionScope } from '../../shared/collect/scope';
 import { UsageError } from '../../shared/errors';
 import type { Finding } from '../../shared/model';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import type { Snapshot, SnapshotInput } from '../../shared/snapshot/schema';
-import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
-import { deniedError, type FakeAws } from '../../scripts/fleet/fake-aws';
-import { collectionHarness } from './harness';
+import { buildCollectionFleet } from '../support/collection-fleet';
+import { deniedError, type FakeAws } from '../support/fake-aws';
+import { collectionHarness } from '../support/collection-harness';
 
 const h = collectionHarness();
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import eventNames from '../../shared/events/event-names.json';
 import { READ_ACTIONS, readOnlyPolicyForCloudFormation } from '../../shared/collect/permissions';
-import { parseLambdaEnv } from '../../shared/lambda/runtime';
+import { parseLambdaEnv } from '../../functions/lib/runtime';
 import { FINDINGS_TABLE_DEFINITION } from '../../shared/store/table';
-import { packageService, ZIP_TARGET_BYTES, zipSizes } from '../../scripts/package';
+import { packageService, ZIP_TARGET_BYTES, zipSizes } from '../../scripts/dev/package';
 
 /**
  * `osls package` (offline, no credentials) and the CloudFormation template it generates: least-privilege

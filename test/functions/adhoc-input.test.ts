@@ -1,16 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { buildSyntheticSnapshot } from '../../scripts/fleet/synthetic';
-import { fakeAwsFromSnapshot, type FakeAws } from '../../scripts/fleet/fake-aws';
+import { buildSyntheticSnapshot } from '../support/synthetic';
+import { fakeAwsFromSnapshot, type FakeAws } from '../support/fake-aws';
 import {
   adhocResponse,
   boundFindings,
   handleAdhoc,
   InvalidInputError,
   parseAdhocInput,
-} from '../../shared/lambda/handlers';
-import type { TargetOutcome } from '../../shared/lambda/audit-target';
-import { createRuntime, type Runtime } from '../../shared/lambda/runtime';
+} from '../../functions/lib/handlers';
+import type { TargetOutcome } from '../../functions/lib/audit-target';
+import { createRuntime, type Runtime } from '../../functions/lib/runtime';
 import { RULE_IDS, type Finding, type Status } from '../../shared/model';
 
 /**

@@ -1,5 +1,5 @@
 import { DEFAULT_DEADLINE_MS } from '../../shared/collect/context';
-import { RECORDING_RESERVE_MS, collectionDeadline } from '../../shared/lambda/audit-target';
+import { RECORDING_RESERVE_MS, collectionDeadline } from '../../functions/lib/audit-target';
 
 /** Inside Lambda the collection stops in time for the audit to be stored before the invocation's timeout. */
 describe('collectionDeadline', () => {

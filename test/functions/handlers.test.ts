@@ -6,12 +6,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler as adhoc } from '../../functions/adhoc-audit';
 import { handler as onEvent } from '../../functions/event-audit';
 import { handler as scheduled } from '../../functions/scheduled-audit';
-import { resetRuntime } from '../../shared/lambda/runtime';
+import { resetRuntime } from '../../functions/lib/runtime';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { ensureTable } from '../../shared/store/table';
-import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
-import { fakeAwsFromSnapshot, type FakeAws } from '../../scripts/fleet/fake-aws';
-import { startLocalDynamo, type LocalDynamo } from '../../scripts/local-dynamodb';
+import { buildCollectionFleet } from '../support/collection-fleet';
+import { fakeAwsFromSnapshot, type FakeAws } from '../support/fake-aws';
+import { startLocalDynamo, type LocalDynamo } from '../../scripts/ssm-audit/local-dynamodb';
 
 /**
  * The deployed handlers, invoked as Lambda invokes them, with real-shaped EventBridge events

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { handleAdhoc, handleEvent, handleScheduled } from '../../shared/lambda/handlers';
-import { createRuntime, type Runtime } from '../../shared/lambda/runtime';
+import { handleAdhoc, handleEvent, handleScheduled } from '../../functions/lib/handlers';
+import { createRuntime, type Runtime } from '../../functions/lib/runtime';
 
 /**
  * Issue 9: every handler flushes its metrics however it ends, so an invocation whose audit throws still

@@ -12,14 +12,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler as onEvent } from '../../functions/event-audit';
 import { handler as scheduled } from '../../functions/scheduled-audit';
 import { parseEnvelope, planForEnvelope } from '../../shared/events/event-plan';
-import { ConfigurationError, parseLambdaEnv, resetRuntime } from '../../shared/lambda/runtime';
+import { ConfigurationError, parseLambdaEnv, resetRuntime } from '../../functions/lib/runtime';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { alertFor } from '../../shared/store/diff';
 import { ensureTable } from '../../shared/store/table';
-import { instanceInfo } from '../../scripts/fleet/builders';
-import { buildCollectionFleet } from '../../scripts/fleet/collection-fleet';
-import { fakeAwsFromSnapshot, awsError, type FakeAws } from '../../scripts/fleet/fake-aws';
-import { startLocalDynamo, type LocalDynamo } from '../../scripts/local-dynamodb';
+import { instanceInfo } from '../support/builders';
+import { buildCollectionFleet } from '../support/collection-fleet';
+import { fakeAwsFromSnapshot, awsError, type FakeAws } from '../support/fake-aws';
+import { startLocalDynamo, type LocalDynamo } from '../../scripts/ssm-audit/local-dynamodb';
 import type { SnapshotInput } from '../../shared/snapshot/schema';
 
 /**

@@ -1,4 +1,4 @@
-import { allow, deny, policy } from '../../scripts/fleet/builders';
+import { allow, deny, policy } from '../support/builders';
 import {
   evaluateEndpointPolicy,
   statementAppliesTo,

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../scripts/fleet/deterministic';
+import { seededRandom } from '../support/deterministic';
 import type { RequestContext } from '../../shared/policy/conditions';
 import { parsePolicyDocument } from '../../shared/policy/document';
 import {

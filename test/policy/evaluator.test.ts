@@ -1,4 +1,4 @@
-import { AWS_MANAGED_POLICY_DOCUMENTS } from '../../shared/aws-managed-policies';
+import { AWS_MANAGED_POLICY_DOCUMENTS } from '../../shared/knowledge/aws-managed-policies';
 import { parsePolicyDocument } from '../../shared/policy/document';
 import {
   CompiledPolicySet,
@@ -891,11 +891,11 @@ describe('compileActionMatcher', () => {
 });
 
 describe('built-in AWS managed policy copies', () => {
-  // The engine falls back to shared/aws-managed-policies.ts when a snapshot lacks a managed policy;
+  // The engine falls back to shared/knowledge/aws-managed-policies.ts when a snapshot lacks a managed policy;
   // this test keeps that copy equal, action for action, to the independently transcribed one above.
   it('AmazonSSMManagedInstanceCore built-in copy grants exactly the published actions', () => {
     const { AWS_MANAGED_POLICY_DOCUMENTS } =
-      require('../../shared/aws-managed-policies') as typeof import('../../shared/aws-managed-policies');
+      require('../../shared/knowledge/aws-managed-policies') as typeof import('../../shared/knowledge/aws-managed-policies');
     const actionsOf = (doc: unknown) =>
       parsePolicyDocument(doc)
         .Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : s.Action ? [s.Action] : []))

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../scripts/fleet/deterministic';
+import { seededRandom } from '../support/deterministic';
 import {
   compileGlob,
   compileGlobMatcher,

@@ -1,6 +1,6 @@
-import { ACCOUNT, anActivation, aSnapshot, type ActivationInput } from '../../scripts/fleet/builders';
+import { ACCOUNT, anActivation, aSnapshot, type ActivationInput } from '../support/builders';
 import type { AuditConfigInput } from '../../shared/config';
-import { audit, findingOf, NOW } from '../helpers';
+import { audit, findingOf, NOW } from '../support/helpers';
 
 /** R5 (DESIGN §3, seed 004 "Create a Managed-Instance Activation"). NOW is 2026-11-23T10:00:00Z. */
 

@@ -10,9 +10,9 @@ import {
   trustFor,
   type InstanceInformationInput,
   type RoleDetailInput,
-} from '../../scripts/fleet/builders';
-import { POLICY_ARNS, policyArnsFor } from '../../shared/ssm-requirements';
-import { audit, findingOf } from '../helpers';
+} from '../support/builders';
+import { POLICY_ARNS, policyArnsFor } from '../../shared/knowledge/ssm-requirements';
+import { audit, findingOf } from '../support/helpers';
 
 /** R4 (DESIGN §3, seed 004 "Create an IAM Service Role"), for hybrid nodes and for activations. */
 

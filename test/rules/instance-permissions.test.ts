@@ -15,9 +15,9 @@ import {
   type InfoSpec,
   type InstanceSpec,
   type RoleDetailInput,
-} from '../../scripts/fleet/builders';
-import { CORE_AGENT_ACTIONS, POLICY_ARNS, policyArnsFor } from '../../shared/ssm-requirements';
-import { audit, findingOf } from '../helpers';
+} from '../support/builders';
+import { CORE_AGENT_ACTIONS, POLICY_ARNS, policyArnsFor } from '../../shared/knowledge/ssm-requirements';
+import { audit, findingOf } from '../support/helpers';
 
 const ID = 'i-0123456789abcdef0';
 const DHMC_ROLE = 'AWSSystemsManagerDefaultEC2InstanceManagementRole';

@@ -7,9 +7,9 @@ import {
   type InfoSpec,
   type InstanceInformationInput,
   type ServiceSettingInput,
-} from '../../scripts/fleet/builders';
+} from '../support/builders';
 import type { AuditConfigInput } from '../../shared/config';
-import { audit, findingOf, NOW } from '../helpers';
+import { audit, findingOf, NOW } from '../support/helpers';
 
 /** R6 (DESIGN §3, seed 003 "About instance tiers"): standard tier = 1,000 hybrid nodes per account and region. */
 

@@ -8,10 +8,10 @@ import {
   type InfoSpec,
   type InstanceSpec,
   type NetworkSpec,
-} from '../../scripts/fleet/builders';
+} from '../support/builders';
 import type { AuditConfigInput } from '../../shared/config';
-import { POLICY_ARNS } from '../../shared/ssm-requirements';
-import { audit, findingOf } from '../helpers';
+import { POLICY_ARNS } from '../../shared/knowledge/ssm-requirements';
+import { audit, findingOf } from '../support/helpers';
 
 const ID = 'i-0123456789abcdef0';
 const MI = 'mi-0123456789abcdef0';

@@ -14,9 +14,9 @@ import {
   type InstanceSpec,
   type NetworkSpec,
   type RoleDetailInput,
-} from '../../scripts/fleet/builders';
-import { POLICY_ARNS } from '../../shared/ssm-requirements';
-import { audit, findingOf } from '../helpers';
+} from '../support/builders';
+import { POLICY_ARNS } from '../../shared/knowledge/ssm-requirements';
+import { audit, findingOf } from '../support/helpers';
 
 const ID = 'i-0123456789abcdef0';
 const ALL = ['ssm', 'ssmmessages', 'ec2messages'] as const;

@@ -13,10 +13,10 @@ import {
   type InstanceSpec,
   type NetworkSpec,
   type PolicyDoc,
-} from '../../scripts/fleet/builders';
+} from '../support/builders';
 import type { AuditConfigInput } from '../../shared/config';
-import { POLICY_ARNS, regionalSsmBuckets } from '../../shared/ssm-requirements';
-import { audit, findingOf } from '../helpers';
+import { POLICY_ARNS, regionalSsmBuckets } from '../../shared/knowledge/ssm-requirements';
+import { audit, findingOf } from '../support/helpers';
 
 const ID = 'i-0123456789abcdef0';
 const ALL = ['ssm', 'ssmmessages', 'ec2messages'] as const;

@@ -5,8 +5,8 @@ import {
   instanceInfo,
   type InfoSpec,
   type InstanceSpec,
-} from '../../scripts/fleet/builders';
-import { audit, findingOf } from '../helpers';
+} from '../support/builders';
+import { audit, findingOf } from '../support/helpers';
 
 /** R8 (DESIGN §3, seed 000 step 3, seed 001 table) through the whole pipeline; the OS table itself is tested in test/supported-os.test.ts. */
 

@@ -1,4 +1,4 @@
-import { failures, runChaos } from '../../scripts/chaos/harness';
+import { failures, runChaos } from '../../scripts/dev/chaos-harness';
 
 /**
  * A smaller `npm run chaos` in the suite: the store's guarantees (newest evaluation wins, history never

@@ -1,7 +1,7 @@
 import { alertFor, diffFindings, findingHash, type StoredFinding } from '../../shared/store/diff';
 import { findingId } from '../../shared/store/keys';
 import type { Finding } from '../../shared/model';
-import { aFinding, iid } from './fixtures';
+import { aFinding, iid } from '../support/store-fixtures';
 
 /** DESIGN §4 "writes proportional to changes" and §5 "alert on transitions only": the pure diff. */
 

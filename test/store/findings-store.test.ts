@@ -1,12 +1,12 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlertPublisher, LocalAlertSink } from '../../shared/alerts/publisher';
-import { PER_RESOURCE_LOAD_LIMIT, recordAudit } from '../../shared/record-audit';
+import { PER_RESOURCE_LOAD_LIMIT, recordAudit } from '../../shared/pipeline/record-audit';
 import { diffFindings, findingHash } from '../../shared/store/diff';
 import { FindingsStore, FindingsStoreError } from '../../shared/store/findings-store';
 import { FINDINGS_TABLE_DEFINITION, ensureTable } from '../../shared/store/table';
 import type { Finding, RuleId } from '../../shared/model';
-import { startLocalDynamo, type LocalDynamo } from '../../scripts/local-dynamodb';
-import { ACCOUNT, REGION, aFinding, iid, result, snapshotFor } from './fixtures';
+import { startLocalDynamo, type LocalDynamo } from '../../scripts/ssm-audit/local-dynamodb';
+import { ACCOUNT, REGION, aFinding, iid, result, snapshotFor } from '../support/store-fixtures';
 
 /** The findings store against a real DynamoDB API (dynalite, in process on 127.0.0.1). */
 

@@ -1,17 +1,17 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AlertPublisher, LocalAlertSink } from '../../shared/alerts/publisher';
-import { mapLimit } from '../../shared/collect/faults';
-import { listingResourceId } from '../../shared/engine';
+import { mapLimit } from '../../shared/aws/faults';
+import { listingResourceId } from '../../shared/engine/evaluate';
 import type { Finding, RuleId, Status } from '../../shared/model';
-import { recordAudit } from '../../shared/record-audit';
+import { recordAudit } from '../../shared/pipeline/record-audit';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { ensureTable } from '../../shared/store/table';
-import { aNetwork, anInstance, aSnapshot } from '../../scripts/fleet/builders';
-import { startLocalDynamo, type LocalDynamo } from '../../scripts/local-dynamodb';
+import { aNetwork, anInstance, aSnapshot } from '../support/builders';
+import { startLocalDynamo, type LocalDynamo } from '../../scripts/ssm-audit/local-dynamodb';
 import { RULES as ALL_RULES } from '../../rules';
-import { auditSnapshot } from '../../shared/audit';
-import { ACCOUNT, REGION, aFinding, iid, result, snapshotFor } from './fixtures';
+import { auditSnapshot } from '../../shared/engine/audit';
+import { ACCOUNT, REGION, aFinding, iid, result, snapshotFor } from '../support/store-fixtures';
 
 /**
  * DESIGN §4 store guarantees, one regression row per defect measured on the v1 store: newest evaluation

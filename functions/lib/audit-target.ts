@@ -1,0 +1,261 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  DescribeNetworkAclsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { auditSnapshot } from '../../shared/engine/audit';
+import { collectSnapshot } from '../../shared/collect/collect';
+import { DEFAULT_DEADLINE_MS } from '../../shared/collect/context';
+import { describeScope, RoleNotFoundError, type CollectionScope } from '../../shared/collect/scope';
+import type { NetworkResource } from '../../shared/events/event-plan';
+import { RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../../shared/model';
+import { recordAudit, type RunReport } from '../../shared/pipeline/record-audit';
+import { resolveConfig } from '../../shared/config';
+import { parseSnapshot } from '../../shared/snapshot/load';
+import type { Snapshot } from '../../shared/snapshot/schema';
+import { pendingRegistrations, type RecheckResult } from './recheck';
+import type { Runtime } from './runtime';
+
+/** One audit as the Lambda functions run it: collect the scope → evaluate → (unless dry run) store and alert. */
+
+export interface AuditTarget {
+  region: string;
+  scope: CollectionScope;
+  ruleIds?: RuleId[];
+  resourceIds?: string[];
+  dryRun?: boolean;
+  accountId?: string;
+  /** The invocation's remaining time (Lambda's `context.getRemainingTimeInMillis`). */
+  remainingMs?: () => number;
+}
+
+/** Time kept back from the collection for evaluating, storing and alerting before Lambda's timeout. */
+export const RECORDING_RESERVE_MS = 90_000;
+
+/**
+ * The collection's deadline inside a Lambda invocation: what is left of it, less the time the rest of
+ * the audit needs, so that an invocation is never cut mid-write by its own timeout when a collection
+ * runs long (at least 10 s, at most the collector's default).
+ */
+export function collectionDeadline(remainingMs: (() => number) | undefined): number | undefined {
+  if (!remainingMs) return undefined;
+  return Math.min(DEFAULT_DEADLINE_MS, Math.max(10_000, remainingMs() - RECORDING_RESERVE_MS));
+}
+
+export interface TargetOutcome {
+  region: string;
+  scope: string;
+  accountId: string;
+  byStatus: Partial<Record<Status, number>>;
+  findings: Finding[];
+  apiCalls: number;
+  failedCalls: string[];
+  report?: RunReport;
+  /** Re-checks scheduled for instances within their launch grace (event-audit function only). */
+  rechecks?: RecheckResult;
+  /** What a person should know about this audit beyond its findings (e.g. the scope's role does not exist). */
+  note?: string;
+}
+
+function countByStatus(findings: readonly Finding[]): Partial<Record<Status, number>> {
+  const out: Partial<Record<Status, number>> = {};
+  for (const f of findings) out[f.status] = (out[f.status] ?? 0) + 1;
+  return out;
+}
+
+function recordMetrics(rt: Runtime, outcome: TargetOutcome, durationMs: number): void {
+  for (const status of STATUSES) {
+    const metric = rt.metrics.singleMetric();
+    metric.addDimension('Status', status);
+    metric.addMetric('Findings', MetricUnit.Count, outcome.byStatus[status] ?? 0);
+  }
+  rt.metrics.addMetric('AuditDuration', MetricUnit.Milliseconds, durationMs);
+  rt.metrics.addMetric('ApiErrors', MetricUnit.Count, outcome.failedCalls.length);
+  if (outcome.report) {
+    rt.metrics.addMetric('FindingWrites', MetricUnit.Count, outcome.report.writes.findingWrites);
+    rt.metrics.addMetric('AlertsDelivered', MetricUnit.Count, outcome.report.alerts.delivered ?? 0);
+    rt.metrics.addMetric('AlertsPending', MetricUnit.Count, outcome.report.alerts.pending ?? 0);
+  }
+}
+
+/**
+ * An IAM event's role no longer exists (e.g. DeleteRole) and nothing is registered with it: nothing to
+ * audit or store, and the invocation succeeds (a retry would find the same), saying so.
+ */
+function roleNotFound(rt: Runtime, target: AuditTarget, err: RoleNotFoundError): TargetOutcome {
+  rt.logger.warn('role not found', { region: target.region, roleName: err.roleName, note: err.message });
+  return {
+    region: target.region,
+    scope: describeScope(target.scope),
+    accountId: target.accountId ?? '',
+    byStatus: {},
+    findings: [],
+    apiCalls: err.stats.apiCalls,
+    failedCalls: [],
+    note: err.message,
+  };
+}
+
+export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<TargetOutcome> {
+  const started = performance.now();
+  let collected: Awaited<ReturnType<typeof collectSnapshot>>;
+  try {
+    collected = await collectSnapshot(rt.clientsFor(target.region), {
+      region: target.region,
+      scope: target.scope,
+      accountId: target.accountId,
+      now: rt.clock,
+      deadlineMs: collectionDeadline(target.remainingMs),
+    });
+  } catch (err) {
+    if (err instanceof RoleNotFoundError) return roleNotFound(rt, target, err);
+    throw err;
+  }
+  const { snapshot, stats } = collected;
+  const now = new Date(snapshot.collectedAt);
+  const result = auditSnapshot(snapshot, {
+    ruleIds: target.ruleIds,
+    resourceIds: target.resourceIds,
+    config: resolveConfig({ registrationGraceMinutes: rt.env.registrationGraceMinutes }),
+    now,
+    evaluatedAt: now,
+  });
+  const report = target.dryRun
+    ? undefined
+    : await recordAudit({
+        store: rt.store,
+        publisher: rt.publisher,
+        snapshot,
+        result,
+        ruleIds: target.ruleIds ?? RULE_IDS,
+        resourceIds: target.resourceIds,
+        now,
+        clock: rt.clock,
+        maxAlertsPerRun: rt.env.maxAlertsPerRun,
+      });
+  // After the findings are stored: a re-check never runs ahead of the audit that asked for it.
+  const rechecks = target.dryRun ? undefined : await scheduleRechecks(rt, snapshot, result.findings);
+  const outcome: TargetOutcome = {
+    region: target.region,
+    scope: describeScope(target.scope),
+    accountId: snapshot.accountId,
+    byStatus: countByStatus(result.findings),
+    findings: result.findings,
+    apiCalls: stats.totalCalls,
+    failedCalls: Object.entries(snapshot.calls).map(([action, r]) => `${action} ${r.status} (${r.error})`),
+    report,
+    ...(rechecks ? { rechecks } : {}),
+  };
+  const durationMs = Math.round(performance.now() - started);
+  recordMetrics(rt, outcome, durationMs);
+  rt.logger.info('audit finished', {
+    region: outcome.region,
+    scope: outcome.scope,
+    dryRun: Boolean(target.dryRun),
+    durationMs,
+    apiCalls: outcome.apiCalls,
+    failedCalls: outcome.failedCalls,
+    findings: outcome.byStatus,
+    stored: report?.counts,
+    writes: report?.writes,
+    alerts: report?.alerts,
+    rechecks,
+  });
+  return outcome;
+}
+
+/**
+ * DESIGN §3 R7: a REGISTRATION_PENDING instance is audited again once its grace is over, by a one-time
+ * schedule (see ./recheck). Where no scheduler is configured (the scheduled and ad-hoc functions, the
+ * CLI), the next audit that sees it finds it. A schedule that cannot be created is logged and counted,
+ * never fails the audit: its findings are stored, and the next scheduled audit still reports the
+ * instance if it never registers.
+ */
+async function scheduleRechecks(
+  rt: Runtime,
+  snapshot: Snapshot,
+  findings: readonly Finding[],
+): Promise<RecheckResult | undefined> {
+  if (!rt.rechecks || pendingRegistrations(findings).length === 0) return undefined;
+  const result = await rt.rechecks.scheduleAll(
+    {
+      accountId: snapshot.accountId,
+      region: snapshot.region,
+      partition: snapshot.partition,
+      now: rt.clock(),
+      findings,
+    },
+    (instanceId, err) =>
+      rt.logger.error('re-check not scheduled', {
+        instanceId,
+        region: snapshot.region,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      }),
+  );
+  rt.metrics.addMetric('RechecksScheduled', MetricUnit.Count, result.scheduled);
+  rt.metrics.addMetric('RechecksFailed', MetricUnit.Count, result.failed);
+  return result;
+}
+
+/**
+ * A terminated instance: its findings close without any AWS call (DESIGN §3 "terminated … close every
+ * open finding"); failing ones resolve with an alert.
+ */
+export async function closeInstances(
+  rt: Runtime,
+  input: { region: string; accountId: string; instanceIds: string[]; at: string },
+): Promise<RunReport> {
+  const snapshot = parseSnapshot({
+    schemaVersion: 1,
+    accountId: input.accountId,
+    region: input.region,
+    collectedAt: input.at,
+    scope: { kind: 'instances', instanceIds: input.instanceIds },
+  });
+  const report = await recordAudit({
+    store: rt.store,
+    publisher: rt.publisher,
+    snapshot,
+    result: { findings: [], closedResourceIds: input.instanceIds, rulesRun: [...RULE_IDS] },
+    ruleIds: RULE_IDS,
+    now: new Date(input.at),
+    clock: rt.clock,
+    maxAlertsPerRun: rt.env.maxAlertsPerRun,
+  });
+  rt.logger.info('findings closed', {
+    region: input.region,
+    instanceIds: input.instanceIds,
+    closed: report.counts.closed,
+  });
+  return report;
+}
+
+/** The VPC of a network resource named by a CloudTrail event; undefined if it cannot be read (then the region is audited). */
+export async function vpcOf(ec2: EC2Client, resource: NetworkResource): Promise<string | undefined> {
+  try {
+    switch (resource.type) {
+      case 'vpc':
+        return resource.id;
+      case 'security-group':
+        return (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [resource.id] })))
+          .SecurityGroups?.[0]?.VpcId;
+      case 'route-table':
+        return (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [resource.id] })))
+          .RouteTables?.[0]?.VpcId;
+      case 'network-acl':
+        return (await ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [resource.id] })))
+          .NetworkAcls?.[0]?.VpcId;
+      case 'vpc-endpoint':
+        return (await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [resource.id] })))
+          .VpcEndpoints?.[0]?.VpcId;
+      case 'subnet':
+        return (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [resource.id] }))).Subnets?.[0]?.VpcId;
+    }
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,582 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { version } from '../../package.json';
+import { RULES } from '../../rules';
+import { auditSnapshot, parseResourceIds, parseRuleIds } from '../../shared/engine/audit';
+import { ConfigError, parseConfigDocument, resolveConfig, type AuditConfig } from '../../shared/config';
+import type { CollectResult } from '../../shared/collect/collect';
+import type { ProgressEvent } from '../../shared/collect/context';
+import { describeScope, REGION_SCOPE, scopeSchema, type CollectionScope } from '../../shared/collect/scope';
+import { echo, echoList, echoValue } from '../../shared/echo';
+import { CollectionError, SnapshotValidationError, UsageError } from '../../shared/errors';
+import { STATUS_RANK, type Finding, type Status } from '../../shared/model';
+import { formatReference } from '../../shared/engine/rule';
+import {
+  csvChunks,
+  FORMATS,
+  jsonChunks,
+  render,
+  resourceNames,
+  writeChunks,
+  type Format,
+} from './report';
+import { loadSnapshotFile } from '../../shared/snapshot/load';
+import type { Snapshot } from '../../shared/snapshot/schema';
+import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
+
+/**
+ * `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input.
+ * Bad input is reported as one line and one hint, never the help text (that is --help's job). The AWS
+ * SDK is imported only by the commands that call AWS (live scan, collect, findings), so `rules` and
+ * `scan --snapshot` start without it.
+ */
+
+export const EXIT = { OK: 0, FINDINGS: 1, BAD_INPUT: 2 } as const;
+
+const FAIL_ON: readonly Status[] = ['WARN', 'FAIL', 'ERROR'];
+
+const collectList = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
+
+// The AWS SDK is most of the start-up time and only the live commands need it, so its modules are
+// required on first use: a plain require() stays lazy under tsx's require hook, ts-jest and the esbuild
+// bundle alike (a dynamic import() does not resolve .ts files under `node -r tsx/cjs`).
+const awsClients = () =>
+  require('../../shared/aws/clients') as typeof import('../../shared/aws/clients');
+const collector = () => require('../../shared/collect/collect') as typeof import('../../shared/collect/collect');
+
+/** Bad input with what to do about it: printed as the error line and a `hint:` line. */
+export class CliInputError extends UsageError {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+function parseFailOn(value: string): Status | 'none' {
+  const upper = value.toUpperCase();
+  if (upper === 'NONE') return 'none';
+  if (FAIL_ON.includes(upper as Status)) return upper as Status;
+  throw new OptionValueError('--fail-on', value, `expected ${oneOf([...FAIL_ON, 'none'])}`);
+}
+
+function parseNow(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw new OptionValueError('--now', value, 'expected an ISO 8601 time such as 2026-11-23T10:00:00Z');
+  return date;
+}
+
+function parseWidth(value: string): number {
+  const width = Number(value);
+  if (!/^\d+$/.test(value) || width < 40)
+    throw new OptionValueError('--width', value, 'expected a number of columns, 40 or more');
+  return width;
+}
+
+const CONFIG_HINT = '--config takes a JSON file of rule settings, such as {"tierWarnPercent": 90}';
+
+async function loadConfig(file: string | undefined): Promise<AuditConfig> {
+  if (!file) return resolveConfig();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw new ConfigError(
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read config ${file}: ${message}`,
+      CONFIG_HINT,
+      { cause: err },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new ConfigError(`config ${file} is not valid JSON: ${(err as Error).message}`, CONFIG_HINT, {
+      cause: err,
+    });
+  }
+  return parseConfigDocument(json, file);
+}
+
+/** The exit status for a set of findings: 1 when any is at or above the threshold. */
+export function exitStatusFor(findings: readonly Finding[], failOn: Status | 'none'): number {
+  if (failOn === 'none') return EXIT.OK;
+  const threshold = STATUS_RANK[failOn];
+  return findings.some((f) => STATUS_RANK[f.status] >= threshold) ? EXIT.FINDINGS : EXIT.OK;
+}
+
+interface LiveOptions {
+  region?: string;
+  profile?: string;
+  instance?: string[];
+  vpc?: string;
+  role?: string;
+}
+
+interface ScanOptions extends LiveOptions {
+  snapshot?: string;
+  format: Format;
+  rule?: string[];
+  failOn: Status | 'none';
+  config?: string;
+  now?: Date;
+  color?: boolean;
+  width?: number;
+  summary?: boolean;
+}
+
+/** The collection scope the live options ask for: at most one of --instance, --vpc, --role. */
+export function scopeOf(options: LiveOptions): CollectionScope {
+  const chosen = [
+    options.instance?.length ? '--instance' : '',
+    options.vpc ? '--vpc' : '',
+    options.role ? '--role' : '',
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one scope, not ${chosen.join(' and ')}`);
+  const scope = options.instance?.length
+    ? { kind: 'instances', instanceIds: options.instance }
+    : options.vpc
+      ? { kind: 'vpc', vpcId: options.vpc }
+      : options.role
+        ? { kind: 'role', roleName: options.role }
+        : REGION_SCOPE;
+  const parsed = scopeSchema.safeParse(scope);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = chosen[0] ?? '--region';
+    const index = issue.path[1];
+    const value =
+      typeof index === 'number' && options.instance ? options.instance[index] : (options.vpc ?? options.role);
+    throw new UsageError(`invalid ${flag} ${echoValue(value)}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** A one-line progress indicator on stderr, redrawn at most every 100 ms; only when stderr is a terminal. */
+function progressReporter(io: Io): { onProgress?: (event: ProgressEvent) => void; done(): void } {
+  if (!io.errIsTTY) return { done: () => undefined };
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let last = 0;
+  let frame = 0;
+  let drawn = false;
+  return {
+    onProgress: (event) => {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      drawn = true;
+      io.err(
+        `\r\x1b[2K${frames[frame++ % frames.length]} collecting ${event.phase} — ${event.calls} API calls`,
+      );
+    },
+    done: () => {
+      if (drawn) io.err('\r\x1b[2K');
+      drawn = false;
+    },
+  };
+}
+
+/** Collects a live snapshot with the standard AWS credential, region and endpoint resolution. */
+async function collectLive(options: LiveOptions, io: Io): Promise<CollectResult> {
+  const scope = scopeOf(options);
+  const { createAwsClients, destroyAwsClients, resolveAwsTarget } = awsClients();
+  const { collectSnapshot } = collector();
+  const clients = createAwsClients({ region: options.region, profile: options.profile });
+  const progress = progressReporter(io);
+  try {
+    const { region } = await resolveAwsTarget(clients, options.profile);
+    const result = await collectSnapshot(clients, { region, scope, onProgress: progress.onProgress });
+    progress.done();
+    io.err(
+      `Collected ${describeScope(scope)} of account ${result.snapshot.accountId} in ${region}: ${result.stats.totalCalls} API calls in ${(result.stats.durationMs / 1000).toFixed(1)} s.\n`,
+    );
+    for (const [action, record] of Object.entries(result.snapshot.calls)) {
+      io.err(
+        `  ${action} ${record.status === 'denied' ? 'was denied' : 'failed'} (${record.error}): the findings that need it are ERROR.\n`,
+      );
+    }
+    return result;
+  } finally {
+    progress.done();
+    destroyAwsClients(clients);
+  }
+}
+
+/** `scan` with neither a snapshot nor a region (flag, environment or profile): say both ways to give input. */
+async function collectForScan(options: ScanOptions, io: Io): Promise<CollectResult> {
+  const bare = !options.region && !options.profile && !options.vpc && !options.role && !options.instance;
+  try {
+    return await collectLive(options, io);
+  } catch (err) {
+    if (bare && err instanceof CollectionError && err.message === awsClients().NO_REGION) {
+      throw new CliInputError(
+        'nothing to scan: pass --snapshot FILE (a saved snapshot) or --region R (the live account)',
+        "`ssm-audit collect --region R --out FILE` saves a snapshot; AWS_REGION or your AWS profile's region also selects a live scan",
+      );
+    }
+    throw err;
+  }
+}
+
+async function collectCommand(options: LiveOptions & { out: string }, io: Io): Promise<number> {
+  const result = await collectLive(options, io);
+  try {
+    await writeFile(options.out, `${JSON.stringify(result.document, null, 2)}\n`);
+  } catch (err) {
+    throw new UsageError(`cannot write ${options.out}: ${(err as Error).message}`);
+  }
+  io.err(`Snapshot written to ${options.out}; audit it with: ssm-audit scan --snapshot ${options.out}\n`);
+  return EXIT.OK;
+}
+
+/** `--instance` ids: a malformed one is an error quoting at most a few of them, each cut short. */
+function checkInstanceIds(ids: readonly string[]): void {
+  parseResourceIds(ids);
+}
+
+async function scan(options: ScanOptions, io: Io): Promise<number> {
+  if (options.snapshot && (options.region || options.profile || options.vpc || options.role)) {
+    throw new UsageError(
+      '--snapshot scans a saved snapshot; --region, --profile, --vpc and --role are for live scans',
+    );
+  }
+  const config = await loadConfig(options.config);
+  // Bad ids fail before any AWS call is made.
+  if (options.rule) parseRuleIds(options.rule);
+  if (options.instance) checkInstanceIds(options.instance);
+  let snapshot: Snapshot;
+  let source: string;
+  if (options.snapshot) {
+    snapshot = await loadSnapshotFile(options.snapshot);
+    source = `snapshot ${snapshot.collectedAt}`;
+  } else {
+    snapshot = (await collectForScan(options, io)).snapshot;
+    source = `live, ${snapshot.collectedAt}`;
+  }
+  // A saved snapshot is judged as of its collection time, so re-running it gives the same answer.
+  const now = options.now ?? new Date(snapshot.collectedAt);
+  const result = auditSnapshot(snapshot, {
+    ruleIds: options.rule,
+    resourceIds: options.instance,
+    config,
+    now,
+    evaluatedAt: new Date(),
+  });
+  if (options.instance && result.findings.length === 0 && result.closedResourceIds.length === 0) {
+    throw new UsageError(
+      `no instance ${echoList(options.instance)} in ${options.snapshot ?? `account ${snapshot.accountId} ${snapshot.region}`}`,
+    );
+  }
+  const color = options.color ?? io.isTTY;
+  if (options.format === 'table') {
+    io.out(
+      render(result.findings, options.format, {
+        color,
+        names: resourceNames(snapshot),
+        title: `SSM readiness: account ${snapshot.accountId}, ${snapshot.region} (${source})`,
+        // The terminal's width on a terminal, else the default; --width overrides both.
+        width: options.width ?? (io.columns && io.columns > 0 ? io.columns : undefined),
+        summaryOnly: options.summary,
+      }),
+    );
+  } else {
+    // Streamed: the findings of a large fleet are more text than one string can hold.
+    const chunks = options.format === 'json' ? jsonChunks(result.findings) : csvChunks(result.findings);
+    await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
+  }
+  if (options.format === 'table' && !options.summary && result.closedResourceIds.length > 0) {
+    const closed = result.closedResourceIds.length;
+    io.out(
+      closed === 1
+        ? '1 terminated/shutting-down instance skipped: its findings are closed.\n'
+        : `${closed} terminated/shutting-down instances skipped: their findings are closed.\n`,
+    );
+  }
+  return exitStatusFor(result.findings, options.failOn);
+}
+
+export interface Io {
+  out(text: string): void;
+  /** Writes one piece of a long output, resolving when the destination can take more (backpressure). */
+  write?(piece: string): Promise<void>;
+  err(text: string): void;
+  isTTY: boolean;
+  /** stdout's columns when it is a terminal: the table report fits them. */
+  columns?: number;
+  /** stderr is a terminal: show the collection progress indicator. */
+  errIsTTY?: boolean;
+}
+
+export function buildProgram(io: Io, setCode: (code: number) => void): Command {
+  const program = new Command('ssm-audit')
+    .description(
+      'Tells you, for every EC2 instance and hybrid node, whether AWS Systems Manager can manage it — and if not, why and how to fix it.',
+    )
+    .version(version, '-V, --version', 'print the version')
+    // main() reports errors: one line and a hint, no help text after them.
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: () => undefined,
+    });
+
+  program
+    .command('scan')
+    .description('Audit a saved snapshot (--snapshot) or the live account (--region) and print the findings.')
+    .option('-s, --snapshot <file>', 'snapshot JSON file (format: README "Snapshot format")')
+    .option('--region <region>', "live scan of this region (default: AWS_REGION or the profile's region)")
+    .option(
+      '--profile <name>',
+      'AWS named profile for a live scan (default: AWS_PROFILE or the default chain)',
+    )
+    .option('--vpc <id>', 'live scan of the instances of one VPC only')
+    .option('--role <name>', 'live scan of the instances and hybrid nodes that use one IAM role only')
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(FORMATS)
+        .argParser(parseFormat)
+        .default('table'),
+    )
+    .option('-r, --rule <id>', 'only this rule (repeatable or comma-separated)', collectList)
+    .option(
+      '-i, --instance <id>',
+      'only this instance or hybrid node (repeatable or comma-separated)',
+      collectList,
+    )
+    .option(
+      '--fail-on <status>',
+      'exit 1 when a finding is at or above this status (WARN, FAIL, ERROR or none)',
+      parseFailOn,
+      'FAIL' as const,
+    )
+    .option(
+      '-c, --config <file>',
+      'JSON file with rule settings (activationExpiryWarningDays, tierWarnPercent, staleHybridDays, registrationGraceMinutes, exemptionTagKey, outputBuckets)',
+    )
+    .option('--now <time>', "evaluate as of this time (default: the snapshot's collectedAt)", parseNow)
+    .option('--no-color', 'never colour the table')
+    .option(
+      '--summary',
+      'table: print only the opening block (how many cannot be managed, root causes, top fix)',
+    )
+    .option(
+      '--width <columns>',
+      'table: wrap to this many columns (default: the terminal, else 100)',
+      parseWidth,
+    )
+    .action(async (opts: ScanOptions & { color: boolean }) => {
+      setCode(await scan({ ...opts, color: opts.color === false ? false : undefined }, io));
+    });
+
+  program
+    .command('collect')
+    .description('Collect a snapshot of a live account and region into a file (read-only AWS calls).')
+    .requiredOption('-o, --out <file>', 'where to write the snapshot JSON')
+    .option('--region <region>', "region to collect (default: AWS_REGION or the profile's region)")
+    .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')
+    .option(
+      '-i, --instance <id>',
+      'collect only these instances or hybrid nodes (repeatable or comma-separated)',
+      collectList,
+    )
+    .option('--vpc <id>', 'collect only one VPC and its instances')
+    .option('--role <name>', 'collect only the instances and hybrid nodes that use one IAM role')
+    .action(async (opts: LiveOptions & { out: string }) => {
+      setCode(await collectCommand(opts, io));
+    });
+
+  program.addCommand(findingsCommand(io, setCode).copyInheritedSettings(program));
+
+  program
+    .command('rules')
+    .description('List the rules with their severity and the AWS documentation page each implements.')
+    .action(() => {
+      for (const { meta } of RULES) {
+        io.out(
+          `${meta.id} [${meta.severity}] — ${meta.title}\n  applies to: ${meta.appliesTo.join(', ')}\n  ${formatReference(meta)}\n`,
+        );
+      }
+      setCode(EXIT.OK);
+    });
+  return program;
+}
+
+/** The command a command line names (its first operand), if it names one. */
+function commandOf(program: Command, args: readonly string[]): Command | undefined {
+  const name = args.find((a) => !a.startsWith('-'));
+  return program.commands.find((c) => c.name() === name);
+}
+
+/** The long form of an option's flags ('-s, --snapshot <file>' → '--snapshot <file>'). */
+const longFlags = (flags: string) => flags.replace(/^-\w,?\s*/, '');
+
+/**
+ * commander's own errors (unknown option or command, missing value, extra operand) as one line and a
+ * hint; its messages are rebuilt here so that echoed input is bounded (shared/echo.ts).
+ */
+function describeCommanderError(
+  err: CommanderError,
+  program: Command,
+  args: readonly string[],
+): { message: string; hint: string } {
+  const command = commandOf(program, args);
+  const help = command
+    ? `\`ssm-audit ${command.name()} --help\` lists its options`
+    : '`ssm-audit --help` lists the commands and options';
+  const text = err.message.replace(/^error: /, '');
+  const suggestion = (m: string | undefined) => (m ? `; did you mean ${m}?` : '');
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const m = /^unknown option '([\s\S]*?)'(?:\n\(Did you mean ([\s\S]+)\?\))?$/.exec(text);
+      if (m) return { message: `unknown option ${echo(m[1]!)}${suggestion(m[2])}`, hint: help };
+      break;
+    }
+    case 'commander.unknownCommand': {
+      const m = /^unknown command '([\s\S]*?)'(?:\n\(Did you mean ([\s\S]+)\?\))?$/.exec(text);
+      const names = program.commands.map((c) => c.name()).join(', ');
+      if (m)
+        return {
+          message: `unknown command ${echo(m[1]!)}${suggestion(m[2])}`,
+          hint: `the commands are ${names}; \`ssm-audit --help\` describes them`,
+        };
+      break;
+    }
+    case 'commander.optionMissingArgument': {
+      const m = /^option '(.+)' argument missing$/.exec(text);
+      if (m) return { message: `${longFlags(m[1]!)}: the value is missing`, hint: help };
+      break;
+    }
+    case 'commander.missingMandatoryOptionValue': {
+      const m = /^required option '(.+)' not specified$/.exec(text);
+      const option = command?.options.find((o) => o.flags === m?.[1]);
+      if (m)
+        return {
+          message: `${command?.name() ?? 'this command'} needs ${longFlags(m[1]!)}${option ? ` (${option.description})` : ''}`,
+          hint: help,
+        };
+      break;
+    }
+    case 'commander.excessArguments': {
+      const extra = command?.args ?? [];
+      const first = extra[0] ?? '';
+      return {
+        message: `unexpected argument${extra.length > 1 ? 's' : ''} ${echoList(extra)}`,
+        hint:
+          command?.name() === 'scan' && first.endsWith('.json')
+            ? `a snapshot file is given with --snapshot: ssm-audit scan --snapshot ${echo(first)}`
+            : `${command?.name() ?? 'ssm-audit'} takes options only; ${help}`,
+      };
+    }
+  }
+  return { message: text.split('\n')[0]!, hint: help };
+}
+
+const SNAPSHOT_FORMAT_HINT =
+  'the format is in the README ("Snapshot format"); `ssm-audit collect --region R --out FILE` writes a valid snapshot';
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, (c) => (code = c));
+  const args = argv.slice(2);
+  const fail = (message: string, hint?: string) => {
+    io.err(`ssm-audit: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+    return EXIT.BAD_INPUT;
+  };
+  if (args.length === 0) {
+    return fail(
+      'no command given',
+      'try `ssm-audit scan --snapshot FILE` or `ssm-audit rules`; `ssm-audit --help` lists the commands',
+    );
+  }
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      if (err.exitCode === 0) return EXIT.OK;
+      const { message, hint } = describeCommanderError(err, program, args);
+      return fail(message, hint);
+    }
+    const hint = (err as { hint?: unknown }).hint;
+    if (typeof hint === 'string') return fail((err as Error).message, hint);
+    if (err instanceof SnapshotValidationError) return fail(err.message, SNAPSHOT_FORMAT_HINT);
+    if (err instanceof UsageError) {
+      const command = commandOf(program, args);
+      return fail(
+        err.message,
+        /^unknown rule id/.test(err.message)
+          ? '`ssm-audit rules` describes each rule'
+          : `\`ssm-audit ${command ? `${command.name()} ` : ''}--help\` lists the options`,
+      );
+    }
+    // The reader went away (`| head`): end quietly with the status of a Unix filter killed by SIGPIPE
+    // (141), never 0 — a gate must not pass because its output was cut.
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return EXIT_PIPE_CLOSED;
+    // Credentials, region: the message already says what to configure.
+    if (err instanceof CollectionError) return fail(err.message);
+    // An AWS or network failure outside the collectors (e.g. the findings table's endpoint): one line.
+    const aws = err as { $metadata?: unknown; code?: unknown; name?: string; message?: string };
+    if (aws && (aws.$metadata !== undefined || typeof aws.code === 'string')) {
+      return fail(
+        `AWS call failed: ${aws.name ?? 'Error'}${aws.code ? ` (${String(aws.code)})` : ''}: ${aws.message}`,
+      );
+    }
+    io.err(`ssm-audit: internal error: ${(err as Error).stack ?? err}\n`);
+    return EXIT.BAD_INPUT;
+  }
+}
+
+/** Writes to a stream, waiting for 'drain' when its buffer is full; rejects if the stream fails or closes. */
+export function streamWriter(stream: NodeJS.WritableStream): (piece: string) => Promise<void> {
+  return (piece) =>
+    new Promise<void>((resolve, reject) => {
+      if (stream.write(piece)) {
+        resolve();
+        return;
+      }
+      const done = (err?: unknown) => {
+        stream.off('drain', onDrain);
+        stream.off('error', onError);
+        stream.off('close', onClose);
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (err: unknown) => done(err);
+      const onClose = () => done(new Error('output closed before everything was written'));
+      stream.on('drain', onDrain);
+      stream.on('error', onError);
+      stream.on('close', onClose);
+    });
+}
+
+/** 128 + SIGPIPE: what a shell reports for a filter whose reader closed the pipe. */
+export const EXIT_PIPE_CLOSED = 141;
+
+function defaultIo(): Io {
+  // A reader that closes early (`ssm-audit rules | head -1`) ends the command quietly, not with a stack.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_PIPE_CLOSED);
+    throw err;
+  });
+  return {
+    out: (text) => process.stdout.write(text),
+    write: streamWriter(process.stdout),
+    err: (text) => process.stderr.write(text),
+    isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    errIsTTY: Boolean(process.stderr.isTTY),
+  };
+}

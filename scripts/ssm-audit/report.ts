@@ -1,0 +1,478 @@
+import { stringify } from 'csv-stringify/sync';
+import { createColors } from 'picocolors';
+import type { Snapshot } from '../../shared/snapshot/schema';
+import { FINDING_FIELDS, RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../../shared/model';
+
+/** Renders findings for `--format json|csv|table`. JSON and CSV carry exactly the DESIGN §3 fields. */
+
+export const FORMATS = ['table', 'json', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** A finding with exactly the contract fields, in contract order, so nothing else ever leaks into the output. */
+const contractFields = (f: Finding) => Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]]));
+
+/**
+ * `--format json` one finding at a time: together exactly the bytes of `JSON.stringify(rows, null, 2)`
+ * and a newline, but never one string of them all (100,000 instances' findings exceed V8's ~512 MB
+ * string limit).
+ */
+export function* jsonChunks(findings: Iterable<Finding>): Generator<string> {
+  let first = true;
+  for (const f of findings) {
+    // Strings are escaped in JSON, so every newline here is the pretty-printer's: indent it one level.
+    yield `${first ? '[\n' : ',\n'}  ${JSON.stringify(contractFields(f), null, 2).replace(/\n/g, '\n  ')}`;
+    first = false;
+  }
+  yield first ? '[]\n' : '\n]\n';
+}
+
+/** `--format csv` a few hundred rows at a time; together exactly the bytes of one csv-stringify call. */
+export function* csvChunks(findings: readonly Finding[], rowsPerChunk = 25): Generator<string> {
+  const row = (f: Finding) =>
+    FINDING_FIELDS.map((k) => (k === 'evidence' ? JSON.stringify(f.evidence) : f[k]));
+  yield stringify([], { header: true, columns: [...FINDING_FIELDS] });
+  for (let i = 0; i < findings.length; i += rowsPerChunk) {
+    yield stringify(findings.slice(i, i + rowsPerChunk).map(row), { columns: [...FINDING_FIELDS] });
+  }
+}
+
+export function toJson(findings: readonly Finding[]): string {
+  return [...jsonChunks(findings)].join('');
+}
+
+export function toCsv(findings: readonly Finding[]): string {
+  return [...csvChunks(findings)].join('');
+}
+
+/**
+ * Writes chunks through `write` (which may wait for the destination to drain), gathered into pieces of
+ * about `pieceBytes`: a piece is larger only by the one chunk that crossed the mark.
+ */
+export async function writeChunks(
+  chunks: Iterable<string>,
+  write: (piece: string) => void | Promise<void>,
+  pieceBytes = 64 * 1024,
+): Promise<void> {
+  let pending: string[] = [];
+  let length = 0;
+  for (const chunk of chunks) {
+    pending.push(chunk);
+    length += chunk.length;
+    if (length >= pieceBytes) {
+      await write(pending.join(''));
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) await write(pending.join(''));
+}
+
+export interface TableOptions {
+  color: boolean;
+  /** Cap on resources listed per section, so a 10,000-instance run stays readable. */
+  maxListed?: number;
+  title?: string;
+  /** Display names (EC2 Name tag, hybrid node name) shown next to resource ids. */
+  names?: ReadonlyMap<string, string>;
+  /** Columns to fit (default 100): text wraps between words, never inside an id, ARN or command. */
+  width?: number;
+  /** Only the opening block: how many nodes cannot be managed, the root causes, the top fix. */
+  summaryOnly?: boolean;
+}
+
+/** Names a person recognizes: the EC2 `Name` tag, or a hybrid node's registered name. */
+export function resourceNames(snapshot: Snapshot): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const reservation of snapshot.ec2?.Reservations ?? []) {
+    for (const instance of reservation.Instances) {
+      const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value;
+      if (name) names.set(instance.InstanceId, name);
+    }
+  }
+  for (const info of snapshot.ssm?.InstanceInformationList ?? []) {
+    const name = info.Name ?? info.ComputerName;
+    if (name && !names.has(info.InstanceId)) names.set(info.InstanceId, name);
+  }
+  return names;
+}
+
+const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - text.length));
+const padLeft = (text: string, width: number) => ' '.repeat(Math.max(0, width - text.length)) + text;
+
+/** One colour per status, the same in every table the CLI prints. */
+export function statusPainter(c: ReturnType<typeof createColors>): Record<Status, (s: string) => string> {
+  return { PASS: c.green, FAIL: c.red, WARN: c.yellow, NOT_APPLICABLE: c.dim, ERROR: c.magenta };
+}
+
+/** "1 finding", "5 findings", "0 resources". */
+const countOf = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+export const DEFAULT_WIDTH = 100;
+
+/** Words that start a shell command in a remediation: the command is copied whole, so it is never wrapped. */
+const COMMAND_START = /^(aws|sudo|systemctl|Start-Service|Get-Service)$/;
+
+/**
+ * The units text may wrap between: words, except that a command (`aws ssm send-command --instance-ids i-…`)
+ * is one unit up to the punctuation or parenthesis that ends it, so it can be pasted from one line.
+ */
+export function wrapUnits(text: string): string[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  const units: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const next = words[i + 1];
+    if (!COMMAND_START.test(word) || next === undefined || !/^[a-z][\w-]*$/.test(next)) {
+      units.push(word);
+      continue;
+    }
+    const command = [word];
+    while (i + 1 < words.length) {
+      const part = words[i + 1]!;
+      if (part.startsWith('(') || part === '/' || part === 'or' || part === 'and') break;
+      command.push(part);
+      i++;
+      // `a && b`: two commands, each whole; `&&` stays with the first.
+      if (/[,;.]$/.test(part) || part === '&&') break;
+    }
+    units.push(command.join(' '));
+  }
+  return units;
+}
+
+/** A run of text with one style; `wrap` keeps each unit's style. */
+interface Span {
+  text: string;
+  style?: (s: string) => string;
+}
+
+/**
+ * Fills lines of at most `width` columns: the first starts with `indent`, the next with `hang`. A unit
+ * longer than the room left goes to a new line; one longer than a whole line stands alone, unbroken.
+ */
+function wrap(spans: readonly Span[], width: number, indent: string, hang = indent): string[] {
+  const lines: string[] = [];
+  let plainLength = indent.length;
+  let line = indent;
+  let empty = true;
+  for (const span of spans) {
+    for (const unit of wrapUnits(span.text)) {
+      const styled = span.style ? span.style(unit) : unit;
+      if (!empty && plainLength + 1 + unit.length > width) {
+        lines.push(line);
+        line = hang;
+        plainLength = hang.length;
+        empty = true;
+      }
+      line += (empty ? '' : ' ') + styled;
+      plainLength += (empty ? 0 : 1) + unit.length;
+      empty = false;
+    }
+  }
+  if (!empty || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+interface Cause {
+  ruleId: string;
+  reason: string;
+  message: string;
+  remediation: string;
+  /** managed-status named a failing prerequisite; otherwise the cause is its own reason. */
+  found: boolean;
+}
+
+/** The cause managed-status names in its evidence (its first failing prerequisite), else its own reason. */
+function causeOf(f: Finding): Cause {
+  const rootCauses = (f.evidence as { rootCauses?: unknown }).rootCauses;
+  const first: unknown = Array.isArray(rootCauses) ? rootCauses[0] : undefined;
+  if (first && typeof first === 'object') {
+    const c = first as Record<string, unknown>;
+    if (typeof c.ruleId === 'string' && typeof c.reason === 'string') {
+      return {
+        ruleId: c.ruleId,
+        reason: c.reason,
+        message: typeof c.message === 'string' ? c.message : f.message,
+        remediation: typeof c.remediation === 'string' ? c.remediation : f.remediation,
+        found: true,
+      };
+    }
+  }
+  return { ruleId: f.ruleId, reason: f.reason, message: f.message, remediation: f.remediation, found: false };
+}
+
+interface Unmanaged {
+  finding: Finding;
+  cause: Cause;
+}
+
+interface CauseGroup {
+  key: string;
+  cause: Cause;
+  nodes: Unmanaged[];
+}
+
+const NODE_NOUN: Partial<Record<Finding['resourceType'], string>> = {
+  EC2Instance: 'running instance',
+  ManagedInstance: 'hybrid node',
+};
+
+/** The facts the opening block states, from the managed-status findings. */
+function fleetState(findings: readonly Finding[]) {
+  const counted = new Map<Finding['resourceType'], { total: number; unmanaged: number; pending: number }>();
+  const unmanaged: Unmanaged[] = [];
+  for (const f of findings) {
+    if (f.ruleId !== 'managed-status') continue;
+    const pending = f.reason === 'REGISTRATION_PENDING';
+    if (f.status === 'NOT_APPLICABLE' && !pending) continue;
+    let row = counted.get(f.resourceType);
+    if (!row) counted.set(f.resourceType, (row = { total: 0, unmanaged: 0, pending: 0 }));
+    row.total += 1;
+    if (pending) row.pending += 1;
+    if (f.status === 'FAIL') {
+      row.unmanaged += 1;
+      unmanaged.push({ finding: f, cause: causeOf(f) });
+    }
+  }
+  const groups = new Map<string, CauseGroup>();
+  for (const node of unmanaged) {
+    const key = `${node.cause.ruleId} ${node.cause.reason}`;
+    const group = groups.get(key);
+    if (group) group.nodes.push(node);
+    else groups.set(key, { key, cause: node.cause, nodes: [node] });
+  }
+  // Largest first; a stable sort keeps the order of the findings among equals.
+  const byCause = [...groups.values()].sort((a, b) => b.nodes.length - a.nodes.length);
+  return { counted, unmanaged, byCause };
+}
+
+/** Says so when no failing prerequisite explains a group: its cause is then managed-status's own reason. */
+const notFound = (group: CauseGroup): { text: string }[] =>
+  group.cause.found ? [] : [{ text: '— no failing prerequisite found' }];
+
+const same = <T>(values: readonly T[]) => values.every((v) => v === values[0]);
+
+export function toTable(findings: readonly Finding[], options: TableOptions): string {
+  const c = createColors(options.color);
+  const paint = statusPainter(c);
+  const width = Math.max(20, options.width ?? DEFAULT_WIDTH);
+  const max = options.maxListed ?? 200;
+  const lines: string[] = [];
+  const say = (spans: Span[] | string, indent = '', hang = `${indent}  `) =>
+    lines.push(...wrap(typeof spans === 'string' ? [{ text: spans }] : spans, width, indent, hang));
+  const nameOf = (id: string) => options.names?.get(id);
+  const label = (id: string): Span[] => {
+    const name = nameOf(id);
+    return [{ text: id, style: c.bold }, ...(name ? [{ text: name }] : [])];
+  };
+
+  if (options.title) say([{ text: options.title, style: c.bold }]);
+
+  // The opening block: the answer first.
+  const { counted, unmanaged, byCause } = fleetState(findings);
+  const parts = [...counted]
+    .filter(([type]) => NODE_NOUN[type])
+    .map(([type, row]) => `${row.unmanaged} of ${countOf(row.total, NODE_NOUN[type]!)}`);
+  const pending = [...counted].reduce((n, [, row]) => n + row.pending, 0);
+  if (parts.length > 0) {
+    const verb = unmanaged.length === 0 ? 'can be managed' : 'cannot be managed';
+    const counts =
+      unmanaged.length === 0
+        ? `All ${parts.map((p) => p.replace(/^\d+ of /, '')).join(' and ')} ${verb} by Systems Manager`
+        : `${parts.join(' and ')} ${verb} by Systems Manager`;
+    say([{ text: `${counts}.`, style: c.bold }]);
+  }
+  // The fix that unblocks the most nodes: a found prerequisite's fix beats the generic "check the agent"
+  // of a group no prerequisite explains, unless only such groups exist.
+  const top = byCause.find((g) => g.cause.found) ?? byCause[0];
+  if (top) {
+    const fixes = top.nodes.map((n) => n.cause.remediation);
+    say(
+      [
+        {
+          text: `Top fix (${countOf(top.nodes.length, 'node')}, ${top.key}${same(fixes) ? '' : ', per node'}):`,
+          style: c.cyan,
+        },
+        { text: fixes[0]! },
+      ],
+      '',
+      '  ',
+    );
+    if (pending > 0) say(`Pending: ${pending} still registering, not counted as unmanaged yet.`);
+    say('Root causes:');
+    for (const group of byCause.slice(0, max)) {
+      const count = String(group.nodes.length);
+      say(
+        [{ text: count, style: c.red }, { text: group.key }, ...notFound(group)],
+        ' '.repeat(Math.max(1, 4 - count.length)),
+        '       ',
+      );
+    }
+    if (byCause.length > max)
+      say([{ text: `… and ${byCause.length - max} more causes`, style: c.dim }], '  ');
+  } else if (parts.length === 0) {
+    const failing = new Set(
+      findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').map((f) => f.resourceId),
+    );
+    say(
+      `Managed status not evaluated (\`--rule managed-status\` adds it); ${countOf(failing.size, 'resource')} with a failing finding.`,
+    );
+  }
+  lines.push('');
+  if (options.summaryOnly) return `${lines.join('\n')}\n`;
+
+  const listedAbove = new Set<string>();
+  const findingsOf = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const list = findingsOf.get(f.resourceId);
+    if (list) list.push(f);
+    else findingsOf.set(f.resourceId, [f]);
+  }
+  /** A finding as the lines under its resource: status, rule, reason, severity, message, fix. */
+  const findingLines = (f: Finding, indent: string) => {
+    say(
+      [
+        { text: f.status, style: paint[f.status] },
+        { text: f.ruleId },
+        { text: f.reason, style: c.dim },
+        { text: `[${f.severity}]` },
+        { text: f.message },
+      ],
+      indent,
+      `${indent}  `,
+    );
+    say([{ text: 'fix:', style: c.cyan }, { text: f.remediation }], `${indent}  `, `${indent}    `);
+  };
+
+  // Unmanaged nodes, by root cause; each with its other failing and warning findings.
+  if (byCause.length > 0) {
+    say([{ text: `Cannot be managed (${unmanaged.length}), by root cause`, style: c.bold }]);
+    let listed = 0;
+    for (const group of byCause) {
+      if (listed >= max) break;
+      const messages = group.nodes.map((n) => n.cause.message);
+      const fixes = group.nodes.map((n) => n.cause.remediation);
+      say([{ text: `${group.key} (${group.nodes.length})`, style: c.red }, ...notFound(group)], '  ', '    ');
+      if (same(messages)) say(messages[0]!, '    ', '      ');
+      if (same(fixes)) say([{ text: 'fix:', style: c.cyan }, { text: fixes[0]! }], '    ', '      ');
+      for (const node of group.nodes) {
+        if (listed++ >= max) break;
+        const id = node.finding.resourceId;
+        listedAbove.add(id);
+        say(
+          [...label(id), ...(same(messages) ? [] : [{ text: `— ${node.cause.message}` }])],
+          '    ',
+          '      ',
+        );
+        if (!same(fixes))
+          say([{ text: 'fix:', style: c.cyan }, { text: node.cause.remediation }], '      ', '        ');
+        // Its other failures in full; its warnings in one line, as they matter little while it is unmanaged.
+        const warnings: string[] = [];
+        for (const f of findingsOf.get(id) ?? []) {
+          if (f === node.finding || f.status === 'PASS' || f.status === 'NOT_APPLICABLE') continue;
+          if (f.ruleId === node.cause.ruleId && f.reason === node.cause.reason) continue;
+          if (f.status === 'WARN') warnings.push(`${f.ruleId} ${f.reason}`);
+          else
+            say(
+              [
+                { text: `also ${f.status}`, style: paint[f.status] },
+                { text: `${f.ruleId} ${f.reason}:` },
+                { text: f.message },
+                { text: '— fix:', style: c.cyan },
+                { text: f.remediation },
+              ],
+              '      ',
+              '        ',
+            );
+        }
+        if (warnings.length > 0)
+          say(
+            [{ text: 'also WARN', style: paint.WARN }, { text: warnings.join(', ') }],
+            '      ',
+            '        ',
+          );
+      }
+    }
+    if (unmanaged.length > max) {
+      say(
+        [
+          {
+            text: `… and ${unmanaged.length - max} more (use --format json or --instance to see them)`,
+            style: c.dim,
+          },
+        ],
+        '  ',
+      );
+    }
+    lines.push('');
+  }
+
+  // Then every other resource, once, under its worst status: failures first, then warnings.
+  const sections: { statuses: readonly Status[]; title: string }[] = [
+    { statuses: ['FAIL', 'ERROR'], title: 'Other failures' },
+    { statuses: ['WARN'], title: 'Warnings, on resources not listed above' },
+  ];
+  for (const { statuses, title } of sections) {
+    const resources = [...findingsOf].filter(
+      ([id, list]) => !listedAbove.has(id) && list.some((f) => statuses.includes(f.status)),
+    );
+    if (resources.length === 0) continue;
+    say([{ text: `${title} (${resources.length})`, style: c.bold }]);
+    let listed = 0;
+    for (const [id, list] of resources) {
+      if (listed++ >= max) {
+        say(
+          [
+            {
+              text: `… and ${resources.length - max} more (use --format json or --instance to see them)`,
+              style: c.dim,
+            },
+          ],
+          '  ',
+        );
+        break;
+      }
+      listedAbove.add(id);
+      say([...label(id), { text: `(${list[0]!.resourceType})`, style: c.dim }], '  ', '    ');
+      for (const f of list) {
+        if (f.status === 'PASS' || f.status === 'NOT_APPLICABLE') continue;
+        findingLines(f, '    ');
+      }
+    }
+    lines.push('');
+  }
+
+  const counts = new Map<RuleId, Record<Status, number>>();
+  const resources = new Set<string>();
+  for (const f of findings) {
+    resources.add(`${f.resourceType}/${f.resourceId}`);
+    let row = counts.get(f.ruleId);
+    if (!row) counts.set(f.ruleId, (row = { PASS: 0, FAIL: 0, WARN: 0, NOT_APPLICABLE: 0, ERROR: 0 }));
+    row[f.status] += 1;
+  }
+  const ruleWidth = Math.max(4, ...RULE_IDS.map((r) => r.length));
+  const header = `${pad('RULE', ruleWidth)}  ${STATUSES.map((s) => padLeft(s === 'NOT_APPLICABLE' ? 'N/A' : s, 6)).join('  ')}`;
+  lines.push(c.bold('Summary by rule and status'), c.bold(header));
+  const totals: Record<Status, number> = { PASS: 0, FAIL: 0, WARN: 0, NOT_APPLICABLE: 0, ERROR: 0 };
+  for (const ruleId of RULE_IDS) {
+    const row = counts.get(ruleId);
+    if (!row) continue;
+    const cells = STATUSES.map((s) => {
+      totals[s] += row[s];
+      const text = padLeft(String(row[s]), 6);
+      return row[s] > 0 ? paint[s](text) : c.dim(text);
+    });
+    lines.push(`${pad(ruleId, ruleWidth)}  ${cells.join('  ')}`);
+  }
+  lines.push(`${pad('TOTAL', ruleWidth)}  ${STATUSES.map((s) => padLeft(String(totals[s]), 6)).join('  ')}`);
+  lines.push(`${countOf(findings.length, 'finding')} on ${countOf(resources.size, 'resource')}.`, '');
+  if (totals.FAIL + totals.ERROR + totals.WARN === 0)
+    lines.push(c.green('Every evaluated resource passes.'), '');
+  return `${lines.join('\n')}\n`;
+}
+
+export function render(findings: readonly Finding[], format: Format, options: TableOptions): string {
+  if (format === 'json') return toJson(findings);
+  if (format === 'csv') return toCsv(findings);
+  return toTable(findings, options);
+}
