@@ -7,11 +7,17 @@ import {
   describeStatements,
   nodeArnOf,
   ssmSourceArnPattern,
-  unreadablePoliciesOutcome,
+  unreadablePolicies,
   type AgentNode,
   type AuditScope,
-} from '../shared/policy/agent-permissions';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/engine/rule';
+} from '../shared/agent/permissions';
+import {
+  defineRule,
+  NO_ACTION,
+  type Outcome,
+  type ReasonTable,
+  type RuleContext,
+} from '../shared/engine/rule';
 import { REGISTRATION_ACTION, policyArnsFor } from '../shared/knowledge/ssm-requirements';
 
 const ATTACH_CORE = 'aws iam attach-role-policy --role-name {roleName} --policy-arn {corePolicyArn}';
@@ -161,7 +167,7 @@ export function assessHybridRole(
     })),
   };
   if (core.status === 'unknown') {
-    const unreadable = unreadablePoliciesOutcome(`role ${role.name}`, core, evidence);
+    const unreadable = unreadablePolicies(`role ${role.name}`, core, evidence);
     return {
       reason: 'POLICY_DOCUMENT_UNAVAILABLE',
       message: unreadable.message,

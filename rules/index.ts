@@ -19,3 +19,6 @@ export const RULES = [
   managedStatus,
   supportedOs,
 ] as const satisfies readonly Rule[];
+
+/** The rule ids, derived from the registry: the one list (the engine, CLI and handlers are given it). */
+export const RULE_IDS: readonly string[] = RULES.map((rule) => rule.meta.id);

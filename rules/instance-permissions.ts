@@ -1,17 +1,24 @@
 import { compareVersions } from '../shared/knowledge/supported-os';
-import { unavailableOutcome } from '../shared/engine/evaluate';
+
 import type { Ec2Instance, Inventory, RoleView } from '../shared/snapshot/inventory';
 import {
   agentTargetOf,
   assessCoreActions,
   assessSsmTrust,
   describeStatements,
-  unreadablePoliciesOutcome,
+  unreadablePolicies,
   type AgentTarget,
   type CoreAssessment,
-} from '../shared/policy/agent-permissions';
+} from '../shared/agent/permissions';
 import type { TrustResult } from '../shared/policy/trust';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/engine/rule';
+import {
+  defineRule,
+  NO_ACTION,
+  unavailableOutcome,
+  type Outcome,
+  type ReasonTable,
+  type RuleContext,
+} from '../shared/engine/rule';
 import {
   DHMC_DEFAULT_ROLE,
   DHMC_SEED_SETTING_NAME,
@@ -168,7 +175,7 @@ function unreadable(
   core: CoreAssessment,
   evidence: Record<string, unknown>,
 ): PermissionsOutcome {
-  const { message, evidence: withPolicies } = unreadablePoliciesOutcome(label, core, evidence);
+  const { message, evidence: withPolicies } = unreadablePolicies(label, core, evidence);
   return { reason: 'POLICY_DOCUMENT_UNAVAILABLE', message, evidence: withPolicies };
 }
 

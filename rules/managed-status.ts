@@ -1,8 +1,14 @@
-import { unavailableOutcome } from '../shared/engine/evaluate';
 import type { Ec2Instance, HybridNode } from '../shared/snapshot/inventory';
 import { parseDate } from '../shared/snapshot/inventory';
 import type { RuleId } from '../shared/model';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable, type RuleContext } from '../shared/engine/rule';
+import {
+  defineRule,
+  NO_ACTION,
+  unavailableOutcome,
+  type Outcome,
+  type ReasonTable,
+  type RuleContext,
+} from '../shared/engine/rule';
 
 const EC2_PREREQUISITES: readonly RuleId[] = ['instance-permissions', 'network-path', 's3-bucket-access'];
 const HYBRID_PREREQUISITES: readonly RuleId[] = ['hybrid-service-role'];

@@ -1,4 +1,3 @@
-import { unavailableOutcome } from '../shared/engine/evaluate';
 import type { Ec2Instance, Inventory, RoleView } from '../shared/snapshot/inventory';
 import { assessNetworkPath, endpointServiceName, findEndpoint } from '../shared/network/assess';
 import {
@@ -7,7 +6,7 @@ import {
   evaluateRoleAction,
   evaluateRoleActionOnSet,
   scopeOf,
-} from '../shared/policy/agent-permissions';
+} from '../shared/agent/permissions';
 import type { PolicyDocument, PolicyStatement } from '../shared/policy/document';
 import {
   CompiledPolicySet,
@@ -18,6 +17,7 @@ import { parsePolicyDocument } from '../shared/policy/document';
 import {
   defineRule,
   NO_ACTION,
+  unavailableOutcome,
   type Outcome,
   type ReasonsWith,
   type ReasonTable,

@@ -1,6 +1,11 @@
-import { unavailableOutcome } from '../shared/engine/evaluate';
 import { classifyOperatingSystem, type OsVerdict } from '../shared/knowledge/supported-os';
-import { defineRule, NO_ACTION, type Outcome, type ReasonTable } from '../shared/engine/rule';
+import {
+  defineRule,
+  NO_ACTION,
+  unavailableOutcome,
+  type Outcome,
+  type ReasonTable,
+} from '../shared/engine/rule';
 import type { InstanceInformationRaw } from '../shared/snapshot/schema';
 
 const REASONS = {

@@ -1,3 +1,4 @@
+import { RULES } from '../rules';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,15 +26,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function buildSnapshot(deny: string[], name: string) {
   const out = path.join(dir, `${name}.json`);
-  const run = spawnSync('bash', [path.join(ROOT, 'scripts', 'ssm-audit', 'aws-cli-snapshot.sh'), demo.region, out], {
-    env: {
-      ...process.env,
-      PATH: `${path.join(ROOT, 'test', 'support', 'fake-aws-cli')}${path.delimiter}${process.env.PATH}`,
-      FAKE_AWS_SNAPSHOT: DEMO,
-      FAKE_AWS_DENY: deny.join(','),
+  const run = spawnSync(
+    'bash',
+    [path.join(ROOT, 'scripts', 'ssm-audit', 'aws-cli-snapshot.sh'), demo.region, out],
+    {
+      env: {
+        ...process.env,
+        PATH: `${path.join(ROOT, 'test', 'support', 'fake-aws-cli')}${path.delimiter}${process.env.PATH}`,
+        FAKE_AWS_SNAPSHOT: DEMO,
+        FAKE_AWS_DENY: deny.join(','),
+      },
+      encoding: 'utf8',
     },
-    encoding: 'utf8',
-  });
+  );
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
   return { out, stderr: run.stderr };
 }
@@ -42,7 +47,7 @@ const verdicts = (findings: readonly Finding[]) =>
   new Map(findings.map((f) => [`${f.resourceId} ${f.ruleId}`, `${f.status} ${f.reason}`]));
 
 async function audit(file: string) {
-  return auditSnapshot(await loadSnapshotFile(file), { now: at, evaluatedAt: at }).findings;
+  return auditSnapshot(await loadSnapshotFile(file), { rules: RULES, now: at, evaluatedAt: at }).findings;
 }
 
 it('with every call allowed, the snapshot gives the same findings as the account it was read from', async () => {
@@ -102,9 +107,14 @@ it('the loader reads a null section as absent: with a calls entry it is denied, 
     ec2: { ...base.ec2, NetworkAcls: null },
   });
   expect(denied.ec2?.NetworkAcls).toBeUndefined();
-  const findings = auditSnapshot(denied, { now: at, evaluatedAt: at, ruleIds: ['network-path'] }).findings;
+  const findings = auditSnapshot(denied, {
+    rules: RULES,
+    now: at,
+    evaluatedAt: at,
+    ruleIds: ['network-path'],
+  }).findings;
   expect(findings.some((f) => f.reason === 'API_CALL_DENIED')).toBe(true);
   const missing = parseSnapshot({ ...base, ec2: { ...base.ec2, NetworkAcls: null }, iam: null });
-  const notCollected = auditSnapshot(missing, { now: at, evaluatedAt: at }).findings;
+  const notCollected = auditSnapshot(missing, { rules: RULES, now: at, evaluatedAt: at }).findings;
   expect(notCollected.some((f) => f.reason === 'SECTION_NOT_COLLECTED')).toBe(true);
 });

@@ -1,9 +1,10 @@
+import { RULE_IDS } from '../rules';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { version } from '../package.json';
-import { RULE_IDS, type Finding } from '../shared/model';
+import { type Finding } from '../shared/model';
 
 /**
  * Issue 11 item 3: the bin runs the esbuild bundle with plain Node (no tsx), and only the live commands

@@ -1,3 +1,4 @@
+import { RULES } from '../rules';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,7 +256,7 @@ describe('raw AWS CLI output given to parseSnapshot (any caller)', () => {
 describe('the table report counts in words', () => {
   const findings = auditSnapshot(
     parseSnapshot(aSnapshot({ instances: [anInstance({ id: ID })], ec2: aNetwork() })),
-    { now: new Date('2026-11-23T10:00:00Z'), evaluatedAt: new Date('2026-11-23T10:00:00Z') },
+    { rules: RULES, now: new Date('2026-11-23T10:00:00Z'), evaluatedAt: new Date('2026-11-23T10:00:00Z') },
   ).findings.filter((f) => f.resourceId === ID);
 
   it.each([

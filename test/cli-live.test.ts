@@ -1,3 +1,4 @@
+import { RULES } from '../rules';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -423,6 +424,7 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
         error: 'not sent: the ec2 endpoint timed out after 0.2 s',
       });
       const findings = auditSnapshot(result.snapshot, {
+        rules: RULES,
         now: new Date(result.snapshot.collectedAt),
       }).findings;
       const timedOut = findings.filter(

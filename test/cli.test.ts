@@ -1,3 +1,4 @@
+import { RULE_IDS } from '../rules';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -16,7 +17,7 @@ import {
 import { buildSyntheticSnapshot } from './support/synthetic';
 import { main, streamWriter } from '../scripts/ssm-audit/cli';
 import { csvChunks, jsonChunks, writeChunks } from '../scripts/ssm-audit/report';
-import { FINDING_FIELDS, RULE_IDS, type Finding } from '../shared/model';
+import { FINDING_FIELDS, type Finding } from '../shared/model';
 import type { SnapshotInput } from '../shared/snapshot/schema';
 import { POLICY_ARNS } from '../shared/knowledge/ssm-requirements';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RULES } from '../rules';
+import { RULES, RULE_IDS } from '../rules';
 import {
   buildDemoFleet,
   buildDemoFleetAfter,
@@ -12,7 +12,7 @@ import {
 } from './support/demo-fleet';
 import { evaluateInventory, type AuditResult } from '../shared/engine/evaluate';
 import { buildInventory } from '../shared/snapshot/inventory';
-import { RULE_IDS, type Finding, type RuleId, type Status } from '../shared/model';
+import { type Finding, type RuleId, type Status } from '../shared/model';
 import { parseSnapshot } from '../shared/snapshot/load';
 import { alertFor } from '../shared/store/diff';
 import type { SnapshotInput } from '../shared/snapshot/schema';

@@ -1,9 +1,9 @@
 import { aNetwork, anInstance, aRole, aSnapshot, instanceInfo } from './support/builders';
-import { RULES } from '../rules';
+import { RULES, RULE_IDS } from '../rules';
 import { resolveConfig } from '../shared/config';
 import { evaluateInventory } from '../shared/engine/evaluate';
 import { buildInventory } from '../shared/snapshot/inventory';
-import { FINDING_FIELDS, RULE_IDS, SEVERITIES, STATUSES, type Finding } from '../shared/model';
+import { FINDING_FIELDS, SEVERITIES, STATUSES, type Finding } from '../shared/model';
 import { defineRule, type Outcome, type Rule } from '../shared/engine/rule';
 import { parseSnapshot } from '../shared/snapshot/load';
 import { POLICY_ARNS } from '../shared/knowledge/ssm-requirements';

@@ -1,3 +1,4 @@
+import { RULES, RULE_IDS } from '../rules';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { main } from '../scripts/ssm-audit/cli';
 import { runDemo } from '../scripts/dev/demo';
 import { startLocalDynamo, type LocalDynamo } from '../scripts/ssm-audit/local-dynamodb';
 import { auditSnapshot } from '../shared/engine/audit';
-import { RULE_IDS, SEVERITY_RANK, type Finding } from '../shared/model';
+import { SEVERITY_RANK, type Finding } from '../shared/model';
 import { recordAudit } from '../shared/pipeline/record-audit';
 import { loadSnapshotFile } from '../shared/snapshot/load';
 import { FindingsStore } from '../shared/store/findings-store';
@@ -24,7 +25,7 @@ beforeAll(async () => {
     await recordAudit({
       store,
       snapshot,
-      result: auditSnapshot(snapshot, { now, evaluatedAt: now }),
+      result: auditSnapshot(snapshot, { rules: RULES, now, evaluatedAt: now }),
       ruleIds: RULE_IDS,
       now,
     });

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RULES } from '../rules';
+import { RULES, RULE_IDS } from '../rules';
 import { rulePages, RULE_DOCS_DIR, stalePages } from '../scripts/dev/generate-rule-docs';
-import { RULE_IDS, SEVERITIES, STATUSES, type Finding } from '../shared/model';
+import { SEVERITIES, STATUSES, type Finding } from '../shared/model';
 import { parseSnapshot } from '../shared/snapshot/load';
 import { auditSnapshot } from '../shared/engine/audit';
 import {
@@ -87,7 +87,7 @@ function demoFindings(): Finding[] {
       JSON.parse(readFileSync(join(__dirname, 'fixtures', 'demo', file), 'utf8')),
     );
     const at = new Date(snapshot.collectedAt);
-    return auditSnapshot(snapshot, { now: at, evaluatedAt: at }).findings;
+    return auditSnapshot(snapshot, { rules: RULES, now: at, evaluatedAt: at }).findings;
   });
 }
 

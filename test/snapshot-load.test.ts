@@ -1,3 +1,4 @@
+import { RULES } from '../rules';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -420,7 +421,7 @@ describe('raw AWS responses (test/fixtures/aws) assembled as the README says', (
 
   it('audits them: every decision the raw data supports, ERROR where a section was not collected', () => {
     // Act
-    const result = auditSnapshot(parseSnapshot(assemble()), { now: NOW });
+    const result = auditSnapshot(parseSnapshot(assemble()), { rules: RULES, now: NOW });
     const verdict = (ruleId: Parameters<typeof findingOf>[1], id: string) => {
       const f = findingOf(result, ruleId, id);
       return `${f.status} ${f.reason}`;

@@ -9,10 +9,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { auditSnapshot } from '../../shared/engine/audit';
 import { collectSnapshot } from '../../shared/collect/collect';
+import { EVALUATOR_FETCH_PLAN } from '../../shared/engine/fetch-plan';
 import { DEFAULT_DEADLINE_MS } from '../../shared/collect/context';
 import { describeScope, RoleNotFoundError, type CollectionScope } from '../../shared/collect/scope';
 import type { NetworkResource } from '../../shared/events/event-plan';
-import { RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../../shared/model';
+import { RULE_IDS, RULES } from '../../rules';
+import { STATUSES, type Finding, type RuleId, type Status } from '../../shared/model';
 import { recordAudit, type RunReport } from '../../shared/pipeline/record-audit';
 import { resolveConfig } from '../../shared/config';
 import { parseSnapshot } from '../../shared/snapshot/load';
@@ -109,6 +111,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
       scope: target.scope,
       accountId: target.accountId,
       now: rt.clock,
+      plan: EVALUATOR_FETCH_PLAN,
       deadlineMs: collectionDeadline(target.remainingMs),
     });
   } catch (err) {
@@ -118,6 +121,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
   const { snapshot, stats } = collected;
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
+    rules: RULES,
     ruleIds: target.ruleIds,
     resourceIds: target.resourceIds,
     config: resolveConfig({ registrationGraceMinutes: rt.env.registrationGraceMinutes }),

@@ -2,8 +2,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { parseRuleIds, unknownRuleIdsMessage } from '../../shared/engine/audit';
 import { echoList } from '../../shared/echo';
-import { parseEnvelope, planForEnvelope, type EventEnvelope, type EventPlan } from '../../shared/events/event-plan';
-import { FINDING_FIELDS, RULE_IDS, type Finding, type RuleId, type Status } from '../../shared/model';
+import {
+  parseEnvelope,
+  planForEnvelope,
+  type EventEnvelope,
+  type EventPlan,
+} from '../../shared/events/event-plan';
+import { RULE_IDS, RULES } from '../../rules';
+import { FINDING_FIELDS, type Finding, type Status } from '../../shared/model';
 import { INSTANCE_ID, MANAGED_INSTANCE_ID, REGION_NAME } from '../../shared/snapshot/schema';
 import { auditTarget, closeInstances, vpcOf, type TargetOutcome } from './audit-target';
 import { accountOf, type Runtime } from './runtime';
@@ -198,8 +204,8 @@ export const adhocInputSchema = z
       .min(1)
       .optional()
       .superRefine((ids, ctx) => {
-        const unknown = (ids ?? []).filter((id) => !RULE_IDS.includes(id as RuleId));
-        if (unknown.length) ctx.addIssue({ code: 'custom', message: unknownRuleIdsMessage(unknown) });
+        const unknown = (ids ?? []).filter((id) => !RULE_IDS.includes(id));
+        if (unknown.length) ctx.addIssue({ code: 'custom', message: unknownRuleIdsMessage(unknown, RULES) });
       }),
     region: z.string().regex(REGION_NAME, 'must be an AWS region name like eu-west-1').optional(),
     dryRun: z.boolean().optional(),
@@ -347,7 +353,7 @@ export function adhocResponse(
 
 export async function handleAdhoc(raw: unknown, rt: Runtime, context?: InvocationContext) {
   const input = parseAdhocInput(raw);
-  const ruleIds = input.ruleIds ? parseRuleIds(input.ruleIds) : undefined;
+  const ruleIds = input.ruleIds ? parseRuleIds(input.ruleIds, RULES) : undefined;
   const region = input.region ?? rt.env.regions[0]!;
   try {
     rt.logger.info('ad-hoc audit', {

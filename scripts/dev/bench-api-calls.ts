@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { createAwsClients, destroyAwsClients } from '../../shared/aws/clients';
 import { collectSnapshot } from '../../shared/collect/collect';
+import { EVALUATOR_FETCH_PLAN } from '../../shared/engine/fetch-plan';
 import { DESCRIBE_INSTANCES_PAGE, isAgentEndpoint } from '../../shared/collect/ec2';
 import { GAAD_PAGE } from '../../shared/collect/iam';
 import { DESCRIBE_INSTANCE_INFORMATION_PAGE } from '../../shared/collect/ssm';
@@ -93,6 +94,7 @@ export async function measureApiCalls(instances: number): Promise<ApiCallRow> {
     await collectSnapshot(clients, {
       region: snapshot.region,
       scope: { kind: 'instances', instanceIds: ['i-00000000000000003'] },
+      plan: EVALUATOR_FETCH_PLAN,
     });
     const oneInstance = fake.totalCalls();
     const describeInstances = calls.get('ec2:DescribeInstances') ?? 0;

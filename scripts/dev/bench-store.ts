@@ -5,10 +5,11 @@
  * it makes; the target is that a steady-state run writes no more findings than changed, plus a small
  * constant (its run summary).
  */
+import { RULES, RULE_IDS } from '../../rules';
 import { performance } from 'node:perf_hooks';
 import { AlertPublisher, LocalAlertSink } from '../../shared/alerts/publisher';
 import { auditSnapshot } from '../../shared/engine/audit';
-import { RULE_IDS, type Finding } from '../../shared/model';
+import { type Finding } from '../../shared/model';
 import { recordAudit, type RunReport } from '../../shared/pipeline/record-audit';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import { FindingsStore } from '../../shared/store/findings-store';
@@ -55,7 +56,7 @@ export async function measureStore(instances: number, seed: number): Promise<Sto
   const { snapshot: input } = buildSynthetic({ instances, seed });
   const snapshot = parseSnapshot(JSON.parse(JSON.stringify(input)));
   const now = new Date(snapshot.collectedAt);
-  const result = auditSnapshot(snapshot, { now, evaluatedAt: now });
+  const result = auditSnapshot(snapshot, { rules: RULES, now, evaluatedAt: now });
   const local = await startLocalDynamo('bench-findings');
   try {
     const store = new FindingsStore({ client: local.doc, tableName: local.tableName, writeConcurrency: 32 });

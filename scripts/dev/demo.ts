@@ -7,13 +7,14 @@
  * audited. The SNS messages that would be sent go to a local sink and are printed; then the findings
  * table is queried with `ssm-audit findings` exactly as a user would.
  */
+import { RULES, RULE_IDS } from '../../rules';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { createColors } from 'picocolors';
 import { AlertPublisher, LocalAlertSink } from '../../shared/alerts/publisher';
 import { auditSnapshot } from '../../shared/engine/audit';
-import { RULE_IDS, type Finding } from '../../shared/model';
+import { type Finding } from '../../shared/model';
 import { recordAudit, type RunReport } from '../../shared/pipeline/record-audit';
 import { render, resourceNames } from '../ssm-audit/report';
 import { loadSnapshotFile } from '../../shared/snapshot/load';
@@ -48,7 +49,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
     const audit = async (file: string, label: string, showReport: boolean): Promise<RunReport> => {
       const snapshot = await loadSnapshotFile(path.join(FIXTURES, file));
       const now = new Date(snapshot.collectedAt);
-      const result = auditSnapshot(snapshot, { now, evaluatedAt: now });
+      const result = auditSnapshot(snapshot, { rules: RULES, now, evaluatedAt: now });
       heading(
         `${label}: ${file} (account ${snapshot.accountId}, ${snapshot.region}, collected ${snapshot.collectedAt})`,
       );

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../../package.json';
 import { RULES } from '../../rules';
+import { EVALUATOR_FETCH_PLAN } from '../../shared/engine/fetch-plan';
 import { auditSnapshot, parseResourceIds, parseRuleIds } from '../../shared/engine/audit';
 import { ConfigError, parseConfigDocument, resolveConfig, type AuditConfig } from '../../shared/config';
 import type { CollectResult } from '../../shared/collect/collect';
@@ -11,15 +12,7 @@ import { echo, echoList, echoValue } from '../../shared/echo';
 import { CollectionError, SnapshotValidationError, UsageError } from '../../shared/errors';
 import { STATUS_RANK, type Finding, type Status } from '../../shared/model';
 import { formatReference } from '../../shared/engine/rule';
-import {
-  csvChunks,
-  FORMATS,
-  jsonChunks,
-  render,
-  resourceNames,
-  writeChunks,
-  type Format,
-} from './report';
+import { csvChunks, FORMATS, jsonChunks, render, resourceNames, writeChunks, type Format } from './report';
 import { loadSnapshotFile } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
@@ -46,9 +39,9 @@ const collectList = (value: string, previous: string[] = []) => [
 // The AWS SDK is most of the start-up time and only the live commands need it, so its modules are
 // required on first use: a plain require() stays lazy under tsx's require hook, ts-jest and the esbuild
 // bundle alike (a dynamic import() does not resolve .ts files under `node -r tsx/cjs`).
-const awsClients = () =>
-  require('../../shared/aws/clients') as typeof import('../../shared/aws/clients');
-const collector = () => require('../../shared/collect/collect') as typeof import('../../shared/collect/collect');
+const awsClients = () => require('../../shared/aws/clients') as typeof import('../../shared/aws/clients');
+const collector = () =>
+  require('../../shared/collect/collect') as typeof import('../../shared/collect/collect');
 
 /** Bad input with what to do about it: printed as the error line and a `hint:` line. */
 export class CliInputError extends UsageError {
@@ -194,7 +187,12 @@ async function collectLive(options: LiveOptions, io: Io): Promise<CollectResult>
   const progress = progressReporter(io);
   try {
     const { region } = await resolveAwsTarget(clients, options.profile);
-    const result = await collectSnapshot(clients, { region, scope, onProgress: progress.onProgress });
+    const result = await collectSnapshot(clients, {
+      region,
+      scope,
+      onProgress: progress.onProgress,
+      plan: EVALUATOR_FETCH_PLAN,
+    });
     progress.done();
     io.err(
       `Collected ${describeScope(scope)} of account ${result.snapshot.accountId} in ${region}: ${result.stats.totalCalls} API calls in ${(result.stats.durationMs / 1000).toFixed(1)} s.\n`,
@@ -251,7 +249,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
   }
   const config = await loadConfig(options.config);
   // Bad ids fail before any AWS call is made.
-  if (options.rule) parseRuleIds(options.rule);
+  if (options.rule) parseRuleIds(options.rule, RULES);
   if (options.instance) checkInstanceIds(options.instance);
   let snapshot: Snapshot;
   let source: string;
@@ -265,6 +263,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
   // A saved snapshot is judged as of its collection time, so re-running it gives the same answer.
   const now = options.now ?? new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
+    rules: RULES,
     ruleIds: options.rule,
     resourceIds: options.instance,
     config,

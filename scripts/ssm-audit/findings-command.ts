@@ -1,3 +1,4 @@
+import { RULE_IDS, RULES } from '../../rules';
 import { Command, Option } from 'commander';
 import { parseRuleIds } from '../../shared/engine/audit';
 import { echo, echoList } from '../../shared/echo';
@@ -13,10 +14,10 @@ import { REGION_NAME } from '../../shared/snapshot/schema';
 
 /** The modules that load the AWS SDK, required when the command runs, not when the CLI starts (see cli.ts). */
 const sdk = {
-  awsClients: () =>
-    require('../../shared/aws/clients') as typeof import('../../shared/aws/clients'),
+  awsClients: () => require('../../shared/aws/clients') as typeof import('../../shared/aws/clients'),
   client: () => require('../../shared/aws/dynamodb') as typeof import('../../shared/aws/dynamodb'),
-  store: () => require('../../shared/store/findings-store') as typeof import('../../shared/store/findings-store'),
+  store: () =>
+    require('../../shared/store/findings-store') as typeof import('../../shared/store/findings-store'),
   table: () => require('../../shared/store/table') as typeof import('../../shared/store/table'),
   local: () => require('./local-dynamodb') as typeof import('./local-dynamodb'),
 };
@@ -91,7 +92,7 @@ function parseSeverity(value: string): Severity {
 
 /** The same check and message as `scan --rule` (parseRuleIds). */
 function parseRule(value: string): string {
-  return parseRuleIds([value])[0]!;
+  return parseRuleIds([value], RULES)[0]!;
 }
 
 /** An ISO time, or a duration back from now: 30m, 24h, 7d. */
@@ -216,7 +217,7 @@ export async function runFindings(options: FindingsOptions, io: FindingsIo): Pro
         accountId,
         region,
       };
-      const outcome = await queryFindings(store, filters);
+      const outcome = await queryFindings(store, filters, RULE_IDS);
       plan = outcome.plan;
       text = renderStoredFindings(outcome.items, options.format, color);
     }

@@ -1,7 +1,8 @@
+import { RULE_IDS } from '../../rules';
 import { stringify } from 'csv-stringify/sync';
 import { createColors } from 'picocolors';
 import type { Snapshot } from '../../shared/snapshot/schema';
-import { FINDING_FIELDS, RULE_IDS, STATUSES, type Finding, type RuleId, type Status } from '../../shared/model';
+import { FINDING_FIELDS, STATUSES, type Finding, type RuleId, type Status } from '../../shared/model';
 
 /** Renders findings for `--format json|csv|table`. JSON and CSV carry exactly the DESIGN §3 fields. */
 

@@ -2,8 +2,7 @@ import type { Instance, Reservation } from '@aws-sdk/client-ec2';
 import type { Activation, InstanceInformation } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { CollectionError } from '../errors';
-import { buildInventory, dhmcRoleName, roleNameOf } from '../snapshot/inventory';
-import { agentTargetOf, assessCoreActions } from '../policy/agent-permissions';
+import { dhmcRoleName, roleNameOf } from '../snapshot/inventory';
 import { parseSnapshot } from '../snapshot/load';
 import type { Snapshot } from '../snapshot/schema';
 import { DHMC_SETTING_ID, TIER_SETTING_ID } from '../knowledge/ssm-requirements';
@@ -21,7 +20,29 @@ export interface CollectOptions extends CollectionContextOptions {
   accountId?: string;
   /** The collection's timestamp (`collectedAt`); default: the current time. */
   now?: () => Date;
+  /** What the evaluator needs beyond the scope (default: everything that could matter, FETCH_ALL). */
+  plan?: FetchPlan;
 }
+
+/**
+ * What the evaluator wants fetched beyond what the scope names. The collector never evaluates policies
+ * (DESIGN §1): where the next read depends on what a policy allows, it asks the plan the evaluator
+ * handed it (shared/engine/fetch-plan.ts).
+ */
+export interface FetchPlan {
+  /**
+   * A scoped collection has read its instances' profiles and roles (`partial`: that IAM and nothing
+   * else). Must it also read the role that Default Host Management Configuration names? The agent falls
+   * back to it only for an instance whose profile does not let it register.
+   */
+  needsDhmcRole(
+    partial: Snapshot,
+    instances: readonly { instanceId: string; profileArn?: string | undefined }[],
+  ): boolean;
+}
+
+/** Without an evaluator's plan: fetch everything that could matter. */
+export const FETCH_ALL: FetchPlan = { needsDhmcRole: () => true };
 
 export interface CollectionStats {
   /** Requests sent per IAM action name (retries included). */
@@ -72,6 +93,7 @@ async function collectWith(
 ): Promise<CollectResult> {
   const started = Date.now();
   const scope = options.scope ?? REGION_SCOPE;
+  const plan = options.plan ?? FETCH_ALL;
   const region = options.region;
   const collectedAt = (options.now?.() ?? new Date()).toISOString();
 
@@ -201,7 +223,19 @@ async function collectWith(
   } else {
     iamSections = await collectIam(clients.iam, ctx, { profileArns, roleNames });
     const knownAccount = options.accountId ?? reservations?.find((r) => r.OwnerId)?.OwnerId;
-    if (dhmcRole && needsDhmcRole(instances, iamSections, region, ctx, knownAccount)) {
+    // When IAM could not be read, nothing can be judged: the role is fetched.
+    const iamFailed = Object.keys(ctx.failures).some((action) => action.startsWith('iam:'));
+    const needed =
+      dhmcRole &&
+      (iamFailed ||
+        plan.needsDhmcRole(
+          partialIamSnapshot(instances, iamSections, region, knownAccount),
+          instances.map((i) => ({
+            instanceId: i.InstanceId ?? 'i-unknown',
+            profileArn: i.IamInstanceProfile?.Arn,
+          })),
+        ));
+    if (needed) {
       iamSections = await collectIam(clients.iam, ctx, {
         profileArns: [],
         roleNames: [dhmcRole],
@@ -258,48 +292,31 @@ async function collectWith(
 }
 
 /**
- * In a scoped collection, is the DHMC role needed at all? The agent falls back to DHMC only when the
- * instance profile does not allow ssm:UpdateInstanceInformation (seed 002), so an instance whose profile
- * role allows it never reads the DHMC role; skipping it keeps a one-instance audit within its call
- * budget. Decided with the same evaluator the rules use; when IAM could not be read, the role is fetched.
+ * The IAM read so far in a scoped collection, as a snapshot of its own (the instances' profiles and
+ * roles, nothing else), for the fetch plan to judge. The profile's ARN names the account when EC2 did
+ * not (a Deny scoped to this account's instances must count, as the rules will count it).
  */
-function needsDhmcRole(
+function partialIamSnapshot(
   instances: readonly Instance[],
   iam: IamSections,
   region: string,
-  ctx: CollectionContext,
   accountId: string | undefined,
-): boolean {
-  if (Object.keys(ctx.failures).some((action) => action.startsWith('iam:'))) return true;
-  // The profile's ARN names the account when EC2 did not (a Deny scoped to this account's instances
-  // must count, as the rules will count it).
+): Snapshot {
   const profileAccount = instances
     .map((i) => i.IamInstanceProfile?.Arn?.split(':')[4])
     .find((id) => id && /^\d{12}$/.test(id));
-  const inventory = buildInventory(
-    parseSnapshot(
-      JSON.parse(
-        JSON.stringify({
-          schemaVersion: 1,
-          accountId: accountId ?? profileAccount ?? '000000000000',
-          region,
-          partition: partitionOf(region),
-          collectedAt: new Date(0).toISOString(),
-          iam,
-        }),
-      ),
+  return parseSnapshot(
+    JSON.parse(
+      JSON.stringify({
+        schemaVersion: 1,
+        accountId: accountId ?? profileAccount ?? '000000000000',
+        region,
+        partition: partitionOf(region),
+        collectedAt: new Date(0).toISOString(),
+        iam,
+      }),
     ),
   );
-  return instances.some((instance) => {
-    const arn = instance.IamInstanceProfile?.Arn;
-    const profile = arn ? inventory.instanceProfiles.get(arn) : undefined;
-    const role = profile ? inventory.roles.get(profile.roleName.toLowerCase()) : undefined;
-    if (!role) return true;
-    // The question the agent's request asks: UpdateInstanceInformation on this instance's own ARN.
-    const target = agentTargetOf(inventory, { kind: 'ec2', instanceId: instance.InstanceId ?? 'i-unknown' });
-    const registration = assessCoreActions(role, target).registration;
-    return registration !== 'allowed' && registration !== 'conditional';
-  });
 }
 
 async function callerAccount(clients: AwsClients, ctx: CollectionContext): Promise<string> {

@@ -1,13 +1,15 @@
-import { RULES } from '../../rules';
 import type { AuditConfig } from '../config';
 import { echoList, echoValue } from '../echo';
 import { evaluateInventory, type AuditResult } from './evaluate';
 import { UsageError } from '../errors';
 import { buildInventory } from '../snapshot/inventory';
-import { RULE_IDS, type RuleId } from '../model';
+import type { RuleId } from '../model';
+import type { Rule } from './rule';
 import { INSTANCE_ID, MANAGED_INSTANCE_ID, type Snapshot } from '../snapshot/schema';
 
 export interface AuditOptions {
+  /** The rules to evaluate with: the registry (rules/index.ts), passed in by the entry point. */
+  rules: readonly Rule[];
   ruleIds?: readonly string[];
   resourceIds?: readonly string[];
   config?: AuditConfig;
@@ -16,15 +18,16 @@ export interface AuditOptions {
 }
 
 /** The message for unknown rule ids: at most a few, each cut short, then the valid ids. */
-export function unknownRuleIdsMessage(unknown: readonly string[]): string {
-  return `unknown rule id${unknown.length > 1 ? 's' : ''} ${echoList(unknown)}; valid ids: ${RULE_IDS.join(', ')}`;
+export function unknownRuleIdsMessage(unknown: readonly string[], rules: readonly Rule[]): string {
+  const valid = rules.map((rule) => rule.meta.id);
+  return `unknown rule id${unknown.length > 1 ? 's' : ''} ${echoList(unknown)}; valid ids: ${valid.join(', ')}`;
 }
 
 /** Validates user-supplied rule ids; an unknown one is an error that lists the valid ids. */
-export function parseRuleIds(ids: readonly string[]): RuleId[] {
-  const valid = new Set<string>(RULE_IDS);
+export function parseRuleIds(ids: readonly string[], rules: readonly Rule[]): RuleId[] {
+  const valid = new Set<string>(rules.map((rule) => rule.meta.id));
   const unknown = ids.filter((id) => !valid.has(id));
-  if (unknown.length > 0) throw new UsageError(unknownRuleIdsMessage(unknown));
+  if (unknown.length > 0) throw new UsageError(unknownRuleIdsMessage(unknown, rules));
   return ids as RuleId[];
 }
 
@@ -56,7 +59,7 @@ export function scopedResourceIds(snapshot: Snapshot): Set<string> | undefined {
 }
 
 /** normalize → evaluate for one validated snapshot: the shared core of the CLI and the Lambda handlers. */
-export function auditSnapshot(snapshot: Snapshot, options: AuditOptions = {}): AuditResult {
+export function auditSnapshot(snapshot: Snapshot, options: AuditOptions): AuditResult {
   const inventory = buildInventory(snapshot);
   let resourceIds = options.resourceIds ? parseResourceIds(options.resourceIds) : undefined;
   const inScope = scopedResourceIds(snapshot);
@@ -71,8 +74,8 @@ export function auditSnapshot(snapshot: Snapshot, options: AuditOptions = {}): A
           ? ['ec2', 'hybrid']
           : undefined;
   return evaluateInventory(inventory, {
-    rules: RULES,
-    ruleIds: options.ruleIds ? parseRuleIds(options.ruleIds) : undefined,
+    rules: options.rules,
+    ruleIds: options.ruleIds ? parseRuleIds(options.ruleIds, options.rules) : undefined,
     resourceIds,
     resourceKinds,
     config: options.config,

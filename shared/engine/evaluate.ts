@@ -1,5 +1,5 @@
 import { resolveConfig, type AuditConfig } from '../config';
-import type { Inventory, SectionAvailability } from '../snapshot/inventory';
+import type { Inventory } from '../snapshot/inventory';
 import type { Finding, RuleId, Status } from '../model';
 import {
   formatReference,
@@ -12,11 +12,11 @@ import {
   type Rule,
   type RuleContext,
   type RuleMeta,
-  type SharedReasons,
   type Subject,
   type SubjectKind,
+  unavailableOutcome,
 } from './rule';
-import { SECTIONS, type SectionKey } from '../snapshot/schema';
+import type { SectionKey } from '../snapshot/schema';
 
 /** Instance states whose findings are closed rather than evaluated (DESIGN §3 "Instance states"). */
 export const CLOSING_STATES = new Set(['terminated', 'shutting-down']);
@@ -66,45 +66,6 @@ function orderRules(all: readonly Rule[], selected: ReadonlySet<RuleId>): Rule[]
   };
   for (const id of selected) visit(id);
   return ordered;
-}
-
-/** The ERROR outcome for a rule that cannot decide because a snapshot section is unavailable. */
-export function unavailableOutcome(
-  key: SectionKey,
-  availability: SectionAvailability,
-  what: string,
-): Outcome<SharedReasons> {
-  if (availability.available) throw new Error('section is available');
-  const permission = availability.call;
-  const calls: readonly string[] = SECTIONS[key];
-  const evidence = {
-    section: key,
-    call: permission,
-    callStatus: availability.status,
-    error: availability.error,
-  };
-  if (availability.status === 'denied') {
-    return {
-      reason: 'API_CALL_DENIED',
-      message: `Cannot evaluate ${what}: ${permission} was denied (${availability.error}); grant ${permission} to the auditor.`,
-      evidence,
-      params: { calls: calls.join(', ') },
-    };
-  }
-  if (availability.status === 'error') {
-    return {
-      reason: 'API_CALL_FAILED',
-      message: `Cannot evaluate ${what}: ${permission} failed (${availability.error}).`,
-      evidence,
-      params: { call: permission, service: permission.split(':')[0]! },
-    };
-  }
-  return {
-    reason: 'SECTION_NOT_COLLECTED',
-    message: `Cannot evaluate ${what}: the snapshot has no ${key} section (collect it with ${calls.join(', ')}).`,
-    evidence,
-    params: { section: key, calls: calls.join(', ') },
-  };
 }
 
 /** A rule broke its own contract (an undeclared reason, a status its declaration does not give). */

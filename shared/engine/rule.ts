@@ -1,7 +1,7 @@
 import type { AuditConfig } from '../config';
-import type { Ec2Instance, HybridNode, Inventory } from '../snapshot/inventory';
+import type { Ec2Instance, HybridNode, Inventory, SectionAvailability } from '../snapshot/inventory';
 import type { Evidence, ResourceType, RuleId, Severity, Status } from '../model';
-import type { SectionKey } from '../snapshot/schema';
+import { SECTIONS, type SectionKey } from '../snapshot/schema';
 
 /** What a rule evaluates: one EC2 instance, one hybrid node, or the account/region as a whole. */
 export type Subject =
@@ -236,4 +236,43 @@ export function renderRemediation(
       throw new Error(`the remediation of ${reason} needs a value for {${name}}`);
     return String(value);
   });
+}
+
+/** The ERROR outcome for a rule that cannot decide because a snapshot section is unavailable. */
+export function unavailableOutcome(
+  key: SectionKey,
+  availability: SectionAvailability,
+  what: string,
+): Outcome<SharedReasons> {
+  if (availability.available) throw new Error('section is available');
+  const permission = availability.call;
+  const calls: readonly string[] = SECTIONS[key];
+  const evidence = {
+    section: key,
+    call: permission,
+    callStatus: availability.status,
+    error: availability.error,
+  };
+  if (availability.status === 'denied') {
+    return {
+      reason: 'API_CALL_DENIED',
+      message: `Cannot evaluate ${what}: ${permission} was denied (${availability.error}); grant ${permission} to the auditor.`,
+      evidence,
+      params: { calls: calls.join(', ') },
+    };
+  }
+  if (availability.status === 'error') {
+    return {
+      reason: 'API_CALL_FAILED',
+      message: `Cannot evaluate ${what}: ${permission} failed (${availability.error}).`,
+      evidence,
+      params: { call: permission, service: permission.split(':')[0]! },
+    };
+  }
+  return {
+    reason: 'SECTION_NOT_COLLECTED',
+    message: `Cannot evaluate ${what}: the snapshot has no ${key} section (collect it with ${calls.join(', ')}).`,
+    evidence,
+    params: { section: key, calls: calls.join(', ') },
+  };
 }

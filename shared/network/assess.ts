@@ -1,6 +1,6 @@
 import type { Ec2Instance, Inventory, VpcView } from '../snapshot/inventory';
-import { ANY_IPV4, parseIpv4, type Ipv4Range } from './ipv4';
-import { credentialSourceOf } from '../policy/agent-permissions';
+import { ANY_IPV4, parseIpv4, type Ipv4Range } from '../snapshot/ipv4';
+import { credentialSourceOf } from '../agent/permissions';
 import type { Decision } from '../policy/evaluator';
 import type { NetworkAclRaw, RouteRaw, SecurityGroupRaw, VpcEndpointRaw } from '../snapshot/schema';
 import {

@@ -1,4 +1,4 @@
-import { ANY_IPV4, parseCidr, rangeContains, rangesOverlap, type Ipv4Range } from './ipv4';
+import { ANY_IPV4, parseCidr, rangeContains, rangesOverlap, type Ipv4Range } from '../snapshot/ipv4';
 import type { IpPermissionRaw, NetworkAclRaw, SecurityGroupRaw } from '../snapshot/schema';
 
 /**

@@ -1,6 +1,6 @@
 import { AWS_MANAGED_POLICY_DOCUMENTS } from '../knowledge/aws-managed-policies';
 import { SnapshotValidationError } from '../errors';
-import { parseCidr, type Ipv4Range } from '../network/ipv4';
+import { parseCidr, type Ipv4Range } from './ipv4';
 import { parsePolicyDocument, type PolicyDocument } from '../policy/document';
 import type { NamedPolicy } from '../policy/evaluator';
 import {

@@ -1,4 +1,4 @@
-import { RULE_IDS, SEVERITY_RANK, STATUSES, type Severity, type Status } from '../model';
+import { SEVERITY_RANK, STATUSES, type Severity, type Status } from '../model';
 import type { StoredFinding } from './diff';
 import type { FindingsStore, RunRecord } from './findings-store';
 import { PROBLEM_STATUSES } from './keys';
@@ -43,6 +43,8 @@ async function scopesOf(store: FindingsStore, filters: FindingFilters, plan: str
 export async function queryFindings(
   store: FindingsStore,
   filters: FindingFilters,
+  /** The registry's rule ids (PASS and NOT_APPLICABLE are queried per rule). */
+  ruleIds: readonly string[],
 ): Promise<QueryOutcome<StoredFinding>> {
   const plan: string[] = [];
   let items: StoredFinding[] = [];
@@ -72,7 +74,7 @@ export async function queryFindings(
         items.push(...(await store.problems(status, filters.severity)));
       } else {
         // PASS and NOT_APPLICABLE are not in the sparse byProblem index: one Query per rule.
-        for (const ruleId of RULE_IDS) {
+        for (const ruleId of filters.ruleId ? [filters.ruleId] : ruleIds) {
           plan.push(`Query byRule gsi2pk=RULE#${ruleId}#${status}`);
           items.push(...(await store.byRule(ruleId, status)));
         }

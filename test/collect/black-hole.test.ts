@@ -1,3 +1,4 @@
+import { RULES } from '../../rules';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auditSnapshot } from '../../shared/engine/audit';
@@ -153,7 +154,7 @@ async function collectLive(options: { requestTimeoutMs?: number; deadlineMs?: nu
       backoff: { sleep: async () => undefined },
       deadlineMs: options.deadlineMs,
     });
-    return { ...result, findings: auditSnapshot(result.snapshot, { now: NOW }).findings };
+    return { ...result, findings: auditSnapshot(result.snapshot, { rules: RULES, now: NOW }).findings };
   } finally {
     destroyAwsClients(clients);
   }

@@ -1,3 +1,4 @@
+import { RULES } from '../../rules';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -25,7 +26,7 @@ let fake: FakeAws;
 const key = (f: Finding) => `${f.resourceId} ${f.ruleId} ${f.status} ${f.reason} ${f.message}`;
 function auditAt(snapshot: Parameters<typeof auditSnapshot>[0]) {
   const now = new Date(snapshot.collectedAt);
-  return auditSnapshot(snapshot, { now, evaluatedAt: now }).findings.map(key).sort();
+  return auditSnapshot(snapshot, { rules: RULES, now, evaluatedAt: now }).findings.map(key).sort();
 }
 
 const collect = (snapshot: SnapshotInput, options: Partial<CollectOptions> = {}) =>
@@ -201,7 +202,10 @@ describe('faults', () => {
       fake = h.serve(snapshot, { fail: { [action]: deniedError(action) } });
       const result = await collect(snapshot);
       expect(result.snapshot.calls[action]?.status).toBe('denied');
-      const findings = auditSnapshot(result.snapshot, { now: new Date(snapshot.collectedAt) }).findings;
+      const findings = auditSnapshot(result.snapshot, {
+        rules: RULES,
+        now: new Date(snapshot.collectedAt),
+      }).findings;
       const errors = findings.filter((f) => f.status === 'ERROR' && f.message.includes(action));
       expect(errors.length).toBeGreaterThan(0);
       // Every other call was still made.
@@ -223,7 +227,10 @@ describe('faults', () => {
     const result = await collect(snapshot, {
       scope: { kind: 'instances', instanceIds: ['i-00000000000000000'] },
     });
-    const findings = auditSnapshot(result.snapshot, { now: new Date(snapshot.collectedAt) }).findings;
+    const findings = auditSnapshot(result.snapshot, {
+      rules: RULES,
+      now: new Date(snapshot.collectedAt),
+    }).findings;
     const permissions = findings.find(
       (f) => f.ruleId === 'instance-permissions' && f.resourceId === 'i-00000000000000000',
     );
@@ -242,7 +249,10 @@ describe('faults', () => {
       error: 'HTTP 500 InternalError',
       message: 'An internal error has occurred',
     });
-    const findings = auditSnapshot(result.snapshot, { now: new Date(snapshot.collectedAt) }).findings;
+    const findings = auditSnapshot(result.snapshot, {
+      rules: RULES,
+      now: new Date(snapshot.collectedAt),
+    }).findings;
     expect(
       findings
         .filter((f) => f.ruleId === 'network-path' && f.resourceType === 'EC2Instance')
@@ -309,9 +319,10 @@ describe('faults', () => {
     });
     expect(fake.calls.get('iam:GetInstanceProfile')).toBe(1);
     expect(result.snapshot.calls).toEqual({});
-    const finding = auditSnapshot(result.snapshot, { now: new Date(snapshot.collectedAt) }).findings.find(
-      (f) => f.ruleId === 'instance-permissions',
-    );
+    const finding = auditSnapshot(result.snapshot, {
+      rules: RULES,
+      now: new Date(snapshot.collectedAt),
+    }).findings.find((f) => f.ruleId === 'instance-permissions');
     expect(finding?.status).toBe('FAIL');
     expect(finding?.message).toContain('deleted-profile');
   });

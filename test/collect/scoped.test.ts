@@ -1,4 +1,6 @@
+import { RULES } from '../../rules';
 import { auditSnapshot } from '../../shared/engine/audit';
+import { FETCH_ALL } from '../../shared/collect/collect';
 import { RoleNotFoundError, type CollectionScope } from '../../shared/collect/scope';
 import { UsageError } from '../../shared/errors';
 import type { Finding } from '../../shared/model';
@@ -12,7 +14,8 @@ const h = collectionHarness();
 
 const key = (f: Finding) => `${f.resourceId} ${f.ruleId} ${f.status} ${f.reason} ${f.message}`;
 const findingsOf = (snapshot: Snapshot) =>
-  auditSnapshot(snapshot, { now: new Date(snapshot.collectedAt), evaluatedAt: new Date(0) }).findings;
+  auditSnapshot(snapshot, { rules: RULES, now: new Date(snapshot.collectedAt), evaluatedAt: new Date(0) })
+    .findings;
 
 /** The whole-region audit's findings for just these resources: what a scoped audit must reproduce. */
 function expectedFor(source: SnapshotInput, ids: (id: string) => boolean): string[] {
@@ -190,6 +193,39 @@ describe('scoped collection', () => {
     const { fake } = await collectScope(source, { kind: 'instances', instanceIds: ['i-00000000000000003'] });
     const roles = (fake.inputs.get('iam:GetRole') as { RoleName: string }[]).map((i) => i.RoleName);
     expect(roles).toContain('dhmc-role');
+  });
+
+  it('the collector asks the fetch plan (it never evaluates): without a plan it reads the DHMC role anyway', async () => {
+    const { snapshot: source } = fleet();
+    const scope: CollectionScope = { kind: 'instances', instanceIds: ['i-00000000000000003'] };
+    const asked: { roles: string[]; instances: unknown }[] = [];
+    h.serve(source);
+    await h.collect(source, {
+      scope,
+      plan: {
+        needsDhmcRole: (partial, instances) => {
+          asked.push({ roles: (partial.iam?.RoleDetailList ?? []).map((r) => r.RoleName), instances });
+          return false;
+        },
+      },
+    });
+    expect(asked).toEqual([
+      {
+        roles: ['app-03-role'],
+        instances: [
+          {
+            instanceId: 'i-00000000000000003',
+            profileArn: 'arn:aws:iam::123456789012:instance-profile/app-03',
+          },
+        ],
+      },
+    ]);
+    const fake = h.serve(source);
+    await h.collect(source, { scope, plan: FETCH_ALL });
+    expect((fake.inputs.get('iam:GetRole') as { RoleName: string }[]).map((i) => i.RoleName)).toEqual([
+      'app-03-role',
+      'dhmc-role',
+    ]);
   });
 
   it('fetches the DHMC role only when an instance in scope falls back to it', async () => {

@@ -1,3 +1,4 @@
+import { RULE_IDS } from '../../rules';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { buildSyntheticSnapshot } from '../support/synthetic';
@@ -11,7 +12,7 @@ import {
 } from '../../functions/lib/handlers';
 import type { TargetOutcome } from '../../functions/lib/audit-target';
 import { createRuntime, type Runtime } from '../../functions/lib/runtime';
-import { RULE_IDS, type Finding, type Status } from '../../shared/model';
+import { type Finding, type Status } from '../../shared/model';
 
 /**
  * Issue 9: the ad-hoc payload is validated at the edge (only a JSON object is a request; `{}` is the whole

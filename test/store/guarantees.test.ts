@@ -230,7 +230,7 @@ describe('one finding per (resource, rule)', () => {
       calls: { 'ec2:DescribeInstances': { status: 'denied', error: 'UnauthorizedOperation' } },
     });
     delete (snapshot.ec2 as { Reservations?: unknown }).Reservations;
-    const audit = auditSnapshot(snapshot, { now: new Date(T0), evaluatedAt: new Date(T0) });
+    const audit = auditSnapshot(snapshot, { rules: ALL_RULES, now: new Date(T0), evaluatedAt: new Date(T0) });
     const ids = audit.findings.map((f) => `${f.resourceId}#${f.ruleId}`);
     expect(new Set(ids).size).toBe(ids.length);
     const listing = audit.findings.filter((f) => f.resourceId === listingResourceId(ACCOUNT, 'ec2'));

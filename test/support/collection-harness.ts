@@ -1,5 +1,6 @@
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../shared/aws/clients';
 import { collectSnapshot, type CollectOptions } from '../../shared/collect/collect';
+import { EVALUATOR_FETCH_PLAN } from '../../shared/engine/fetch-plan';
 import type { SnapshotInput } from '../../shared/snapshot/schema';
 import { fakeAwsFromSnapshot, type FakeAws, type FakeAwsOptions } from './fake-aws';
 
@@ -37,6 +38,7 @@ export function collectionHarness() {
         region: snapshot.region,
         now: () => new Date(snapshot.collectedAt),
         backoff: noSleep,
+        plan: EVALUATOR_FETCH_PLAN,
         ...options,
       });
     },

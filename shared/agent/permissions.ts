@@ -1,15 +1,14 @@
 import type { Ec2Instance, Inventory, RoleView, SectionAvailability } from '../snapshot/inventory';
 import type { Evidence } from '../model';
-import type { Outcome } from '../engine/rule';
-import type { RequestContext } from './conditions';
+import type { RequestContext } from '../policy/conditions';
 import {
   CompiledPolicySet,
   type Decision,
   type PolicyDecision,
   type ResourceSetDecision,
   type StatementEvidence,
-} from './evaluator';
-import { trustsService, type TrustResult } from './trust';
+} from '../policy/evaluator';
+import { trustsService, type TrustResult } from '../policy/trust';
 import {
   CORE_AGENT_ACTIONS,
   REGISTRATION_ACTION,
@@ -308,18 +307,17 @@ export function describeStatements(statements: readonly StatementEvidence[]): st
   });
 }
 
-/** A role whose decisive policy documents are not in the snapshot: ERROR, never a guess. */
-export function unreadablePoliciesOutcome(
+/**
+ * The facts for a role whose decisive policy documents are not in the snapshot (the rules report it as
+ * ERROR POLICY_DOCUMENT_UNAVAILABLE, never a guess).
+ */
+export function unreadablePolicies(
   roleLabel: string,
   core: CoreAssessment,
   evidence: Evidence,
-): Outcome {
+): { message: string; evidence: Evidence } {
   return {
-    status: 'ERROR',
-    reason: 'POLICY_DOCUMENT_UNAVAILABLE',
     message: `Cannot decide ${roleLabel}: policies ${core.unresolved.join(', ')} are not in the snapshot.`,
     evidence: { ...evidence, unreadablePolicies: core.unresolved },
-    remediation:
-      'Collect IAM with iam:GetAccountAuthorizationDetails (or iam:GetPolicyVersion for these policies).',
   };
 }
