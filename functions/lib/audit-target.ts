@@ -9,6 +9,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { auditSnapshot } from '../../shared/engine/audit';
 import { collectSnapshot } from '../../shared/collect/collect';
+import { regionNotEnabled, type AccountScps } from '../../shared/collect/organization';
+import type { AwsClients } from '../../shared/aws/clients';
 import { EVALUATOR_FETCH_PLAN } from '../../shared/engine/fetch-plan';
 import { DEFAULT_DEADLINE_MS } from '../../shared/collect/context';
 import { describeScope, RoleNotFoundError, type CollectionScope } from '../../shared/collect/scope';
@@ -33,6 +35,12 @@ export interface AuditTarget {
   accountId?: string;
   /** The invocation's remaining time (Lambda's `context.getRemainingTimeInMillis`). */
   remainingMs?: () => number;
+  /** Organization mode: the member account's clients (assumed role) instead of the function's own. */
+  clients?: AwsClients;
+  /** Organization mode: the account's SCP chain, read by the planner. */
+  organizations?: AccountScps;
+  /** Checks beyond the rules whose stored findings this audit speaks for (member-access). */
+  extraChecks?: string[];
 }
 
 /** Time kept back from the collection for evaluating, storing and alerting before Lambda's timeout. */
@@ -59,6 +67,8 @@ export interface TargetOutcome {
   report?: RunReport;
   /** Re-checks scheduled for instances within their launch grace (event-audit function only). */
   rechecks?: RecheckResult;
+  /** Organization mode: the region is not enabled for the account (nothing audited or stored). */
+  regionNotEnabled?: boolean;
   /** What a person should know about this audit beyond its findings (e.g. the scope's role does not exist). */
   note?: string;
 }
@@ -102,11 +112,28 @@ function roleNotFound(rt: Runtime, target: AuditTarget, err: RoleNotFoundError):
   };
 }
 
+/** A region the member account has not enabled: nothing to audit there, and nothing stored is touched. */
+function regionDisabled(rt: Runtime, target: AuditTarget, snapshot: Snapshot, apiCalls: number): TargetOutcome {
+  rt.logger.info('region not enabled', { region: target.region, accountId: snapshot.accountId });
+  return {
+    region: target.region,
+    scope: describeScope(target.scope),
+    accountId: snapshot.accountId,
+    byStatus: {},
+    findings: [],
+    apiCalls,
+    failedCalls: Object.entries(snapshot.calls).map(([action, r]) => `${action} ${r.status} (${r.error})`),
+    note: `region ${target.region} is not enabled for account ${snapshot.accountId}`,
+    regionNotEnabled: true,
+  };
+}
+
 export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<TargetOutcome> {
   const started = performance.now();
   let collected: Awaited<ReturnType<typeof collectSnapshot>>;
   try {
-    collected = await collectSnapshot(rt.clientsFor(target.region), {
+    collected = await collectSnapshot(target.clients ?? rt.clientsFor(target.region), {
+      ...(target.organizations ? { organizations: target.organizations } : {}),
       region: target.region,
       scope: target.scope,
       accountId: target.accountId,
@@ -119,6 +146,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     throw err;
   }
   const { snapshot, stats } = collected;
+  if (target.clients && regionNotEnabled(snapshot.calls)) return regionDisabled(rt, target, snapshot, stats.totalCalls);
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
     rules: RULES,
@@ -135,7 +163,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
         publisher: rt.publisher,
         snapshot,
         result,
-        ruleIds: target.ruleIds ?? RULE_IDS,
+        ruleIds: [...(target.ruleIds ?? RULE_IDS), ...(target.extraChecks ?? [])],
         resourceIds: target.resourceIds,
         now,
         clock: rt.clock,

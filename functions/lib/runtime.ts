@@ -9,6 +9,12 @@ import { documentClient, dynamoClient } from '../../shared/aws/dynamodb';
 import { REGION_NAME } from '../../shared/snapshot/schema';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { RecheckScheduler, type RecheckConfig } from './recheck';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
+import { DEFAULT_MEMBER_ROLE, MemberCredentials, partitionOf } from '../../shared/aws/assume';
+import type { AccountSelection } from '../../shared/collect/organization';
+import { OrgRunStore } from '../../shared/store/org-runs';
 
 /**
  * What every handler shares, built once per Lambda container (module scope, as Powertools recommends):
@@ -41,6 +47,20 @@ export const lambdaEnvSchema = z.object({
     .string()
     .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'RECHECK_ROLE_ARN must be an IAM role ARN')
     .optional(),
+  /** Organization mode (DESIGN §7): the job queue, and the member role assumed in each account. */
+  ORG_JOB_QUEUE_URL: z.string().url('ORG_JOB_QUEUE_URL must be the job queue URL').optional(),
+  ORG_MEMBER_ROLE_NAME: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, 'ORG_MEMBER_ROLE_NAME must be an IAM role name')
+    .optional(),
+  ORG_EXTERNAL_ID: z.string().optional(),
+  /** Comma-separated: a static account list (standalone accounts), include/exclude filters. */
+  ORG_ACCOUNTS: z.string().optional(),
+  ORG_INCLUDE_OUS: z.string().optional(),
+  ORG_EXCLUDE_ACCOUNTS: z.string().optional(),
+  ORG_EXCLUDE_OUS: z.string().optional(),
+  /** SQS deliveries of a job before it goes to the dead-letter queue (the queue's maxReceiveCount). */
+  ORG_MAX_RECEIVES: z.coerce.number().int().positive().default(3),
   RECHECK_TARGET_ARN: z
     .string()
     .regex(
@@ -59,7 +79,24 @@ export interface LambdaEnv {
   registrationGraceMinutes: number;
   /** Where re-checks after the launch grace are scheduled; absent: none are. */
   recheck?: RecheckConfig;
+  /** AUDIT_REGIONS was set (Organization mode otherwise audits every enabled region). */
+  regionsConfigured: boolean;
+  org: OrgEnv;
 }
+
+export interface OrgEnv {
+  queueUrl?: string;
+  memberRoleName: string;
+  externalId?: string;
+  selection: AccountSelection;
+  maxReceives: number;
+}
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -94,6 +131,19 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     historyTtlDays: e.HISTORY_TTL_DAYS,
     maxAlertsPerRun: e.MAX_ALERTS_PER_RUN,
     registrationGraceMinutes: e.REGISTRATION_GRACE_MINUTES,
+    regionsConfigured: Boolean(e.AUDIT_REGIONS?.trim()),
+    org: {
+      ...(e.ORG_JOB_QUEUE_URL ? { queueUrl: e.ORG_JOB_QUEUE_URL } : {}),
+      memberRoleName: e.ORG_MEMBER_ROLE_NAME ?? DEFAULT_MEMBER_ROLE,
+      ...(e.ORG_EXTERNAL_ID ? { externalId: e.ORG_EXTERNAL_ID } : {}),
+      selection: {
+        ...(list(e.ORG_ACCOUNTS).length ? { accounts: list(e.ORG_ACCOUNTS) } : {}),
+        includeOus: list(e.ORG_INCLUDE_OUS),
+        excludeAccounts: list(e.ORG_EXCLUDE_ACCOUNTS),
+        excludeOus: list(e.ORG_EXCLUDE_OUS),
+      },
+      maxReceives: e.ORG_MAX_RECEIVES,
+    },
     ...(e.RECHECK_SCHEDULE_GROUP && e.RECHECK_ROLE_ARN && e.RECHECK_TARGET_ARN
       ? {
           recheck: {
@@ -117,6 +167,17 @@ export interface Runtime {
   metrics: Metrics;
   /** The time of collections and runs (an audit is as of its collection). Tests pass a fixed one. */
   clock: () => Date;
+  /** Organization mode: Organizations, the job queue, member-account clients and run progress. */
+  org: OrgRuntime;
+}
+
+export interface OrgRuntime {
+  organizations: OrganizationsClient;
+  sqs: SQSClient;
+  runs: OrgRunStore;
+  credentials: MemberCredentials;
+  /** SDK clients in a member account and region, with the member role's cached credentials. */
+  clientsFor(accountId: string, region: string): AwsClients;
 }
 
 export interface RuntimeOptions {
@@ -129,10 +190,11 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
   const config = parseLambdaEnv(env);
   const clients = new Map<string, AwsClients>();
   const topicRegion = config.topicArn?.split(':')[3];
+  const doc = documentClient(dynamoClient());
   return {
     env: config,
     store: new FindingsStore({
-      client: documentClient(dynamoClient()),
+      client: doc,
       tableName: config.table,
       historyTtlDays: config.historyTtlDays,
     }),
@@ -146,6 +208,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
           config.recheck,
         )
       : undefined,
+    org: orgRuntime(config, doc),
     clientsFor(region) {
       let c = clients.get(region);
       if (!c) {
@@ -157,6 +220,33 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     logger: new Logger({ serviceName: SERVICE_NAME }),
     metrics: new Metrics({ namespace: 'SsmReadinessAuditor', serviceName: SERVICE_NAME }),
     clock: options.clock ?? (() => new Date()),
+  };
+}
+
+function orgRuntime(config: LambdaEnv, doc: ReturnType<typeof documentClient>): OrgRuntime {
+  const home = process.env.AWS_REGION ?? config.regions[0]!;
+  const sts = new STSClient({ region: home });
+  const credentials = new MemberCredentials(
+    sts,
+    { roleName: config.org.memberRoleName, ...(config.org.externalId ? { externalId: config.org.externalId } : {}) },
+    { partition: partitionOf(home) },
+  );
+  const clients = new Map<string, AwsClients>();
+  return {
+    // Organizations is a global service whose endpoint is in us-east-1 (aws-cn: cn-northwest-1).
+    organizations: new OrganizationsClient({ region: partitionOf(home) === 'aws-cn' ? 'cn-northwest-1' : partitionOf(home) === 'aws-us-gov' ? 'us-gov-west-1' : 'us-east-1' }),
+    sqs: new SQSClient({ region: home }),
+    runs: new OrgRunStore(doc, config.table, { historyTtlDays: config.historyTtlDays }),
+    credentials,
+    clientsFor(accountId, region) {
+      const key = `${accountId}#${region}`;
+      let c = clients.get(key);
+      if (!c) {
+        c = createAwsClients({ region, credentials: credentials.forAccount(accountId) });
+        clients.set(key, c);
+      }
+      return c;
+    },
   };
 }
 

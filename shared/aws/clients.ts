@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 /**
  * The SDK v3 clients the collectors use. Credentials, region and endpoints resolve the standard way
@@ -27,6 +28,8 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Time to establish the TCP/TLS connection; default 3 s. */
   connectionTimeoutMs?: number;
+  /** Credentials other than the standard chain's: a member account's assumed role (aws/assume.ts). */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 /**
@@ -119,6 +122,7 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
   const config = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     ...SDK_RETRY,
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? TIMEOUTS.connectionMs,

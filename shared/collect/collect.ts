@@ -1,6 +1,7 @@
 import type { Instance, Reservation } from '@aws-sdk/client-ec2';
 import type { Activation, InstanceInformation } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { partitionOf } from '../aws/assume';
 import { CollectionError } from '../errors';
 import { dhmcRoleName, roleNameOf } from '../snapshot/inventory';
 import { parseSnapshot } from '../snapshot/load';
@@ -8,6 +9,7 @@ import type { Snapshot } from '../snapshot/schema';
 import { DHMC_SETTING_ID, TIER_SETTING_ID } from '../knowledge/ssm-requirements';
 import type { AwsClients } from '../aws/clients';
 import { CollectionContext, type CollectionContextOptions } from './context';
+import type { AccountScps } from './organization';
 import { collectNetwork, describeInstances, instancesOf, type NetworkSections } from './ec2';
 import { collectIam, collectIamAccount, listInstanceProfilesForRole, type IamSections } from './iam';
 import { REGION_SCOPE, RoleNotFoundError, type CollectionScope } from './scope';
@@ -22,6 +24,8 @@ export interface CollectOptions extends CollectionContextOptions {
   now?: () => Date;
   /** What the evaluator needs beyond the scope (default: everything that could matter, FETCH_ALL). */
   plan?: FetchPlan;
+  /** Organization mode: the account's SCP chain, read once per run by the planner (organization.ts). */
+  organizations?: AccountScps;
 }
 
 /**
@@ -59,11 +63,7 @@ export interface CollectResult {
   stats: CollectionStats;
 }
 
-export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+export { partitionOf };
 
 const dhmcRoleOf = (settings: readonly { SettingId?: string; SettingValue?: string }[] | undefined) =>
   dhmcRoleName(settings?.find((s) => s.SettingId === DHMC_SETTING_ID)?.SettingValue);
@@ -258,7 +258,7 @@ async function collectWith(
     partition: partitionOf(region),
     collectedAt,
     ...(wholeRegion ? {} : { scope }),
-    calls: { ...ctx.failures },
+    calls: { ...ctx.failures, ...options.organizations?.calls },
     ec2: defined({ Reservations: reservations, ...network }),
     ssm: defined({
       InstanceInformationList: information,
@@ -266,6 +266,7 @@ async function collectWith(
       ActivationList: activations,
     }),
     iam: iamSections,
+    organizations: options.organizations?.section,
   });
   // Through JSON exactly as the file would be: Dates become ISO strings, undefined fields vanish.
   const json = JSON.parse(JSON.stringify(document)) as Record<string, unknown>;
