@@ -9,7 +9,9 @@
  * - scripts/iam/ssm-audit-read-only-policy.json: the policy for `ssm-audit scan --region` in the `aws`
  *   partition (a plain IAM policy cannot use CloudFormation's ${AWS::Partition});
  * - scripts/deploy/read-account-policy.json: the same policy for the deployed functions' roles, whose
- *   ARNs take the stack's partition (`Fn::Sub` with ${AWS::Partition}).
+ *   ARNs take the stack's partition (`Fn::Sub` with ${AWS::Partition});
+ * - scripts/deploy/member-stackset.json: Organization mode's member-account StackSet template, whose
+ *   role carries that same policy (scripts/deploy/member-stackset.ts builds it).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,16 +21,22 @@ import {
   readOnlyPolicyForCloudFormation,
   type Partition,
 } from '../../shared/collect/permissions';
+import { MEMBER_STACKSET_FILE, memberStackSetTemplate } from '../deploy/member-stackset';
 
 const ROOT = path.join(__dirname, '..', '..');
 export const POLICY_FILES = {
   cli: path.join(ROOT, 'scripts', 'iam', 'ssm-audit-read-only-policy.json'),
   cloudFormation: path.join(ROOT, 'scripts', 'deploy', 'read-account-policy.json'),
+  memberStackSet: MEMBER_STACKSET_FILE,
 } as const;
 
 /** The committed files' contents (as documents; `--write` formats them with the repository's Prettier). */
 export function generatedPolicies(): Record<keyof typeof POLICY_FILES, Record<string, unknown>> {
-  return { cli: readOnlyPolicy('aws'), cloudFormation: readOnlyPolicyForCloudFormation() };
+  return {
+    cli: readOnlyPolicy('aws'),
+    cloudFormation: readOnlyPolicyForCloudFormation(),
+    memberStackSet: memberStackSetTemplate(),
+  };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

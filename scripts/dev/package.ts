@@ -8,11 +8,12 @@ import path from 'node:path';
 
 export const ZIP_TARGET_BYTES = 1.5 * 1024 * 1024;
 
-/** Runs `osls package` into `dir`; returns its exit code and output. */
-export function packageService(dir: string, stage = 'dev') {
+/** Runs `osls package` into `dir` (with deploy parameters `params`); returns its exit code and output. */
+export function packageService(dir: string, stage = 'dev', params: Readonly<Record<string, string>> = {}) {
   const root = path.join(__dirname, '..', '..');
   const osls = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
-  return spawnSync(process.execPath, [osls, 'package', '--stage', stage, '--package', dir], {
+  const paramArgs = Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
+  return spawnSync(process.execPath, [osls, 'package', '--stage', stage, '--package', dir, ...paramArgs], {
     cwd: root,
     encoding: 'utf8',
     env: {

@@ -7,20 +7,42 @@ import { READ_ACTIONS, readOnlyPolicyForCloudFormation } from '../../shared/coll
 import { parseLambdaEnv } from '../../functions/lib/runtime';
 import { FINDINGS_TABLE_DEFINITION } from '../../shared/store/table';
 import { packageService, ZIP_TARGET_BYTES, zipSizes } from '../../scripts/dev/package';
+import { DEFAULT_MEMBER_ROLE_NAME, MEMBER_STACKSET_FILE } from '../../scripts/deploy/member-stackset';
+import {
+  effectiveTemplate,
+  evaluateConditions,
+  referencesIn,
+  resolveIfs,
+  type Template,
+} from './cloudformation';
 
 /**
  * `osls package` (offline, no credentials) and the CloudFormation template it generates: least-privilege
  * roles, the table, the encrypted topic, every EventBridge rule with its dead-letter queue, the alarms.
+ * Packaged twice: with the default parameters (a single-account deploy) and in Organization mode
+ * (orgMode=true); the tests read what CloudFormation would deploy from each (conditions evaluated).
  */
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Condition?: string };
 let dir: string;
-let template: Record<string, unknown>;
+let orgDir: string;
+/** The packaged template as written (Organization-mode resources under their conditions). */
+let rawTemplate: Template;
+let rawOrgTemplate: Template;
+/** What a single-account deploy creates. */
+let template: Template;
 let resources: Record<string, Resource>;
+/** What an Organization-mode deploy creates. */
+let orgResources: Record<string, Resource>;
+let orgOutputs: Record<string, { Value: unknown }>;
 let packaged: ReturnType<typeof packageService>;
+
+const ORGANIZATION_ID = 'o-exampleorg1';
+const ORG_PARAMS = { orgMode: 'true', organizationId: ORGANIZATION_ID, orgConcurrency: '25' };
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'ssm-audit-package-'));
+  orgDir = mkdtempSync(path.join(tmpdir(), 'ssm-audit-package-org-'));
   const env = { ...process.env };
   // Prove it needs no AWS account: no credentials at all.
   delete process.env.AWS_ACCESS_KEY_ID;
@@ -28,16 +50,29 @@ beforeAll(() => {
   delete process.env.AWS_PROFILE;
   process.env.AWS_CONFIG_FILE = '/nonexistent';
   process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent';
+  let orgPackaged: ReturnType<typeof packageService>;
   try {
     packaged = packageService(dir, 'prod');
+    orgPackaged = packageService(orgDir, 'prod', ORG_PARAMS);
   } finally {
     process.env = env;
   }
-  if (packaged.status !== 0) throw new Error(`osls package failed:\n${packaged.stdout}\n${packaged.stderr}`);
-  template = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  for (const result of [packaged, orgPackaged])
+    if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
+  const read = (d: string) =>
+    JSON.parse(readFileSync(path.join(d, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  rawTemplate = read(dir);
+  rawOrgTemplate = read(orgDir);
+  template = effectiveTemplate(rawTemplate);
   resources = template.Resources as Record<string, Resource>;
+  const org = effectiveTemplate(rawOrgTemplate);
+  orgResources = org.Resources as Record<string, Resource>;
+  orgOutputs = org.Outputs as Record<string, { Value: unknown }>;
 }, 300_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(orgDir, { recursive: true, force: true });
+});
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -192,9 +227,12 @@ describe('functions and their roles', () => {
 
   it('bundles each function (SDK v3 included) within 1.5 MB, and the bundle loads and answers an event', () => {
     const zips = zipSizes(dir);
+    // osls bundles every function; the Organization-mode ones are deployed with orgMode=true only.
     expect(zips.map((z) => z.file).sort()).toEqual([
       'adhocAudit.zip',
       'eventAudit.zip',
+      'orgPlan.zip',
+      'orgWorker.zip',
       'scheduledAudit.zip',
     ]);
     for (const zip of zips) expect([zip.file, zip.bytes <= ZIP_TARGET_BYTES]).toEqual([zip.file, true]);
@@ -251,7 +289,7 @@ describe('the findings table, the topic and the queues', () => {
   it('encrypts the alert topic with its own KMS key, and subscribes the email only when one is given', () => {
     expect(resources.AlertTopic!.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlertKey' });
     expect(resources.AlertKey!.Properties.EnableKeyRotation).toBe(true);
-    expect(resources.AlertEmailSubscription).toMatchObject({
+    expect(rawTemplate.Resources.AlertEmailSubscription).toMatchObject({
       Condition: 'HasAlertEmail',
       Properties: { Protocol: 'email' },
     });
@@ -456,8 +494,10 @@ describe('resource policies and partitions', () => {
   });
 
   it('names no partition in any ARN: every ARN takes ${AWS::Partition}', () => {
-    const literal = stringsOf(template).filter(({ text }) => /arn:aws(-cn|-us-gov)?:/.test(text));
-    expect(literal).toEqual([]);
+    for (const t of [rawTemplate, rawOrgTemplate]) {
+      const literal = stringsOf(t).filter(({ text }) => /arn:aws(-cn|-us-gov)?:/.test(text));
+      expect(literal).toEqual([]);
+    }
     // The functions read the account with the generated read-only policy, in the stack's partition.
     for (const name of FUNCTION_ROLES) {
       const role = resources[name]!;
@@ -582,3 +622,384 @@ describe('registration re-checks', () => {
     expect(checked).toEqual(['RecheckSchedulerRole']);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Organization mode (DESIGN §7): fan-out on an SQS FIFO queue, the member role, the central bus
+
+const orgOfType = (type: string) => Object.entries(orgResources).filter(([, r]) => r.Type === type);
+const MEMBER_ROLE_ARN = {
+  'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/${DEFAULT_MEMBER_ROLE_NAME}`,
+};
+const ASSUME_MEMBER_ROLE = {
+  Sid: 'AssumeMemberRole',
+  Effect: 'Allow',
+  Action: 'sts:AssumeRole',
+  Resource: MEMBER_ROLE_ARN,
+  Condition: { StringEquals: { 'aws:ResourceOrgID': ORGANIZATION_ID } },
+};
+const ORGANIZATIONS_READS = [
+  'organizations:ListAccounts',
+  'organizations:ListAccountsForParent',
+  'organizations:ListParents',
+  'organizations:ListPoliciesForTarget',
+  'organizations:DescribePolicy',
+  'organizations:DescribeOrganization',
+  'organizations:ListRoots',
+  'organizations:ListOrganizationalUnitsForParent',
+];
+/** Beyond the single-account roles' actions, what each role may do in Organization mode. */
+const ORG_ACTIONS: Record<string, ReadonlySet<string>> = {
+  OrgPlanRole: new Set([
+    ...ORGANIZATIONS_READS,
+    'account:ListRegions',
+    'ec2:DescribeRegions',
+    'sts:AssumeRole',
+    'dynamodb:PutItem',
+  ]),
+  OrgWorkerRole: new Set([
+    'sts:AssumeRole',
+    'dynamodb:PutItem',
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+  ]),
+  EventAuditRole: new Set(['sts:AssumeRole']),
+};
+const ORG_RESOURCE_PREFIX = /^Org/;
+
+describe('Organization mode', () => {
+  it('leaves a single-account deploy (orgMode false, the default) exactly as it was', () => {
+    expect(Object.keys(resources).filter((name) => ORG_RESOURCE_PREFIX.test(name))).toEqual([]);
+    expect(Object.keys(template.Outputs ?? {}).filter((name) => ORG_RESOURCE_PREFIX.test(name))).toEqual([]);
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect([name, Object.keys(vars).filter((k) => k.startsWith('ORG_'))]).toEqual([name, []]);
+    }
+    for (const name of FUNCTION_ROLES)
+      expect([name, statementsOf(resources[name]!).flatMap((s) => asList(s.Action))]).toEqual([
+        name,
+        expect.not.arrayContaining(['sts:AssumeRole']),
+      ]);
+    expect(ofType('AWS::Events::EventBusPolicy')).toEqual([]);
+    // Every Organization-mode resource exists under a condition that needs orgMode 'true'.
+    const conditions = rawTemplate.Conditions as Record<string, unknown>;
+    expect(conditions.IsOrgMode).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(conditions.IsOrgModeWithOrganizationId).toEqual({
+      'Fn::And': [{ Condition: 'IsOrgMode' }, { Condition: 'HasOrganizationId' }],
+    });
+    const orgOnly = Object.keys(orgResources).filter((name) => !(name in resources));
+    expect(orgOnly.sort()).toEqual(
+      [
+        'OrgEventBusPolicy',
+        'OrgJobDeadLetterQueue',
+        'OrgJobDeadLetterQueueAlarm',
+        'OrgJobQueue',
+        'OrgPlanErrorsAlarm',
+        'OrgPlanLambdaEvConf',
+        'OrgPlanLambdaFunction',
+        'OrgPlanLogGroup',
+        'OrgPlanRole',
+        'OrgPlanSchedulePermission',
+        'OrgPlanScheduleRule',
+        'OrgWorkerErrorsAlarm',
+        'OrgWorkerEventSourceMappingSQSOrgJobQueue',
+        'OrgWorkerLambdaFunction',
+        'OrgWorkerLogGroup',
+        'OrgWorkerRole',
+      ].sort(),
+    );
+    for (const name of orgOnly)
+      expect([name, rawTemplate.Resources[name]!.Condition]).toEqual([
+        name,
+        expect.stringMatching(/^IsOrgMode/),
+      ]);
+  });
+
+  it('never refers from a resource to one that may not exist with it (same condition)', () => {
+    for (const t of [rawTemplate, rawOrgTemplate]) {
+      for (const [name, resource] of Object.entries(t.Resources)) {
+        const dependsOn = asList((resource as { DependsOn?: string | string[] }).DependsOn);
+        for (const ref of [...referencesIn(resource), ...dependsOn]) {
+          const target = t.Resources[ref];
+          if (!target?.Condition) continue;
+          expect([name, ref, resource.Condition]).toEqual([name, ref, target.Condition]);
+        }
+      }
+      for (const [name, output] of Object.entries(t.Outputs ?? {}))
+        for (const ref of referencesIn(output.Value))
+          if (t.Resources[ref]?.Condition)
+            expect([name, ref, output.Condition]).toEqual([name, ref, t.Resources[ref]!.Condition]);
+    }
+  });
+
+  it('has a FIFO job queue (explicit deduplication ids) with a FIFO dead-letter queue after 3 receives, both encrypted', () => {
+    expect(orgResources.OrgJobQueue!.Properties).toMatchObject({
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      QueueName: 'ssm-readiness-auditor-prod-org-jobs.fifo',
+      KmsMasterKeyId: { Ref: 'AlertKey' },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': ['OrgJobDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: 3,
+      },
+    });
+    expect(orgResources.OrgJobDeadLetterQueue!.Properties).toMatchObject({
+      FifoQueue: true,
+      QueueName: 'ssm-readiness-auditor-prod-org-jobs-dlq.fifo',
+      KmsMasterKeyId: { Ref: 'AlertKey' },
+    });
+    // The event source mapping requires a visibility timeout of at least the worker's timeout.
+    expect(Number(orgResources.OrgJobQueue!.Properties.VisibilityTimeout)).toBeGreaterThanOrEqual(
+      Number(orgResources.OrgWorkerLambdaFunction!.Properties.Timeout),
+    );
+    for (const [, queue] of orgOfType('AWS::SQS::Queue'))
+      expect(queue.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlertKey' });
+  });
+
+  it('alarms on the dead-letter queue holding any job, and on the planner’s and worker’s errors, to the alert topic', () => {
+    const alarms = orgOfType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          AlarmName: 'ssm-readiness-auditor-prod-org-jobs-dead-letter-queue',
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [
+            { Name: 'QueueName', Value: { 'Fn::GetAtt': ['OrgJobDeadLetterQueue', 'QueueName'] } },
+          ],
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: 'AlertTopic' }],
+        }),
+      ]),
+    );
+    const lambdaErrors = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors');
+    expect(
+      lambdaErrors.map((a) => (a.Dimensions as { Value: { Ref: string } }[])[0]!.Value.Ref).sort(),
+    ).toEqual([
+      'AdhocAuditLambdaFunction',
+      'EventAuditLambdaFunction',
+      'OrgPlanLambdaFunction',
+      'OrgWorkerLambdaFunction',
+      'ScheduledAuditLambdaFunction',
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+      expect(String(alarm.AlarmName).startsWith('ssm-readiness-auditor-prod-')).toBe(true);
+    }
+  });
+
+  it('feeds the worker one job at a time, reporting failed items, at most orgConcurrency (default 50) at once', () => {
+    const mappings = orgOfType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toEqual({
+      BatchSize: 1,
+      EventSourceArn: { 'Fn::GetAtt': ['OrgJobQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['OrgWorkerLambdaFunction', 'Arn'] },
+      Enabled: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 25 },
+    });
+    const byDefault = rawTemplate.Resources.OrgWorkerEventSourceMappingSQSOrgJobQueue!;
+    expect(byDefault.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 50 });
+  });
+
+  it('runs the planner on the orgSchedule (default every 6 hours), with retries and the events dead-letter queue', () => {
+    expect(orgResources.OrgPlanScheduleRule!.Properties).toMatchObject({
+      Name: 'ssm-readiness-auditor-prod-orgPlan-schedule',
+      ScheduleExpression: 'rate(6 hours)',
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': ['OrgPlanLambdaFunction', 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } },
+        },
+      ],
+    });
+    expect(orgResources.OrgPlanSchedulePermission!.Properties).toEqual({
+      FunctionName: { 'Fn::GetAtt': ['OrgPlanLambdaFunction', 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['OrgPlanScheduleRule', 'Arn'] },
+    });
+  });
+
+  it('gives the planner and the worker their own roles and the Organization-mode environment', () => {
+    const queueUrl =
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/ssm-readiness-auditor-prod-org-jobs.fifo';
+    const resolved: Record<string, string> = {
+      ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:t',
+      ORG_JOB_QUEUE_URL: queueUrl,
+    };
+    for (const [name, role] of [
+      ['OrgPlanLambdaFunction', 'OrgPlanRole'],
+      ['OrgWorkerLambdaFunction', 'OrgWorkerRole'],
+    ] as const) {
+      const fn = orgResources[name]!;
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Role: { 'Fn::GetAtt': [role, 'Arn'] },
+        Handler:
+          name === 'OrgPlanLambdaFunction' ? 'functions/org-plan.handler' : 'functions/org-worker.handler',
+      });
+      const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(vars).toMatchObject({
+        FINDINGS_TABLE: { Ref: 'FindingsTable' },
+        ALERT_TOPIC_ARN: { Ref: 'AlertTopic' },
+        ORG_JOB_QUEUE_URL: { Ref: 'OrgJobQueue' },
+        ORG_MEMBER_ROLE_NAME: DEFAULT_MEMBER_ROLE_NAME,
+        ORG_EXTERNAL_ID: '',
+        ORG_ACCOUNTS: '',
+        ORG_INCLUDE_OUS: '',
+        ORG_EXCLUDE_ACCOUNTS: '',
+        ORG_EXCLUDE_OUS: '',
+        ORG_MANAGEMENT_ROLE_ARN: '',
+        AUDIT_REGIONS: '',
+        // The worker counts a job as failed on its last delivery: the queue's maxReceiveCount.
+        ORG_MAX_RECEIVES: String(
+          (orgResources.OrgJobQueue!.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
+        ),
+      });
+      const env = Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : (resolved[k] ?? 'table-name')]),
+      );
+      expect(parseLambdaEnv({ ...env, AWS_REGION: 'eu-west-1' })).toMatchObject({
+        regions: ['eu-west-1'],
+        regionsConfigured: false,
+        org: { queueUrl, memberRoleName: DEFAULT_MEMBER_ROLE_NAME, maxReceives: 3 },
+      });
+    }
+    const eventAudit = (
+      orgResources.EventAuditLambdaFunction!.Properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(eventAudit).toMatchObject({ ORG_MEMBER_ROLE_NAME: DEFAULT_MEMBER_ROLE_NAME, ORG_EXTERNAL_ID: '' });
+  });
+
+  it('grants each role only its own actions: reads, its own resources, and the Organization-mode ones', () => {
+    for (const [name, role] of orgOfType('AWS::IAM::Role')) {
+      for (const statement of statementsOf(role)) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of asList(statement.Action)) {
+          expect(action.includes('*')).toBe(false);
+          const allowed =
+            (READ_ONLY.has(action) && FUNCTION_ROLES.includes(name)) ||
+            OWN_RESOURCE_ACTIONS.has(action) ||
+            Boolean(RECHECK_ACTIONS[name]?.has(action)) ||
+            Boolean(ORG_ACTIONS[name]?.has(action));
+          expect([name, action, allowed]).toEqual([name, action, true]);
+        }
+      }
+    }
+    // Neither Organization-mode role reads its own account: they work through the member roles.
+    for (const name of ['OrgPlanRole', 'OrgWorkerRole']) {
+      const policies = orgResources[name]!.Properties.Policies as { PolicyName: string }[];
+      expect(policies.map((p) => p.PolicyName)).toEqual(['own-resources']);
+    }
+    const planner = statementsOf(orgResources.OrgPlanRole!);
+    expect(planner.find((s) => asList(s.Action).includes('organizations:ListAccounts'))?.Action).toEqual(
+      ORGANIZATIONS_READS,
+    );
+  });
+
+  it('lets the worker (and the event audit) assume only the member role, by name, in the Organization', () => {
+    const assume = (name: string) =>
+      statementsOf(orgResources[name]!).filter((s) => asList(s.Action).includes('sts:AssumeRole'));
+    expect(assume('OrgWorkerRole')).toEqual([ASSUME_MEMBER_ROLE]);
+    expect(assume('EventAuditRole')).toEqual([ASSUME_MEMBER_ROLE]);
+    // Without organizationId the name alone restricts it.
+    const raw = rawOrgTemplate.Resources.OrgWorkerRole!;
+    const withoutOrgId = resolveIfs(raw, {
+      ...evaluatedOrgConditions(),
+      HasOrganizationId: false,
+    }) as Resource;
+    expect(statementsOf(withoutOrgId).filter((s) => asList(s.Action).includes('sts:AssumeRole'))).toEqual([
+      { Sid: 'AssumeMemberRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: MEMBER_ROLE_ARN },
+    ]);
+    // The planner assumes nothing, unless orgManagementRoleArn names a role to read Organizations with.
+    expect(assume('OrgPlanRole')).toEqual([]);
+    const withManagementRole = resolveIfs(rawOrgTemplate.Resources.OrgPlanRole!, {
+      ...evaluatedOrgConditions(),
+      HasManagementRole: true,
+    }) as Resource;
+    expect(
+      statementsOf(withManagementRole)
+        .filter((s) => asList(s.Action).includes('sts:AssumeRole'))
+        .map((s) => s.Action),
+    ).toEqual(['sts:AssumeRole']);
+  });
+
+  it('lets only the planner send to the job queue and only the worker receive from it', () => {
+    const queue = { 'Fn::GetAtt': ['OrgJobQueue', 'Arn'] };
+    const failed = { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] };
+    const onQueue: Record<string, string[]> = {};
+    for (const [name, role] of orgOfType('AWS::IAM::Role'))
+      for (const statement of statementsOf(role)) {
+        const sqs = asList(statement.Action).filter((a) => a.startsWith('sqs:'));
+        if (sqs.length === 0) continue;
+        // SendMessage only on the job queue and (the on-failure destination) the failed-invocations queue.
+        for (const resource of asList(statement.Resource))
+          expect([name, sqs, resource]).toEqual([name, sqs, expect.anything()]);
+        if (JSON.stringify(statement.Resource) === JSON.stringify(queue)) (onQueue[name] ??= []).push(...sqs);
+        else expect([name, statement.Resource]).toEqual([name, failed]);
+      }
+    expect(onQueue).toEqual({
+      OrgPlanRole: ['sqs:SendMessage'],
+      OrgWorkerRole: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+    });
+  });
+
+  it('accepts events on the central bus from accounts of the Organization only (aws:PrincipalOrgID)', () => {
+    const policies = orgOfType('AWS::Events::EventBusPolicy');
+    expect(policies).toHaveLength(1);
+    expect(policies[0]![1].Properties).toEqual({
+      EventBusName: 'default',
+      StatementId: 'ssm-readiness-auditor-prod-org-members',
+      Statement: {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: {
+          'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+        },
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION_ID } },
+      },
+    });
+    expect(rawOrgTemplate.Resources.OrgEventBusPolicy!.Condition).toBe('IsOrgModeWithOrganizationId');
+    expect(orgOutputs.CentralEventBusArn!.Value).toEqual(
+      policies[0]![1].Properties.Statement && {
+        'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+      },
+    );
+  });
+
+  it('names for the member StackSet the roles it must trust, and its rules forward exactly what the event audit matches', () => {
+    expect(orgOutputs.OrgAuditorRoleArns!.Value).toEqual({
+      'Fn::Join': [
+        ',',
+        [{ 'Fn::GetAtt': ['OrgWorkerRole', 'Arn'] }, { 'Fn::GetAtt': ['EventAuditRole', 'Arn'] }],
+      ],
+    });
+    const member = JSON.parse(readFileSync(MEMBER_STACKSET_FILE, 'utf8')) as Template;
+    const forwarded = Object.values(member.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => r.Properties.EventPattern);
+    const audited = orgOfType('AWS::Events::Rule')
+      .filter(([, r]) => (r.Properties.Targets as { Arn: unknown }[])[0]!.Arn !== undefined)
+      .filter(([, r]) =>
+        JSON.stringify((r.Properties.Targets as { Arn: unknown }[])[0]!.Arn).includes(
+          'EventAuditLambdaFunction',
+        ),
+      )
+      .map(([, r]) => r.Properties.EventPattern);
+    expect(audited).toHaveLength(6);
+    expect(forwarded).toEqual(audited);
+    expect((member.Parameters as Record<string, { Default?: string }>).MemberRoleName!.Default).toBe(
+      DEFAULT_MEMBER_ROLE_NAME,
+    );
+  });
+});
+
+/** The conditions as the Organization-mode package resolves them (orgMode and organizationId set). */
+function evaluatedOrgConditions(): Record<string, boolean> {
+  return evaluateConditions(rawOrgTemplate);
+}
