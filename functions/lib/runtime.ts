@@ -208,7 +208,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
           config.recheck,
         )
       : undefined,
-    org: orgRuntime(config, doc),
+    org: orgRuntime(config, doc, options.clock),
     clientsFor(region) {
       let c = clients.get(region);
       if (!c) {
@@ -223,18 +223,32 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
   };
 }
 
-function orgRuntime(config: LambdaEnv, doc: ReturnType<typeof documentClient>): OrgRuntime {
+function orgRuntime(
+  config: LambdaEnv,
+  doc: ReturnType<typeof documentClient>,
+  clock?: () => Date,
+): OrgRuntime {
   const home = process.env.AWS_REGION ?? config.regions[0]!;
   const sts = new STSClient({ region: home });
   const credentials = new MemberCredentials(
     sts,
-    { roleName: config.org.memberRoleName, ...(config.org.externalId ? { externalId: config.org.externalId } : {}) },
-    { partition: partitionOf(home) },
+    {
+      roleName: config.org.memberRoleName,
+      ...(config.org.externalId ? { externalId: config.org.externalId } : {}),
+    },
+    { partition: partitionOf(home), ...(clock ? { clock } : {}) },
   );
   const clients = new Map<string, AwsClients>();
   return {
     // Organizations is a global service whose endpoint is in us-east-1 (aws-cn: cn-northwest-1).
-    organizations: new OrganizationsClient({ region: partitionOf(home) === 'aws-cn' ? 'cn-northwest-1' : partitionOf(home) === 'aws-us-gov' ? 'us-gov-west-1' : 'us-east-1' }),
+    organizations: new OrganizationsClient({
+      region:
+        partitionOf(home) === 'aws-cn'
+          ? 'cn-northwest-1'
+          : partitionOf(home) === 'aws-us-gov'
+            ? 'us-gov-west-1'
+            : 'us-east-1',
+    }),
     sqs: new SQSClient({ region: home }),
     runs: new OrgRunStore(doc, config.table, { historyTtlDays: config.historyTtlDays }),
     credentials,

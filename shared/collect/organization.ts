@@ -113,7 +113,7 @@ export class OrganizationReader {
     this.organization ??= this.call('organizations:DescribeOrganization', () =>
       this.org.send(new DescribeOrganizationCommand({})),
     ).then((r) =>
-      r.ok ? { id: r.value.Organization?.Id, management: r.value.Organization?.MasterAccountId } : {},
+      r.ok ? { id: r.value?.Organization?.Id, management: r.value?.Organization?.MasterAccountId } : {},
     );
     return this.organization;
   }
@@ -265,7 +265,7 @@ export class OrganizationReader {
     ).then(
       (r) =>
         new Map(
-          (r.ok ? (r.value.Roots ?? []) : []).flatMap((root) =>
+          (r.ok ? (r.value?.Roots ?? []) : []).flatMap((root) =>
             root.Id ? [[root.Id, root.Name ?? 'Root']] : [],
           ),
         ),
