@@ -42,7 +42,7 @@ export interface PlanSummary {
 
 const SQS_BATCH = 10;
 
-export async function planOrgRun(rt: Runtime, runId = randomUUID()): Promise<PlanSummary> {
+export async function planOrgRun(rt: Runtime, runId: string = randomUUID()): Promise<PlanSummary> {
   const now = rt.clock();
   const reader = new OrganizationReader(rt.org.organizations);
   const listing = await reader.listAccounts(rt.env.org.selection);
