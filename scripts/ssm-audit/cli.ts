@@ -42,6 +42,7 @@ const collectList = (value: string, previous: string[] = []) => [
 const awsClients = () => require('../../shared/aws/clients') as typeof import('../../shared/aws/clients');
 const collector = () =>
   require('../../shared/collect/collect') as typeof import('../../shared/collect/collect');
+const orgCommands = () => require('./org-command') as typeof import('./org-command');
 
 /** Bad input with what to do about it: printed as the error line and a `hint:` line. */
 export class CliInputError extends UsageError {
@@ -115,7 +116,96 @@ interface LiveOptions {
   role?: string;
 }
 
-interface ScanOptions extends LiveOptions {
+/** Organization mode (DESIGN §7): many accounts and regions through a member role. */
+interface OrgOptions {
+  org?: boolean;
+  accounts?: string;
+  roleName: string;
+  externalId?: string;
+  regions?: string[];
+  includeOu?: string[];
+  excludeAccount?: string[];
+  excludeOu?: string[];
+  concurrency: number;
+}
+
+const DEFAULT_MEMBER_ROLE = 'SsmReadinessAuditorMember';
+const DEFAULT_ORG_CONCURRENCY = 8;
+
+function parseRegions(value: string, previous: string[] = []): string[] {
+  const regions = collectList(value, previous);
+  const bad = regions.find((r) => !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r));
+  if (bad !== undefined)
+    throw new OptionValueError('--regions', bad, 'expected region names such as eu-west-1,us-east-1');
+  return regions;
+}
+
+function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64)
+    throw new OptionValueError('--concurrency', value, 'expected a number of account-regions from 1 to 64');
+  return n;
+}
+
+function parseAccountIds(value: string, previous: string[] = []): string[] {
+  const ids = collectList(value, previous);
+  const bad = ids.find((id) => !/^\d{12}$/.test(id));
+  if (bad !== undefined)
+    throw new OptionValueError('--exclude-account', bad, 'expected 12-digit account ids');
+  return ids;
+}
+
+function parseOuIds(flag: string) {
+  return (value: string, previous: string[] = []): string[] => {
+    const ids = collectList(value, previous);
+    const bad = ids.find((id) => !/^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/.test(id));
+    if (bad !== undefined)
+      throw new OptionValueError(flag, bad, 'expected an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)');
+    return ids;
+  };
+}
+
+const isOrgRun = (options: Partial<OrgOptions>) => Boolean(options.org || options.accounts);
+
+/** Organization options that make sense only together, checked before any call. */
+function checkOrgOptions(options: Partial<OrgOptions> & LiveOptions & { snapshot?: string }): void {
+  const orgOnly = [
+    options.includeOu?.length ? '--include-ou' : '',
+    options.excludeOu?.length ? '--exclude-ou' : '',
+  ].filter(Boolean);
+  if (orgOnly.length && !options.org)
+    throw new CliInputError(
+      `${orgOnly.join(' and ')} select${orgOnly.length === 1 ? 's' : ''} accounts of the Organization: add --org`,
+      '`ssm-audit scan --org --include-ou ou-xxxx-xxxxxxxx` audits the accounts under that OU',
+    );
+  if (!isOrgRun(options)) {
+    const memberOnly = [
+      options.regions?.length ? '--regions' : '',
+      options.excludeAccount?.length ? '--exclude-account' : '',
+      options.externalId ? '--external-id' : '',
+      options.roleName && options.roleName !== DEFAULT_MEMBER_ROLE ? '--role-name' : '',
+    ].filter(Boolean);
+    if (memberOnly.length)
+      throw new CliInputError(
+        `${memberOnly.join(' and ')} ${memberOnly.length === 1 ? 'is' : 'are'} for many accounts: add --org or --accounts FILE`,
+        '`ssm-audit scan --org --regions eu-west-1,us-east-1` audits every account of the Organization',
+      );
+    return;
+  }
+  const conflicting = [
+    options.snapshot ? '--snapshot' : '',
+    options.instance?.length ? '--instance' : '',
+    options.vpc ? '--vpc' : '',
+    options.role ? '--role' : '',
+  ].filter(Boolean);
+  if (conflicting.length)
+    throw new CliInputError(
+      `${options.org ? '--org' : '--accounts'} audits whole account-regions; ${conflicting.join(' and ')} cannot be combined with it`,
+      'scan one collected account-region with `ssm-audit scan --snapshot DIR/<account>-<region>.json` and these options',
+    );
+}
+
+interface ScanOptions extends LiveOptions, OrgOptions {
   snapshot?: string;
   format: Format;
   rule?: string[];
@@ -225,7 +315,9 @@ async function collectForScan(options: ScanOptions, io: Io): Promise<CollectResu
   }
 }
 
-async function collectCommand(options: LiveOptions & { out: string }, io: Io): Promise<number> {
+async function collectCommand(options: LiveOptions & OrgOptions & { out: string }, io: Io): Promise<number> {
+  checkOrgOptions(options);
+  if (isOrgRun(options)) return orgCommands().collectOrganization(options, io);
   const result = await collectLive(options, io);
   try {
     await writeFile(options.out, `${JSON.stringify(result.document, null, 2)}\n`);
@@ -242,6 +334,7 @@ function checkInstanceIds(ids: readonly string[]): void {
 }
 
 async function scan(options: ScanOptions, io: Io): Promise<number> {
+  checkOrgOptions(options);
   if (options.snapshot && (options.region || options.profile || options.vpc || options.role)) {
     throw new UsageError(
       '--snapshot scans a saved snapshot; --region, --profile, --vpc and --role are for live scans',
@@ -251,6 +344,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
   // Bad ids fail before any AWS call is made.
   if (options.rule) parseRuleIds(options.rule, RULES);
   if (options.instance) checkInstanceIds(options.instance);
+  if (isOrgRun(options)) return scanOrg(options, config, io);
   let snapshot: Snapshot;
   let source: string;
   if (options.snapshot) {
@@ -303,6 +397,75 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
   return exitStatusFor(result.findings, options.failOn);
 }
 
+/** `scan --org` / `--accounts`: one report for every account-region, with account and region per resource. */
+async function scanOrg(options: ScanOptions, config: AuditConfig, io: Io): Promise<number> {
+  const { findings, names, title } = await orgCommands().scanOrganization(
+    options,
+    { config, ruleIds: options.rule, now: options.now },
+    io,
+  );
+  if (options.format === 'table') {
+    io.out(
+      render(findings, 'table', {
+        color: options.color ?? io.isTTY,
+        names,
+        title,
+        width: options.width ?? (io.columns && io.columns > 0 ? io.columns : undefined),
+        summaryOnly: options.summary,
+        multiAccount: true,
+      }),
+    );
+  } else {
+    const chunks = options.format === 'json' ? jsonChunks(findings) : csvChunks(findings);
+    await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
+  }
+  return exitStatusFor(findings, options.failOn);
+}
+
+/** The Organization-mode options, shared by scan and collect. */
+function withOrgOptions(command: Command): Command {
+  return command
+    .option(
+      '--org',
+      'every ACTIVE account of the AWS Organization (from the management or a delegated administrator account), with its SCPs',
+    )
+    .option(
+      '--accounts <file>',
+      'these accounts only: a file of account ids, one per line or a JSON array (standalone accounts; with --org, a subset)',
+    )
+    .option(
+      '--role-name <name>',
+      'the member role assumed in each account (deployed by the StackSet)',
+      DEFAULT_MEMBER_ROLE,
+    )
+    .option(
+      '--external-id <id>',
+      'sts:ExternalId for member roles whose trust requires one (standalone accounts)',
+    )
+    .option(
+      '--regions <list>',
+      'with --org/--accounts: these regions (comma-separated; default: every region enabled for the calling account)',
+      parseRegions,
+    )
+    .option(
+      '--include-ou <id>',
+      'with --org: only the accounts under this OU or root (repeatable)',
+      parseOuIds('--include-ou'),
+    )
+    .option(
+      '--exclude-ou <id>',
+      'with --org: not the accounts under this OU (repeatable)',
+      parseOuIds('--exclude-ou'),
+    )
+    .option('--exclude-account <id>', 'with --org/--accounts: not this account (repeatable)', parseAccountIds)
+    .option(
+      '--concurrency <n>',
+      'with --org/--accounts: account-regions collected at once',
+      parseConcurrency,
+      DEFAULT_ORG_CONCURRENCY,
+    );
+}
+
 export interface Io {
   out(text: string): void;
   /** Writes one piece of a long output, resolving when the destination can take more (backpressure). */
@@ -330,9 +493,11 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       outputError: () => undefined,
     });
 
-  program
+  const scanCommand = program
     .command('scan')
-    .description('Audit a saved snapshot (--snapshot) or the live account (--region) and print the findings.')
+    .description(
+      'Audit a saved snapshot (--snapshot), the live account (--region) or every account of an Organization (--org, --accounts FILE) and print the findings.',
+    )
     .option('-s, --snapshot <file>', 'snapshot JSON file (format: README "Snapshot format")')
     .option('--region <region>', "live scan of this region (default: AWS_REGION or the profile's region)")
     .option(
@@ -373,15 +538,20 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       '--width <columns>',
       'table: wrap to this many columns (default: the terminal, else 100)',
       parseWidth,
-    )
-    .action(async (opts: ScanOptions & { color: boolean }) => {
-      setCode(await scan({ ...opts, color: opts.color === false ? false : undefined }, io));
-    });
+    );
+  withOrgOptions(scanCommand).action(async (opts: ScanOptions & { color: boolean }) => {
+    setCode(await scan({ ...opts, color: opts.color === false ? false : undefined }, io));
+  });
 
-  program
+  const collect = program
     .command('collect')
-    .description('Collect a snapshot of a live account and region into a file (read-only AWS calls).')
-    .requiredOption('-o, --out <file>', 'where to write the snapshot JSON')
+    .description(
+      'Collect a snapshot of a live account and region into a file, or with --org/--accounts one file per account-region into a directory (read-only AWS calls).',
+    )
+    .requiredOption(
+      '-o, --out <file>',
+      'where to write the snapshot JSON (with --org/--accounts: a directory, one <account>-<region>.json each)',
+    )
     .option('--region <region>', "region to collect (default: AWS_REGION or the profile's region)")
     .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')
     .option(
@@ -390,10 +560,10 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       collectList,
     )
     .option('--vpc <id>', 'collect only one VPC and its instances')
-    .option('--role <name>', 'collect only the instances and hybrid nodes that use one IAM role')
-    .action(async (opts: LiveOptions & { out: string }) => {
-      setCode(await collectCommand(opts, io));
-    });
+    .option('--role <name>', 'collect only the instances and hybrid nodes that use one IAM role');
+  withOrgOptions(collect).action(async (opts: LiveOptions & OrgOptions & { out: string }) => {
+    setCode(await collectCommand(opts, io));
+  });
 
   program.addCommand(findingsCommand(io, setCode).copyInheritedSettings(program));
 

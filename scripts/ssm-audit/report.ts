@@ -79,6 +79,11 @@ export interface TableOptions {
   width?: number;
   /** Only the opening block: how many nodes cannot be managed, the root causes, the top fix. */
   summaryOnly?: boolean;
+  /**
+   * Findings of several accounts and regions (Organization mode): each resource is labelled with its
+   * account and region, and the opening block adds the accounts and regions with the most unmanaged nodes.
+   */
+  multiAccount?: boolean;
 }
 
 /** Names a person recognizes: the EC2 `Name` tag, or a hybrid node's registered name. */
@@ -262,9 +267,16 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
   const say = (spans: Span[] | string, indent = '', hang = `${indent}  `) =>
     lines.push(...wrap(typeof spans === 'string' ? [{ text: spans }] : spans, width, indent, hang));
   const nameOf = (id: string) => options.names?.get(id);
-  const label = (id: string): Span[] => {
-    const name = nameOf(id);
-    return [{ text: id, style: c.bold }, ...(name ? [{ text: name }] : [])];
+  const multi = options.multiAccount === true;
+  /** A resource's key: its id, or in a multi-account report account/region/id (ids repeat across accounts). */
+  const keyOf = (f: Finding) => (multi ? `${f.accountId}/${f.region}/${f.resourceId}` : f.resourceId);
+  const label = (f: Finding): Span[] => {
+    const name = nameOf(f.resourceId);
+    return [
+      { text: f.resourceId, style: c.bold },
+      ...(name ? [{ text: name }] : []),
+      ...(multi ? [{ text: `[${f.accountId} ${f.region}]`, style: c.dim }] : []),
+    ];
   };
 
   if (options.title) say([{ text: options.title, style: c.bold }]);
@@ -311,6 +323,21 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
     }
     if (byCause.length > max)
       say([{ text: `… and ${byCause.length - max} more causes`, style: c.dim }], '  ');
+    if (multi) {
+      const byScope = new Map<string, number>();
+      for (const node of unmanaged) {
+        const key = `${node.finding.accountId} ${node.finding.region}`;
+        byScope.set(key, (byScope.get(key) ?? 0) + 1);
+      }
+      const worst = [...byScope].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      say(`Most unmanaged nodes (${countOf(byScope.size, 'account-region')} with any):`);
+      for (const [key, n] of worst.slice(0, 10))
+        say(
+          [{ text: String(n), style: c.red }, { text: key }],
+          ' '.repeat(Math.max(1, 4 - String(n).length)),
+        );
+      if (worst.length > 10) say([{ text: `… and ${worst.length - 10} more`, style: c.dim }], '  ');
+    }
   } else if (parts.length === 0) {
     const failing = new Set(
       findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').map((f) => f.resourceId),
@@ -325,9 +352,9 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
   const listedAbove = new Set<string>();
   const findingsOf = new Map<string, Finding[]>();
   for (const f of findings) {
-    const list = findingsOf.get(f.resourceId);
+    const list = findingsOf.get(keyOf(f));
     if (list) list.push(f);
-    else findingsOf.set(f.resourceId, [f]);
+    else findingsOf.set(keyOf(f), [f]);
   }
   /** A finding as the lines under its resource: status, rule, reason, severity, message, fix. */
   const findingLines = (f: Finding, indent: string) => {
@@ -358,10 +385,10 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
       if (same(fixes)) say([{ text: 'fix:', style: c.cyan }, { text: fixes[0]! }], '    ', '      ');
       for (const node of group.nodes) {
         if (listed++ >= max) break;
-        const id = node.finding.resourceId;
+        const id = keyOf(node.finding);
         listedAbove.add(id);
         say(
-          [...label(id), ...(same(messages) ? [] : [{ text: `— ${node.cause.message}` }])],
+          [...label(node.finding), ...(same(messages) ? [] : [{ text: `— ${node.cause.message}` }])],
           '    ',
           '      ',
         );
@@ -434,7 +461,7 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
         break;
       }
       listedAbove.add(id);
-      say([...label(id), { text: `(${list[0]!.resourceType})`, style: c.dim }], '  ', '    ');
+      say([...label(list[0]!), { text: `(${list[0]!.resourceType})`, style: c.dim }], '  ', '    ');
       for (const f of list) {
         if (f.status === 'PASS' || f.status === 'NOT_APPLICABLE') continue;
         findingLines(f, '    ');
@@ -451,11 +478,13 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
     if (!row) counts.set(f.ruleId, (row = { PASS: 0, FAIL: 0, WARN: 0, NOT_APPLICABLE: 0, ERROR: 0 }));
     row[f.status] += 1;
   }
-  const ruleWidth = Math.max(4, ...RULE_IDS.map((r) => r.length));
+  // The registry's rules in their order, then any other check that reported (Organization mode's member access).
+  const ruleIds = [...RULE_IDS, ...[...counts.keys()].filter((id) => !RULE_IDS.includes(id))];
+  const ruleWidth = Math.max(4, ...ruleIds.map((r) => r.length));
   const header = `${pad('RULE', ruleWidth)}  ${STATUSES.map((s) => padLeft(s === 'NOT_APPLICABLE' ? 'N/A' : s, 6)).join('  ')}`;
   lines.push(c.bold('Summary by rule and status'), c.bold(header));
   const totals: Record<Status, number> = { PASS: 0, FAIL: 0, WARN: 0, NOT_APPLICABLE: 0, ERROR: 0 };
-  for (const ruleId of RULE_IDS) {
+  for (const ruleId of ruleIds) {
     const row = counts.get(ruleId);
     if (!row) continue;
     const cells = STATUSES.map((s) => {

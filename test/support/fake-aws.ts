@@ -185,7 +185,6 @@ const roleNameOf = (ref: string) => ref.slice(ref.lastIndexOf('/') + 1);
 export function fakeAwsFromSnapshot(snapshot: SnapshotInput, options: FakeAwsOptions = {}): FakeAws {
   const calls = new Map<string, number>();
   const inputs = new Map<string, unknown[]>();
-  const ec2Data: Ec2 = snapshot.ec2 ?? {};
   const mocks = {
     ec2: mockClient(EC2Client) as unknown as AwsStub<never, never, never>,
     ssm: mockClient(SSMClient) as unknown as AwsStub<never, never, never>,
@@ -207,6 +206,72 @@ export function fakeAwsFromSnapshot(snapshot: SnapshotInput, options: FakeAwsOpt
       if (n <= (options.throttleFirst?.[action] ?? 0)) throw throttleError(action);
       return sdkShape(answer(input)) as never;
     };
+  registerSnapshotAnswers(snapshot, mocks, handle);
+
+  return {
+    calls,
+    inputs,
+    totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),
+    mocks,
+    restore() {
+      for (const mock of Object.values(mocks)) mock.restore();
+    },
+  };
+}
+
+/** What registerSnapshotAnswers needs of a mock: aws-sdk-client-mock's `on(Command).callsFake(fn)`. */
+export interface AnswerRegistrar {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(command: never): { callsFake(fn: (input: any) => unknown): unknown };
+}
+
+/** Wraps one action's answer (counting, faults, SDK shapes) before it is registered. */
+export type AnswerWrapper = <I>(action: string, answer: (input: I) => unknown) => (input: I) => unknown;
+
+/** One API answer of a snapshot-backed account: the command it answers and the raw answer (not SDK-shaped). */
+export interface SnapshotAnswer {
+  service: 'ec2' | 'ssm' | 'iam' | 'sts';
+  command: unknown;
+  action: string;
+  answer: (input: never) => unknown;
+}
+
+/**
+ * The answers of a snapshot-backed account as a list, for fakes that route each request to one of many
+ * accounts (test/support/fake-organization.ts): the same answers fakeAwsFromSnapshot registers.
+ */
+export function snapshotAnswers(snapshot: SnapshotInput): SnapshotAnswer[] {
+  const answers: SnapshotAnswer[] = [];
+  let pending: { action: string; answer: (input: never) => unknown } | undefined;
+  const registrar = (service: SnapshotAnswer['service']): AnswerRegistrar => ({
+    on: (command: never) => ({
+      callsFake: () => {
+        if (pending) answers.push({ service, command, ...pending });
+        pending = undefined;
+      },
+    }),
+  });
+  const wrap: AnswerWrapper = (action, answer) => {
+    pending = { action, answer: answer as (input: never) => unknown };
+    return answer;
+  };
+  registerSnapshotAnswers(
+    snapshot,
+    { ec2: registrar('ec2'), ssm: registrar('ssm'), iam: registrar('iam'), sts: registrar('sts') },
+    wrap,
+  );
+  return answers;
+}
+
+/** The SDK's shapes for a raw answer (Date timestamps): what a routed fake returns. */
+export const asSdkResponse = <T>(value: T): T => sdkShape(value);
+
+function registerSnapshotAnswers(
+  snapshot: SnapshotInput,
+  mocks: Record<'ec2' | 'ssm' | 'iam' | 'sts', AnswerRegistrar>,
+  handle: AnswerWrapper,
+): void {
+  const ec2Data: Ec2 = snapshot.ec2 ?? {};
 
   // ------------------------------------------------------------------ EC2
   type InstanceRow = { reservation: Json; instance: Json };
@@ -630,14 +695,4 @@ export function fakeAwsFromSnapshot(snapshot: SnapshotInput, options: FakeAwsOpt
       UserId: 'AROAEXAMPLE:session',
     })),
   );
-
-  return {
-    calls,
-    inputs,
-    totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),
-    mocks,
-    restore() {
-      for (const mock of Object.values(mocks)) mock.restore();
-    },
-  };
 }
