@@ -140,6 +140,20 @@ async function runEventPlan(
   const accountId = /^\d{12}$/.test(envelope.account)
     ? envelope.account
     : (accountOf(context) ?? envelope.account);
+  // An event forwarded from a member account of the Organization (DESIGN §7) is audited there, with
+  // that account's member role; the function's own account with its own credentials.
+  const own = accountOf(context);
+  const member = own !== undefined && /^\d{12}$/.test(accountId) && accountId !== own;
+  const clientsIn = (region: string) => (member ? rt.org.clientsFor(accountId, region) : undefined);
+  if (member && plan.action !== 'ignore' && plan.action !== 'close') {
+    try {
+      await rt.org.credentials.forAccount(accountId)();
+    } catch (err) {
+      throw new AuditFailedError(
+        `cannot audit account ${accountId}: sts:AssumeRole on ${rt.org.credentials.roleArn(accountId)} failed (${err instanceof Error ? err.name : String(err)})`,
+      );
+    }
+  }
   let result: { action: string; reason: string; regions?: RegionSummary[]; closed?: number };
   switch (plan.action) {
     case 'ignore':
@@ -156,11 +170,11 @@ async function runEventPlan(
       break;
     }
     case 'audit-vpc-of': {
-      const vpcId = await vpcOf(rt.clientsFor(plan.region).ec2, plan.resource);
+      const vpcId = await vpcOf((clientsIn(plan.region) ?? rt.clientsFor(plan.region)).ec2, plan.resource);
       const scope = vpcId ? { kind: 'vpc' as const, vpcId } : { kind: 'region' as const };
       const { summaries, failed } = await eachRegion(
         rt,
-        [{ region: plan.region, scope, accountId }],
+        [{ region: plan.region, scope, accountId, clients: clientsIn(plan.region) }],
         context,
       );
       if (failed.length) throw new AuditFailedError(failed.join('; '));
@@ -174,7 +188,7 @@ async function runEventPlan(
     case 'audit': {
       const { summaries, failed } = await eachRegion(
         rt,
-        plan.targets.map((t) => ({ ...t, accountId })),
+        plan.targets.map((t) => ({ ...t, accountId, clients: clientsIn(t.region) })),
         context,
       );
       if (failed.length) throw new AuditFailedError(failed.join('; '));

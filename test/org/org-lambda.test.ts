@@ -14,6 +14,9 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as plan } from '../../functions/org-plan';
 import { handler as work } from '../../functions/org-worker';
+import { handler as onEvent } from '../../functions/event-audit';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { resetRuntime } from '../../functions/lib/runtime';
 import { startLocalDynamo, type LocalDynamo } from '../../scripts/ssm-audit/local-dynamodb';
 import { FindingsStore } from '../../shared/store/findings-store';
@@ -365,5 +368,26 @@ describe('organization run', () => {
     process.env.FINDINGS_TABLE = table;
     resetRuntime({ clock: () => NOW });
     expect(digests()).toHaveLength(0);
+  });
+
+  it('an event forwarded from a member account is audited there with its member role', async () => {
+    const event = JSON.parse(
+      readFileSync(path.join(__dirname, '..', 'fixtures', 'events', 'ec2-state-change-running.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    event.account = A;
+    event.resources = [`arn:aws:ec2:eu-west-1:${A}:instance/i-00000000000000003`];
+    const result = await onEvent(event, context('e-1'));
+    expect(result).toMatchObject({ action: 'audit' });
+    expect(assumed).toEqual([`arn:aws:iam::${A}:role/SsmReadinessAuditorMember`]);
+    const store = new FindingsStore({ client: local.doc, tableName: table });
+    const stored = await store.findingsOfResource('i-00000000000000003');
+    expect(stored.length).toBeGreaterThan(0);
+    expect(new Set(stored.map((f) => f.accountId))).toEqual(new Set([A]));
+
+    // The function's own account: its own credentials, no AssumeRole.
+    assumed = [];
+    event.account = '111111111111';
+    await onEvent(event, context('e-2'));
+    expect(assumed).toEqual([]);
   });
 });
