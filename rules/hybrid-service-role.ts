@@ -19,6 +19,8 @@ import {
   type RuleContext,
 } from '../shared/engine/rule';
 import { REGISTRATION_ACTION, policyArnsFor } from '../shared/knowledge/ssm-requirements';
+import { SCP_REASONS, assessScp, scpNote, scpOverride } from '../shared/agent/scp';
+import type { RoleView } from '../shared/snapshot/inventory';
 
 const ATTACH_CORE = 'aws iam attach-role-policy --role-name {roleName} --policy-arn {corePolicyArn}';
 
@@ -57,7 +59,10 @@ const REASONS = {
     severity: 'MEDIUM',
     remediation: `${ATTACH_CORE} && aws iam detach-role-policy --role-name {roleName} --policy-arn {deprecatedPolicyArn}`,
   },
+  ...SCP_REASONS,
 } as const satisfies ReasonTable;
+
+type HybridOutcome = Outcome<typeof REASONS>;
 
 /** Whose role is assessed: a hybrid node, or an activation (which registers nodes that do not exist yet). */
 export type HybridRoleOwner = { kind: 'node'; nodeId: string } | { kind: 'activation'; activationId: string };
@@ -93,7 +98,56 @@ export function assessHybridRole(
   inventory: Inventory,
   reference: string | undefined,
   whose: HybridRoleOwner,
-): Outcome<typeof REASONS> {
+): HybridOutcome {
+  const outcome = assessHybridRoleIam(inventory, reference, whose);
+  const status = Object.hasOwn(REASONS, outcome.reason)
+    ? REASONS[outcome.reason as keyof typeof REASONS].status
+    : 'ERROR';
+  const role = reference ? roleByReference(inventory, reference) : undefined;
+  if ((status !== 'PASS' && status !== 'WARN') || !role) return outcome;
+  return withScpLayer(inventory, role, whose, outcome, status);
+}
+
+/**
+ * Service control policies (DESIGN §7) as one more layer for the role's requests: they only take away,
+ * so they matter where IAM grants (PASS or WARN); an IAM FAIL or ERROR stands as it is.
+ */
+function withScpLayer(
+  inventory: Inventory,
+  role: RoleView,
+  whose: HybridRoleOwner,
+  outcome: HybridOutcome,
+  status: 'PASS' | 'WARN',
+): HybridOutcome {
+  const node: AgentNode =
+    whose.kind === 'node' ? { kind: 'hybrid', nodeId: whose.nodeId } : { kind: 'anyHybrid' };
+  const scp = assessScp(inventory, role, agentTargetOf(inventory, node));
+  const override = scpOverride(scp, role.name);
+  // A conditional SCP does not outweigh a WARN IAM already gives; it keeps a PASS from passing.
+  if (override && !(override.reason === 'SCP_CONDITIONAL' && status === 'WARN')) {
+    const owner = whose.kind === 'node' ? `Hybrid node ${whose.nodeId}` : `Activation ${whose.activationId}`;
+    return {
+      ...override,
+      message: `${owner}: ${override.message}`,
+      evidence: {
+        ...override.evidence,
+        iamOutcome: outcome.reason,
+        ...(whose.kind === 'activation'
+          ? {
+              representativeResource: `${nodeArnOf(agentTargetOf(inventory, node))} (every node the activation can register)`,
+            }
+          : {}),
+      },
+    };
+  }
+  return { ...outcome, evidence: { ...outcome.evidence, scp: override ? override.evidence : scpNote(scp) } };
+}
+
+function assessHybridRoleIam(
+  inventory: Inventory,
+  reference: string | undefined,
+  whose: HybridRoleOwner,
+): HybridOutcome {
   const node: AgentNode =
     whose.kind === 'node' ? { kind: 'hybrid', nodeId: whose.nodeId } : { kind: 'anyHybrid' };
   const owner = whose.kind === 'node' ? `Hybrid node ${whose.nodeId}` : `Activation ${whose.activationId}`;
@@ -222,7 +276,7 @@ export default defineRule({
     id: 'hybrid-service-role',
     title: 'IAM service role of hybrid nodes and activations',
     description:
-      "Each hybrid node and activation needs an IAM role that trusts ssm.amazonaws.com (Conditions on aws:SourceAccount / aws:SourceArn decided for this account and region) and grants the core agent actions (AmazonSSMManagedInstanceCore) on the node's managed-instance ARN.",
+      "Each hybrid node and activation needs an IAM role that trusts ssm.amazonaws.com (Conditions on aws:SourceAccount / aws:SourceArn decided for this account and region) and grants the core agent actions (AmazonSSMManagedInstanceCore) on the node's managed-instance ARN; with the snapshot's organizations section, the service control policies of the chain root → OU(s) → account must let the role make those requests too.",
     severity: 'HIGH',
     appliesTo: ['hybrid', 'account'],
     needs: { hybrid: ['ssm.InstanceInformationList', 'iam'], account: ['ssm.ActivationList', 'iam'] },

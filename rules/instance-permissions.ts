@@ -5,12 +5,14 @@ import {
   agentTargetOf,
   assessCoreActions,
   assessSsmTrust,
+  credentialSourceOf,
   describeStatements,
   unreadablePolicies,
   type AgentTarget,
   type CoreAssessment,
 } from '../shared/agent/permissions';
 import type { TrustResult } from '../shared/policy/trust';
+import { SCP_REASONS, assessScp, scpNote, scpOverride } from '../shared/agent/scp';
 import {
   defineRule,
   NO_ACTION,
@@ -120,6 +122,7 @@ const REASONS = {
     severity: 'LOW',
     remediation: `Change the Resource to arn:{partition}:ssm:{region}:{accountId}:servicesetting${DHMC_SETTING_ID} in these policies.`,
   },
+  ...SCP_REASONS,
 } as const satisfies ReasonTable;
 
 type PermissionsOutcome = Outcome<typeof REASONS>;
@@ -429,6 +432,43 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): PermissionsO
 }
 
 /**
+ * Service control policies (DESIGN §7) restrict the role the agent ends up with like one more policy
+ * layer: they only take away, so they matter only where IAM grants (PASS or WARN); an IAM FAIL or ERROR
+ * stands as it is.
+ */
+function withScpLayer(
+  instance: Ec2Instance,
+  ctx: RuleContext,
+  outcome: PermissionsOutcome,
+): PermissionsOutcome {
+  const status = Object.hasOwn(REASONS, outcome.reason)
+    ? REASONS[outcome.reason as keyof typeof REASONS].status
+    : 'ERROR';
+  if (status !== 'PASS' && status !== 'WARN') return outcome;
+  const source = credentialSourceOf(ctx.inventory, instance);
+  const role = source.source === 'profile' || source.source === 'dhmc' ? source.role : undefined;
+  if (!role) return outcome;
+  const target = agentTargetOf(ctx.inventory, { kind: 'ec2', instanceId: instance.id });
+  const scp = assessScp(ctx.inventory, role, target);
+  const override = scpOverride(scp, role.name);
+  // A conditional SCP does not outweigh a WARN IAM already gives; it keeps a PASS from passing.
+  if (override && !(override.reason === 'SCP_CONDITIONAL' && status === 'WARN')) {
+    return {
+      ...override,
+      evidence: {
+        ...override.evidence,
+        credentialSource: source.source,
+        iamOutcome: outcome.reason,
+      },
+    };
+  }
+  return {
+    ...outcome,
+    evidence: { ...outcome.evidence, scp: override ? override.evidence : scpNote(scp) },
+  };
+}
+
+/**
  * Account check: seed 002's example admin policy names the setting `default-instance-management-role`,
  * but the real setting id is `default-ec2-instance-management-role`; a policy copied from the seed
  * grants nothing on the real setting.
@@ -473,7 +513,7 @@ export default defineRule({
     id: 'instance-permissions',
     title: 'EC2 instance permissions (instance profile or Default Host Management Configuration)',
     description:
-      "The agent takes credentials from the instance profile first and falls back to DHMC only when the profile does not allow ssm:UpdateInstanceInformation on the instance's ARN; one of the two must grant the core agent actions, and the instance metadata endpoint must be enabled (the agent's identity and credentials come from it).",
+      "The agent takes credentials from the instance profile first and falls back to DHMC only when the profile does not allow ssm:UpdateInstanceInformation on the instance's ARN; one of the two must grant the core agent actions, and the instance metadata endpoint must be enabled (the agent's identity and credentials come from it). With the snapshot's organizations section, the service control policies of the chain root → OU(s) → account are one more layer for the role in use (an explicit Deny at any level, or a level without an Allow, denies).",
     severity: 'HIGH',
     appliesTo: ['ec2', 'account'],
     needs: { ec2: ['ec2.Reservations', 'iam'], account: ['iam'] },
@@ -496,6 +536,6 @@ export default defineRule({
   evaluate(subject, ctx) {
     if (subject.kind === 'account') return evaluateAccount(ctx);
     if (subject.kind !== 'ec2') throw new Error(`instance-permissions does not apply to ${subject.kind}`);
-    return evaluateInstance(subject.instance, ctx);
+    return withScpLayer(subject.instance, ctx, evaluateInstance(subject.instance, ctx));
   },
 });

@@ -13,7 +13,12 @@ import {
   deny,
   instanceInfo,
   managedPolicyArn,
+  MANAGEMENT_ACCOUNT,
   NET,
+  ORG_ID,
+  OU_ID,
+  ROOT_ID,
+  anOrganization,
   policy,
   REGION,
   trustFor,
@@ -578,5 +583,135 @@ describe('loadSnapshotFile: encodings', () => {
     const snapshot = await loadSnapshotFile(file);
     // Assess
     expect(snapshot.accountId).toBe(ACCOUNT);
+  });
+});
+
+describe('the optional organizations section (service control policies, DESIGN §7)', () => {
+  const withOrganizations = (change: (o: Record<string, any>) => void = () => {}) => {
+    const snapshot = JSON.parse(
+      JSON.stringify(
+        aSnapshot({ instances: [anInstance({ id: INSTANCE })], organizations: anOrganization() }),
+      ),
+    );
+    change(snapshot.organizations);
+    return snapshot;
+  };
+
+  it('is optional: a snapshot without it is valid, and the SCP layer is "not collected"', () => {
+    // Act
+    const inventory = buildInventory(parseSnapshot(MINIMAL));
+    // Assess
+    expect(inventory.organizations).toEqual({ state: 'notCollected' });
+    expect(inventory.section('organizations')).toMatchObject({ available: false, status: 'missing' });
+  });
+
+  it('normalizes the chain root → OU → account with each target’s SCPs and their documents', () => {
+    // Act
+    const inventory = buildInventory(parseSnapshot(withOrganizations()));
+    // Assess
+    const view = inventory.organizations;
+    if (view.state !== 'collected') throw new Error(`expected collected, got ${view.state}`);
+    expect(view.organizationId).toBe(ORG_ID);
+    expect(view.managementAccountId).toBe(MANAGEMENT_ACCOUNT);
+    expect(view.chain?.map((l) => [l.type, l.id, l.name, l.policies?.map((p) => p.id)])).toEqual([
+      ['ROOT', ROOT_ID, 'Root', ['p-FullAWSAccess']],
+      ['ORGANIZATIONAL_UNIT', OU_ID, 'Workloads', ['p-FullAWSAccess']],
+      ['ACCOUNT', ACCOUNT, 'prod', ['p-FullAWSAccess']],
+    ]);
+    expect(view.chain?.[0]?.policies?.[0]?.document?.Statement).toEqual([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+    ]);
+    expect(inventory.section('organizations')).toEqual({ available: true });
+  });
+
+  it('accepts Content as an object (AWS CLI) or as the JSON string DescribePolicy returns', () => {
+    // Prepare
+    const asObject = withOrganizations((o) => {
+      for (const p of o.Policies) p.Content = JSON.parse(p.Content);
+    });
+    // Act
+    const view = buildInventory(parseSnapshot(asObject)).organizations;
+    // Assess
+    expect(view.state === 'collected' && view.chain?.[2]?.policies?.[0]?.document?.Statement).toEqual([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+    ]);
+  });
+
+  it('a policy listed on a target without a DescribePolicy result has no document; a target without Policies has none listed', () => {
+    // Prepare
+    const snapshot = withOrganizations((o) => {
+      o.Policies = [];
+      delete o.TargetChain[1].Policies;
+    });
+    // Act
+    const view = buildInventory(parseSnapshot(snapshot)).organizations;
+    // Assess
+    if (view.state !== 'collected') throw new Error('expected collected');
+    expect(view.chain?.[0]?.policies).toEqual([
+      { id: 'p-FullAWSAccess', name: 'FullAWSAccess', arn: expect.any(String), awsManaged: true },
+    ]);
+    expect(view.chain?.[1]?.policies).toBeUndefined();
+  });
+
+  it('null (what jq writes for a failed call) reads as absent; with a calls entry the SCPs are unavailable', () => {
+    // Prepare
+    const snapshot = {
+      ...withOrganizations(),
+      organizations: null,
+      calls: { 'organizations:ListParents': { status: 'denied', error: 'AccessDeniedException' } },
+    };
+    // Act
+    const inventory = buildInventory(parseSnapshot(snapshot));
+    // Assess
+    expect(inventory.organizations).toEqual({
+      state: 'unavailable',
+      availability: {
+        available: false,
+        status: 'denied',
+        call: 'organizations:ListParents',
+        error: 'AccessDeniedException',
+      },
+    });
+  });
+
+  it.each([
+    {
+      case: 'a target type AWS does not have',
+      change: (o: Record<string, any>) => (o.TargetChain[1].Type = 'FOLDER'),
+      path: '$.organizations.TargetChain[1].Type',
+    },
+    {
+      case: 'a management account id that is not 12 digits',
+      change: (o: Record<string, any>) => (o.ManagementAccountId = 'mgmt'),
+      path: '$.organizations.ManagementAccountId',
+    },
+    {
+      case: 'a policy summary without Id',
+      change: (o: Record<string, any>) => delete o.Policies[0].PolicySummary.Id,
+      path: '$.organizations.Policies[0].PolicySummary.Id',
+    },
+  ])('rejects $case with the JSON path of the bad field', ({ change, path }) => {
+    // Act
+    const error = validationErrorOf(() => parseSnapshot(withOrganizations(change)));
+    // Assess
+    expect(error.path).toBe(path);
+  });
+
+  it('names the path of SCP content that is not a policy document', () => {
+    // Prepare
+    const snapshot = withOrganizations((o) => (o.Policies[0].Content = '{"Statement": "nope"'));
+    // Act
+    const error = validationErrorOf(() => buildInventory(parseSnapshot(snapshot)));
+    // Assess
+    expect(error.path).toBe('$.organizations.Policies[0].Content');
+  });
+
+  it('recognizes the raw output of aws organizations list-parents', () => {
+    // Act
+    const error = validationErrorOf(() =>
+      parseSnapshot({ Parents: [{ Id: OU_ID, Type: 'ORGANIZATIONAL_UNIT' }] }),
+    );
+    // Assess
+    expect(error.message).toContain('aws organizations list-parents');
   });
 });

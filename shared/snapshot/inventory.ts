@@ -12,6 +12,7 @@ import {
   type InternetGatewayRaw,
   type NatGatewayRaw,
   type NetworkAclRaw,
+  type OrganizationsSection,
   type RouteTableRaw,
   type SectionKey,
   type SecurityGroupRaw,
@@ -93,6 +94,46 @@ export type DhmcState =
   | { state: 'off'; settingValue?: string }
   | { state: 'unknown'; availability: SectionAvailability };
 
+/** A target of the chain root → OU(s) → account that SCPs are attached to. */
+export interface ScpTarget {
+  id: string;
+  type: 'ROOT' | 'ORGANIZATIONAL_UNIT' | 'ACCOUNT';
+  name?: string;
+}
+
+/** An SCP attached to a target; `document` is absent when DescribePolicy did not return it. */
+export interface ScpPolicyView {
+  id: string;
+  name?: string;
+  arn?: string;
+  awsManaged: boolean;
+  document?: PolicyDocument;
+}
+
+export interface ScpLevel extends ScpTarget {
+  /** The SCPs attached here; undefined when ListPoliciesForTarget failed for this target. */
+  policies?: ScpPolicyView[];
+}
+
+/**
+ * The service control policies the snapshot holds for the account (DESIGN §7):
+ * - notCollected: no `organizations` section and no failed Organizations call (single-account use);
+ * - unavailable: no section because an Organizations call failed (recorded in `calls`);
+ * - collected: the chain root → OU(s) → account as collected, possibly with gaps the SCP layer reports.
+ */
+export type OrganizationsView =
+  | { state: 'notCollected' }
+  | { state: 'unavailable'; availability: Extract<SectionAvailability, { available: false }> }
+  | {
+      state: 'collected';
+      organizationId?: string;
+      managementAccountId?: string;
+      /** Root first, account last; undefined when ListParents failed. */
+      chain?: ScpLevel[];
+      /** Organizations calls recorded as failed in `calls` (what a gap is due to). */
+      failedCalls: { call: string; status: 'denied' | 'error'; error: string }[];
+    };
+
 export interface Inventory {
   accountId: string;
   region: string;
@@ -120,6 +161,8 @@ export interface Inventory {
   serviceSettings: ReadonlyMap<string, ServiceSettingRaw>;
   activations: readonly ActivationRaw[];
   dhmc: DhmcState;
+  /** Service control policies in force for the account (the optional `organizations` section). */
+  organizations: OrganizationsView;
   routeTableForSubnet(subnetId: string): RouteTableRaw | undefined;
   networkAclForSubnet(subnetId: string): NetworkAclRaw | undefined;
   section(key: SectionKey): SectionAvailability;
@@ -136,6 +179,7 @@ export function roleNameOf(reference: string): string {
 
 function sectionPresent(snapshot: Snapshot, key: SectionKey): boolean {
   if (key === 'iam') return snapshot.iam?.RoleDetailList !== undefined;
+  if (key === 'organizations') return snapshot.organizations !== undefined;
   const [group, name] = key.split('.') as ['ec2' | 'ssm', string];
   const container = snapshot[group] as Record<string, unknown> | undefined;
   return container?.[name] !== undefined;
@@ -258,6 +302,60 @@ function buildRoles(snapshot: Snapshot): {
     }
   });
   return { roles, profiles, managed };
+}
+
+const SCP_TYPE = 'SERVICE_CONTROL_POLICY';
+
+function buildOrganizations(snapshot: Snapshot, availability: SectionAvailability): OrganizationsView {
+  const section: OrganizationsSection | undefined = snapshot.organizations;
+  if (section === undefined) {
+    // Without the section, a recorded failure means "could not read"; no record means "not collected".
+    return availability.available || availability.status === 'missing'
+      ? { state: 'notCollected' }
+      : { state: 'unavailable', availability };
+  }
+  const documents = new Map<string, PolicyDocument | undefined>();
+  (section.Policies ?? []).forEach((policy, i) => {
+    const id = policy.PolicySummary.Id;
+    if (policy.Content === undefined) {
+      if (!documents.has(id)) documents.set(id, undefined);
+      return;
+    }
+    documents.set(id, parseDocumentAt(policy.Content, `$.organizations.Policies[${i}].Content`));
+  });
+  const failedCalls = SECTIONS.organizations.flatMap((call) => {
+    const record = snapshot.calls[call];
+    return record ? [{ call, status: record.status, error: record.error }] : [];
+  });
+  return {
+    state: 'collected',
+    ...(section.OrganizationId !== undefined ? { organizationId: section.OrganizationId } : {}),
+    ...(section.ManagementAccountId !== undefined
+      ? { managementAccountId: section.ManagementAccountId }
+      : {}),
+    ...(section.TargetChain !== undefined
+      ? {
+          chain: section.TargetChain.map((target) => ({
+            id: target.TargetId,
+            type: target.Type,
+            ...(target.Name !== undefined ? { name: target.Name } : {}),
+            ...(target.Policies !== undefined
+              ? {
+                  // ListPoliciesForTarget is asked for SCPs; other policy types (tag, backup ...) never restrict IAM.
+                  policies: target.Policies.filter((p) => (p.Type ?? SCP_TYPE) === SCP_TYPE).map((p) => ({
+                    id: p.Id,
+                    ...(p.Name !== undefined ? { name: p.Name } : {}),
+                    ...(p.Arn !== undefined ? { arn: p.Arn } : {}),
+                    awsManaged: p.AwsManaged === true,
+                    ...(documents.get(p.Id) !== undefined ? { document: documents.get(p.Id)! } : {}),
+                  })),
+                }
+              : {}),
+          })),
+        }
+      : {}),
+    failedCalls,
+  };
 }
 
 function parseDate(value: string | number | undefined): Date | undefined {
@@ -418,6 +516,7 @@ export function buildInventory(snapshot: Snapshot): Inventory {
     serviceSettings,
     activations: snapshot.ssm?.ActivationList ?? [],
     dhmc,
+    organizations: buildOrganizations(snapshot, section('organizations')),
     routeTableForSubnet: (subnetId) => {
       const explicit = routeTableBySubnet.get(subnetId);
       if (explicit) return explicit;

@@ -36,6 +36,8 @@ const CLI_OUTPUT_KEYS: Readonly<Record<string, string>> = {
   ServiceSetting: 'aws ssm get-service-setting',
   ActivationList: 'aws ssm describe-activations',
   RoleDetailList: 'aws iam get-account-authorization-details',
+  Parents: 'aws organizations list-parents',
+  Policy: 'aws organizations describe-policy',
 };
 
 /** The AWS CLI command whose output this is, when it is one rather than a snapshot (no schemaVersion). */
@@ -73,7 +75,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function withoutNullSections(value: unknown): unknown {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
   const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const group of ['ec2', 'ssm', 'iam']) {
+  for (const group of ['ec2', 'ssm', 'iam', 'organizations']) {
     const section = out[group];
     if (section === null) delete out[group];
     else if (section && typeof section === 'object' && !Array.isArray(section))

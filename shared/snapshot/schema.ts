@@ -323,6 +323,53 @@ const managedPolicy = z.object({
 });
 
 /**
+ * AWS Organizations, for the service control policies in force for the account (DESIGN §7). A policy as
+ * ListPoliciesForTarget and DescribePolicy return it (PolicySummary); only SERVICE_CONTROL_POLICY entries
+ * are evaluated.
+ */
+const organizationsPolicySummary = z.object({
+  Id: z.string().min(1),
+  Arn: optStr,
+  Name: optStr,
+  Description: optStr,
+  Type: optStr,
+  AwsManaged: z.boolean().optional(),
+});
+
+/**
+ * One target of the chain root → OU(s) → account (ListParents, then the account itself). `Policies`
+ * absent means ListPoliciesForTarget failed for it: the SCPs of that level are unknown.
+ */
+const organizationsTarget = z.object({
+  TargetId: z.string().min(1),
+  Type: z.enum(['ROOT', 'ORGANIZATIONAL_UNIT', 'ACCOUNT']),
+  Name: optStr,
+  Policies: z.array(organizationsPolicySummary).optional(),
+});
+
+/** A DescribePolicy result: `Content` is the policy document (a JSON string, or an object). */
+const organizationsPolicy = z.object({
+  PolicySummary: organizationsPolicySummary,
+  Content: policyDocument.optional(),
+});
+
+/**
+ * The optional `organizations` section. Absent: the SCP layer is not evaluated (an account outside an
+ * Organization, or a collection without Organizations access). A policy summary on a target without a
+ * matching `Policies` entry here means DescribePolicy failed for it.
+ */
+export const organizationsSectionSchema = z.object({
+  OrganizationId: optStr,
+  ManagementAccountId: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  /** Root first, the account last. Absent: ListParents failed. */
+  TargetChain: z.array(organizationsTarget).optional(),
+  Policies: z.array(organizationsPolicy).optional(),
+});
+
+/**
  * What a snapshot covers (absent = the whole region). A scoped snapshot holds only what its scope needs,
  * so only its own instances and hybrid nodes are evaluated from it, and account-level rules are not.
  */
@@ -391,6 +438,7 @@ export const snapshotSchema = z.object({
       Policies: z.array(managedPolicy).optional(),
     })
     .optional(),
+  organizations: organizationsSectionSchema.optional(),
 });
 
 export type Snapshot = z.output<typeof snapshotSchema>;
@@ -413,6 +461,11 @@ export type RoleDetailRaw = z.output<typeof roleDetail>;
 export type ManagedPolicyRaw = z.output<typeof managedPolicy>;
 export type CallRecord = z.output<typeof callRecord>;
 export type CollectionScope = z.output<typeof scopeSchema>;
+export type OrganizationsSection = z.output<typeof organizationsSectionSchema>;
+export type OrganizationsSectionInput = z.input<typeof organizationsSectionSchema>;
+export type OrganizationsTargetRaw = z.output<typeof organizationsTarget>;
+export type OrganizationsPolicySummaryRaw = z.output<typeof organizationsPolicySummary>;
+export type OrganizationsPolicyRaw = z.output<typeof organizationsPolicy>;
 
 /**
  * Every section of the snapshot, the API call that fills it, and so the permission a user needs.
@@ -440,6 +493,11 @@ export const SECTIONS = {
     'iam:GetRolePolicy',
     'iam:GetPolicy',
     'iam:GetPolicyVersion',
+  ],
+  organizations: [
+    'organizations:ListParents',
+    'organizations:ListPoliciesForTarget',
+    'organizations:DescribePolicy',
   ],
 } as const satisfies Record<string, readonly string[]>;
 

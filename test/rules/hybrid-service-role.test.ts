@@ -1,7 +1,12 @@
 import {
   ACCOUNT,
+  FULL_AWS_ACCESS,
+  OU_ID,
   allow,
   anActivation,
+  anOrganization,
+  anScp,
+  deny,
   aRole,
   aSnapshot,
   instanceInfo,
@@ -9,7 +14,9 @@ import {
   policy,
   trustFor,
   type InstanceInformationInput,
+  type OrganizationsInput,
   type RoleDetailInput,
+  type ScpSpec,
 } from '../support/builders';
 import { POLICY_ARNS, policyArnsFor } from '../../shared/knowledge/ssm-requirements';
 import { audit, findingOf } from '../support/helpers';
@@ -520,5 +527,159 @@ describe('hybrid-service-role', () => {
     });
     expect(finding.message).toContain('iam:GetAccountAuthorizationDetails');
     expect(result.findings.every((f) => f.status === 'ERROR')).toBe(true);
+  });
+});
+
+/**
+ * Service control policies (DESIGN §7) for the hybrid service role: asked on the node's managed-instance
+ * ARN, and for an activation on every node it can register
+ * (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
+ */
+describe('hybrid-service-role: service control policies', () => {
+  const NODE_ARN = `arn:aws:ssm:eu-west-1:${ACCOUNT}:managed-instance/${MI}`;
+  const denyHybrid = anScp(
+    'p-nohybrid',
+    'NoHybridRegistration',
+    deny('ssm:UpdateInstanceInformation', 'arn:aws:ssm:*:*:managed-instance/*', { Sid: 'NoMi' }),
+  );
+  const ou = (scps: ScpSpec[]) => [{ id: OU_ID, name: 'Workloads', scps }];
+
+  interface ScpRow {
+    case: string;
+    target: (typeof subjects)[number];
+    organizations: OrganizationsInput | undefined;
+    status: string;
+    reason: string;
+    message?: string[];
+    evidence?: Record<string, unknown>;
+    remediation?: string[];
+  }
+
+  it.each<ScpRow>([
+    {
+      case: 'hybrid node: no organizations section, the layer is not evaluated',
+      target: subjects[0],
+      organizations: undefined,
+      status: 'PASS',
+      reason: 'HYBRID_ROLE_OK',
+      evidence: { scp: 'not collected' },
+    },
+    {
+      case: 'hybrid node: FullAWSAccess everywhere',
+      target: subjects[0],
+      organizations: anOrganization(),
+      status: 'PASS',
+      reason: 'HYBRID_ROLE_OK',
+      evidence: { scp: { decision: 'allows' } },
+    },
+    {
+      case: 'hybrid node: a Deny on managed-instance/* attached to the OU',
+      target: subjects[0],
+      organizations: anOrganization({ ous: ou([FULL_AWS_ACCESS, denyHybrid]) }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [
+        `Hybrid node ${MI}: SCP NoHybridRegistration (p-nohybrid) attached to OU Workloads (${OU_ID})`,
+        `ssm:UpdateInstanceInformation on ${NODE_ARN}`,
+        'Statement[0] (NoMi)',
+        `role ${ROLE}`,
+      ],
+      evidence: { iamOutcome: 'HYBRID_ROLE_OK' },
+    },
+    {
+      case: 'hybrid node: a Deny on EC2 instance ARNs does not touch a managed instance',
+      target: subjects[0],
+      organizations: anOrganization({
+        root: [FULL_AWS_ACCESS, anScp('p-noec2ins', 'NoEc2', deny('ssm:*', 'arn:aws:ec2:*:*:instance/*'))],
+      }),
+      status: 'PASS',
+      reason: 'HYBRID_ROLE_OK',
+    },
+    {
+      case: 'activation: a Deny on some of the nodes it can register (partial): FAIL naming the statement',
+      target: subjects[1],
+      organizations: anOrganization({
+        account: [
+          FULL_AWS_ACCESS,
+          anScp(
+            'p-somenode',
+            'SomeNodes',
+            deny('ssm:UpdateInstanceInformation', 'arn:aws:ssm:*:*:managed-instance/mi-0abc*', {
+              Sid: 'Legacy',
+            }),
+          ),
+        ],
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [
+        `Activation ${ACTIVATION}`,
+        'SCP SomeNodes (p-somenode)',
+        `account prod (${ACCOUNT})`,
+        'Statement[0] (Legacy)',
+      ],
+      evidence: { representativeResource: expect.stringContaining('managed-instance/mi-*') },
+    },
+    {
+      case: 'activation: an allow-list OU without the agent actions (implicit deny)',
+      target: subjects[1],
+      organizations: anOrganization({ ous: ou([anScp('p-ec2only1', 'Ec2Only', allow('ec2:*'))]) }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [`No SCP attached to OU Workloads (${OU_ID}) allows`],
+      remediation: [`--target-id ${OU_ID}`],
+    },
+    {
+      case: 'hybrid node: a Deny under a Condition the audit cannot decide',
+      target: subjects[0],
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp('p-tagged01', 'TeamOnly', {
+            Effect: 'Deny',
+            Action: 'ssm:*',
+            Resource: '*',
+            Condition: { StringNotEquals: { 'aws:PrincipalTag/team': 'platform' } },
+          }),
+        ],
+      }),
+      status: 'WARN',
+      reason: 'SCP_CONDITIONAL',
+      message: ['TeamOnly (p-tagged01)'],
+    },
+    {
+      case: 'hybrid node: an SCP whose content could not be read',
+      target: subjects[0],
+      organizations: anOrganization({ ous: ou([FULL_AWS_ACCESS, denyHybrid]), undescribed: ['p-nohybrid'] }),
+      status: 'ERROR',
+      reason: 'SCP_UNREADABLE',
+      message: [`NoHybridRegistration (p-nohybrid) attached to OU Workloads (${OU_ID})`],
+      remediation: ['organizations:DescribePolicy'],
+    },
+    {
+      case: 'hybrid node in the management account: SCPs do not apply',
+      target: subjects[0],
+      organizations: anOrganization({ managementAccountId: ACCOUNT, ous: ou([FULL_AWS_ACCESS, denyHybrid]) }),
+      status: 'PASS',
+      reason: 'HYBRID_ROLE_OK',
+    },
+  ])('$case', ({ target, organizations, status, reason, message, evidence, remediation }) => {
+    // Prepare
+    const snapshot = {
+      ...target.build({ roles: [ssmRole()], iamRole: ROLE }),
+      ...(organizations ? { organizations } : {}),
+    };
+    // Act
+    const finding = findingOf(
+      audit(snapshot, { ruleIds: ['hybrid-service-role'] }),
+      'hybrid-service-role',
+      target.resourceId,
+    );
+    // Assess
+    expect({ status: finding.status, reason: finding.reason }).toEqual({ status, reason });
+    for (const text of message ?? []) expect(finding.message).toContain(text);
+    if (evidence) expect(finding.evidence).toMatchObject(evidence);
+    for (const text of remediation ?? []) expect(finding.remediation).toContain(text);
+    if (status !== 'PASS') expect(finding.remediation).not.toBe('No action needed.');
   });
 });

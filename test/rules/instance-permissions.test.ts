@@ -1,5 +1,11 @@
 import {
+  ACCOUNT as ACCOUNT_ID,
+  FULL_AWS_ACCESS,
+  OU_ID,
+  ROOT_ID,
   aManagedPolicy,
+  anOrganization,
+  anScp,
   aNetwork,
   anInstance,
   aRole,
@@ -14,7 +20,9 @@ import {
   trustFor,
   type InfoSpec,
   type InstanceSpec,
+  type OrganizationsInput,
   type RoleDetailInput,
+  type ScpSpec,
 } from '../support/builders';
 import { CORE_AGENT_ACTIONS, POLICY_ARNS, policyArnsFor } from '../../shared/knowledge/ssm-requirements';
 import { audit, findingOf } from '../support/helpers';
@@ -614,5 +622,476 @@ describe('instance-permissions', () => {
     );
     expect(finding.status).toBe('PASS');
     expect(finding.reason).toBe('DHMC_SETTING_ID_OK');
+  });
+});
+
+/**
+ * Service control policies (DESIGN §7) as one more layer for the agent's role: "there must be an explicit
+ * Allow statement at every level from the root through each OU in the direct path to the account", and an
+ * explicit Deny at any level denies
+ * (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html);
+ * SCPs do not affect the management account. The profile role is SSMInstanceProfile with
+ * AmazonSSMManagedInstanceCore, so IAM alone passes.
+ */
+describe('instance-permissions: service control policies', () => {
+  const PROFILE_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/SSMInstanceProfile`;
+  const denySsm = anScp('p-denyssm1', 'DenySsm', deny('ssm:*', '*', { Sid: 'NoSsm' }));
+  const denyMessages = anScp(
+    'p-denymsg1',
+    'DenyMessages',
+    allow('ec2:*'),
+    deny(['ssmmessages:*', 'ec2messages:*'], '*', { Sid: 'NoChannels' }),
+  );
+  const ec2Only = anScp('p-ec2only1', 'Ec2Only', allow(['ec2:*', 's3:*']));
+  const agentAllowList = anScp(
+    'p-agentok1',
+    'AgentAllowList',
+    allow(['ssm:UpdateInstanceInformation', 'ssmmessages:*', 'ec2messages:*']),
+  );
+  const ou = (scps: ScpSpec[] | null) => [{ id: OU_ID, name: 'Workloads', scps }];
+
+  interface ScpRow {
+    case: string;
+    organizations?: OrganizationsInput;
+    calls?: Record<string, { status: 'denied' | 'error'; error: string }>;
+    instance?: Partial<InstanceSpec>;
+    roles?: RoleDetailInput[];
+    dhmc?: string | null;
+    status: string;
+    reason: string;
+    /** Text the message must contain (policy, target, statement). */
+    message?: string[];
+    evidence?: Record<string, unknown>;
+    remediation?: string[];
+  }
+
+  const scpRows: ScpRow[] = [
+    {
+      case: 'no organizations section: the layer is not evaluated, and the evidence says so',
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+      evidence: { scp: 'not collected' },
+    },
+    {
+      case: 'FullAWSAccess at root, OU and account: allowed',
+      organizations: anOrganization(),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+      evidence: {
+        scp: {
+          decision: 'allows',
+          chain: [`root Root (${ROOT_ID})`, `OU Workloads (${OU_ID})`, `account prod (${ACCOUNT_ID})`],
+        },
+      },
+    },
+    {
+      case: 'a Deny ssm:* attached at the root',
+      organizations: anOrganization({ root: [FULL_AWS_ACCESS, denySsm] }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [
+        'SCP DenySsm (p-denyssm1)',
+        `root Root (${ROOT_ID})`,
+        'ssm:UpdateInstanceInformation',
+        INSTANCE_ARN,
+        'Statement[0] (NoSsm)',
+        'SSMInstanceProfile',
+      ],
+      evidence: { scp: 'denies', iamOutcome: 'PROFILE_GRANTS_CORE', credentialSource: 'profile' },
+      remediation: [
+        'Statement[0] (NoSsm) of SCP DenySsm (p-denyssm1)',
+        `attached to root Root (${ROOT_ID})`,
+        'aws organizations update-policy --policy-id p-denyssm1',
+        'orgs_manage_policies_scps_evaluation.html',
+      ],
+    },
+    {
+      case: 'a Deny of the message services attached to the OU (statement 1)',
+      organizations: anOrganization({ ous: ou([FULL_AWS_ACCESS, denyMessages]) }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [
+        'SCP DenyMessages (p-denymsg1)',
+        `OU Workloads (${OU_ID})`,
+        'ssmmessages:CreateControlChannel',
+        'ec2messages:GetMessages',
+        'Statement[1] (NoChannels)',
+      ],
+    },
+    {
+      case: 'a Deny attached to the account itself',
+      organizations: anOrganization({ account: [FULL_AWS_ACCESS, denySsm] }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: ['SCP DenySsm (p-denyssm1)', `account prod (${ACCOUNT_ID})`, 'Statement[0] (NoSsm)'],
+    },
+    {
+      case: 'a NotAction Deny (everything but EC2 and S3) attached to the OU',
+      organizations: anOrganization({
+        ous: ou([
+          FULL_AWS_ACCESS,
+          anScp('p-notact01', 'OnlyEc2S3', { Effect: 'Deny', NotAction: ['ec2:*', 's3:*'], Resource: '*' }),
+        ]),
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: ['SCP OnlyEc2S3 (p-notact01)', `OU Workloads (${OU_ID})`, 'Statement[0]'],
+      evidence: {
+        blockedBy: [
+          {
+            target: `OU Workloads (${OU_ID})`,
+            decision: 'explicitDeny',
+            actions: expect.arrayContaining([
+              `ssm:UpdateInstanceInformation on ${INSTANCE_ARN}`,
+              'ssmmessages:OpenDataChannel',
+            ]),
+            statements: [`Deny SCP OnlyEc2S3 (p-notact01) attached to OU Workloads (${OU_ID}) Statement[0]`],
+          },
+        ],
+      },
+    },
+    {
+      case: 'a NotAction Deny that exempts the agent services: allowed',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp('p-notact02', 'ExemptAgent', {
+            Effect: 'Deny',
+            NotAction: ['ec2:*', 'ssm:*', 'ssmmessages:*', 'ec2messages:*'],
+            Resource: '*',
+          }),
+        ],
+      }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+      evidence: { scp: { decision: 'allows' } },
+    },
+    {
+      case: 'allow-list: the OU swapped FullAWSAccess for an SCP allowing only EC2 and S3 (implicit deny)',
+      organizations: anOrganization({ ous: ou([ec2Only]) }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [
+        `No SCP attached to OU Workloads (${OU_ID}) allows ssm:UpdateInstanceInformation`,
+        'attached: Ec2Only (p-ec2only1)',
+        'every level from the root to the account',
+      ],
+      evidence: {
+        blockedBy: expect.arrayContaining([
+          expect.objectContaining({ decision: 'notAllowed', attachedScps: ['Ec2Only (p-ec2only1)'] }),
+        ]),
+      },
+      remediation: [`aws organizations attach-policy --policy-id p-FullAWSAccess --target-id ${OU_ID}`],
+    },
+    {
+      case: 'allow-list at the account level that names the agent actions: allowed',
+      organizations: anOrganization({ account: [agentAllowList] }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+    },
+    {
+      case: 'allow-list at the root without the message services: implicit deny at the root',
+      organizations: anOrganization({
+        root: [anScp('p-rootal01', 'RootAllowList', allow(['ec2:*', 'ssm:*']))],
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [`No SCP attached to root Root (${ROOT_ID}) allows ssmmessages:CreateControlChannel`],
+      remediation: [`--target-id ${ROOT_ID}`],
+    },
+    {
+      case: 'resource-aware: a Deny on every EC2 instance ARN denies this instance',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp(
+            'p-instdeny',
+            'NoInstances',
+            deny('ssm:UpdateInstanceInformation', 'arn:aws:ec2:*:*:instance/*'),
+          ),
+        ],
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: ['SCP NoInstances (p-instdeny)', INSTANCE_ARN],
+    },
+    {
+      case: 'resource-aware: a Deny on another instance ARN does not touch this one',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp(
+            'p-instdeny',
+            'NoOther',
+            deny('ssm:UpdateInstanceInformation', 'arn:aws:ec2:*:*:instance/i-0ffffffffffffffff'),
+          ),
+        ],
+      }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+    },
+    {
+      case: 'resource-aware: a Deny on hybrid managed-instance ARNs does not touch an EC2 instance',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp('p-nohybrid', 'NoHybrid', deny('ssm:*', 'arn:aws:ssm:*:*:managed-instance/*')),
+        ],
+      }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+    },
+    {
+      case: 'condition decided: a region guard Deny that exempts this region does not apply',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp('p-regions1', 'RegionGuard', {
+            Sid: 'DenyOtherRegions',
+            Effect: 'Deny',
+            NotAction: ['iam:*', 'organizations:*'],
+            Resource: '*',
+            Condition: { StringNotEquals: { 'aws:RequestedRegion': ['eu-west-1', 'eu-central-1'] } },
+          }),
+        ],
+      }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+    },
+    {
+      case: 'condition decided: a region guard Deny that does not list this region denies',
+      organizations: anOrganization({
+        ous: ou([
+          FULL_AWS_ACCESS,
+          anScp('p-regions2', 'UsOnly', {
+            Sid: 'DenyOutsideUs',
+            Effect: 'Deny',
+            NotAction: ['iam:*', 'organizations:*'],
+            Resource: '*',
+            Condition: { StringNotEquals: { 'aws:RequestedRegion': ['us-east-1'] } },
+          }),
+        ]),
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: ['SCP UsOnly (p-regions2)', `OU Workloads (${OU_ID})`, 'Statement[0] (DenyOutsideUs)'],
+    },
+    {
+      case: 'condition decided: a Deny that exempts the agent role by aws:PrincipalArn does not apply',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp('p-princ001', 'OnlyPlatformRoles', {
+            Effect: 'Deny',
+            Action: 'ssm:*',
+            Resource: '*',
+            Condition: {
+              ArnNotLike: { 'aws:PrincipalArn': [PROFILE_ROLE_ARN, 'arn:aws:iam::*:role/Admin'] },
+            },
+          }),
+        ],
+      }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+    },
+    {
+      case: 'condition decided: a Deny that exempts only other roles by aws:PrincipalArn denies the agent role',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp('p-princ002', 'OnlyAdmins', {
+            Effect: 'Deny',
+            Action: 'ssm:*',
+            Resource: '*',
+            Condition: { ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/Admin' } },
+          }),
+        ],
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: ['SCP OnlyAdmins (p-princ002)'],
+    },
+    {
+      case: 'condition the audit cannot decide (a principal tag): WARN, never PASS',
+      organizations: anOrganization({
+        root: [
+          FULL_AWS_ACCESS,
+          anScp('p-tagged01', 'TeamOnly', {
+            Sid: 'NeedsTeamTag',
+            Effect: 'Deny',
+            Action: 'ssmmessages:*',
+            Resource: '*',
+            Condition: { StringNotEquals: { 'aws:PrincipalTag/team': 'platform' } },
+          }),
+        ],
+      }),
+      status: 'WARN',
+      reason: 'SCP_CONDITIONAL',
+      message: ['Deny SCP TeamOnly (p-tagged01) attached to root Root', 'Statement[0] (NeedsTeamTag)'],
+      remediation: ['aws:PrincipalTag/team'],
+    },
+    {
+      case: 'the management account: SCPs do not apply, even a Deny',
+      organizations: anOrganization({ managementAccountId: ACCOUNT_ID, root: [FULL_AWS_ACCESS, denySsm] }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+      evidence: { scp: expect.stringContaining('management account') },
+    },
+    {
+      case: 'a Deny, but which account is the management account is unknown: ERROR, not FAIL',
+      organizations: anOrganization({ managementAccountId: null, root: [FULL_AWS_ACCESS, denySsm] }),
+      status: 'ERROR',
+      reason: 'SCP_UNREADABLE',
+      message: ['management account'],
+      evidence: {
+        wouldBlock: expect.arrayContaining([expect.objectContaining({ decision: 'explicitDeny' })]),
+      },
+    },
+    {
+      case: 'management account unknown but everything allowed: PASS (the question does not arise)',
+      organizations: anOrganization({ managementAccountId: null }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+    },
+    {
+      case: 'DescribePolicy denied for the account SCP: ERROR naming the policy and the call',
+      organizations: anOrganization({
+        account: [FULL_AWS_ACCESS, agentAllowList],
+        undescribed: ['p-agentok1'],
+      }),
+      calls: { 'organizations:DescribePolicy': { status: 'denied', error: 'AccessDeniedException' } },
+      status: 'ERROR',
+      reason: 'SCP_UNREADABLE',
+      message: [
+        'AgentAllowList (p-agentok1)',
+        `account prod (${ACCOUNT_ID})`,
+        'organizations:DescribePolicy was denied: AccessDeniedException',
+      ],
+      remediation: ['allow organizations:DescribePolicy'],
+    },
+    {
+      case: 'ListPoliciesForTarget failed for the OU: ERROR naming the OU',
+      organizations: anOrganization({ ous: ou(null) }),
+      calls: { 'organizations:ListPoliciesForTarget': { status: 'error', error: 'ThrottlingException' } },
+      status: 'ERROR',
+      reason: 'SCP_UNREADABLE',
+      message: [`OU Workloads (${OU_ID})`, 'organizations:ListPoliciesForTarget failed: ThrottlingException'],
+    },
+    {
+      case: 'no organizations section because ListParents was denied: ERROR, never PASS',
+      calls: { 'organizations:ListParents': { status: 'denied', error: 'AccessDeniedException' } },
+      status: 'ERROR',
+      reason: 'SCP_UNREADABLE',
+      message: ['organizations:ListParents was denied'],
+      remediation: ['organizations:ListParents'],
+    },
+    {
+      case: 'a chain that does not reach the account: ERROR',
+      organizations: { ...anOrganization(), TargetChain: anOrganization().TargetChain!.slice(0, 2) },
+      status: 'ERROR',
+      reason: 'SCP_UNREADABLE',
+      message: [`does not end at account ${ACCOUNT_ID}`],
+    },
+    {
+      case: 'a readable Deny at the root decides, even when an account SCP is unreadable',
+      organizations: anOrganization({
+        root: [FULL_AWS_ACCESS, denySsm],
+        account: [FULL_AWS_ACCESS, agentAllowList],
+        undescribed: ['p-agentok1'],
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      evidence: { unreadable: [expect.stringContaining('AgentAllowList (p-agentok1)')] },
+    },
+    {
+      case: 'no SCP attached anywhere (SCPs not enabled): not restricted',
+      organizations: anOrganization({ root: [], ous: ou([]), account: [] }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+      evidence: { scp: expect.stringContaining('no SCP is attached') },
+    },
+    {
+      case: 'an empty SCP list at one level among others: a collection gap, ERROR',
+      organizations: anOrganization({ ous: ou([]) }),
+      status: 'ERROR',
+      reason: 'SCP_UNREADABLE',
+      message: [`no SCP is listed for OU Workloads (${OU_ID})`],
+    },
+    {
+      case: 'policies of other types (a tag policy) are not SCPs and restrict nothing',
+      organizations: anOrganization({
+        account: [FULL_AWS_ACCESS, { ...anScp('p-tagpol01', 'Tags', deny('*')), type: 'TAG_POLICY' }],
+      }),
+      status: 'PASS',
+      reason: 'PROFILE_GRANTS_CORE',
+    },
+    {
+      case: 'nested OUs: an implicit deny in the inner OU',
+      organizations: anOrganization({
+        ous: [
+          { id: OU_ID, name: 'Workloads', scps: [FULL_AWS_ACCESS] },
+          { id: 'ou-ab12-22222222', name: 'Sandbox', scps: [ec2Only] },
+        ],
+      }),
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: ['No SCP attached to OU Sandbox (ou-ab12-22222222)'],
+    },
+    {
+      case: 'an IAM FAIL stands whatever the SCPs say (no profile, DHMC off)',
+      organizations: anOrganization({ root: [FULL_AWS_ACCESS, denySsm] }),
+      instance: { profile: null },
+      roles: [],
+      status: 'FAIL',
+      reason: 'NO_INSTANCE_PROFILE_AND_DHMC_OFF',
+    },
+    {
+      case: 'an IAM WARN (deprecated policy) with an SCP Deny: FAIL',
+      organizations: anOrganization({ ous: ou([FULL_AWS_ACCESS, denySsm]) }),
+      roles: [profileRole({ managed: [DEPRECATED] })],
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      evidence: { iamOutcome: 'DEPRECATED_POLICY' },
+    },
+    {
+      case: 'the DHMC path: the SCP is asked for the DHMC role',
+      organizations: anOrganization({ root: [FULL_AWS_ACCESS, denyMessages] }),
+      instance: { profile: null },
+      roles: [dhmcRole()],
+      dhmc: `service-role/${DHMC_ROLE}`,
+      status: 'FAIL',
+      reason: 'SCP_DENIES_AGENT',
+      message: [`to role ${DHMC_ROLE}`, 'SCP DenyMessages (p-denymsg1)'],
+      evidence: { credentialSource: 'dhmc', iamOutcome: 'DHMC_PATH_OK' },
+    },
+  ];
+
+  it.each(scpRows)('$case', (row) => {
+    // Prepare
+    const snapshot = aSnapshot({
+      instances: [anInstance({ id: ID, ...row.instance })],
+      ec2: aNetwork(),
+      infos: [instanceInfo({ id: ID })],
+      roles: row.roles ?? [profileRole()],
+      settings: [dhmcSetting(row.dhmc ?? null), tierSetting('standard')],
+      calls: row.calls,
+      ...(row.organizations ? { organizations: row.organizations } : {}),
+    });
+    // Act
+    const finding = findingOf(
+      audit(snapshot, { ruleIds: ['instance-permissions'] }),
+      'instance-permissions',
+      ID,
+    );
+    // Assess
+    expect({ status: finding.status, reason: finding.reason }).toEqual({
+      status: row.status,
+      reason: row.reason,
+    });
+    for (const text of row.message ?? []) expect(finding.message).toContain(text);
+    if (row.evidence) expect(finding.evidence).toMatchObject(row.evidence);
+    for (const text of row.remediation ?? []) expect(finding.remediation).toContain(text);
+    expect(finding.remediation).not.toMatch(/\{[A-Za-z]+\}/);
+    if (row.status !== 'PASS') expect(finding.remediation).not.toBe('No action needed.');
   });
 });

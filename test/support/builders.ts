@@ -24,6 +24,7 @@ export type ServiceSettingInput = NonNullable<Ssm['ServiceSettings']>[number];
 type Iam = NonNullable<Input['iam']>;
 export type RoleDetailInput = NonNullable<Iam['RoleDetailList']>[number];
 export type ManagedPolicyInput = NonNullable<Iam['Policies']>[number];
+export type OrganizationsInput = NonNullable<Input['organizations']>;
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -512,6 +513,7 @@ export function aSnapshot(parts: {
   activations?: ActivationInput[];
   roles?: RoleDetailInput[];
   policies?: ManagedPolicyInput[];
+  organizations?: OrganizationsInput;
 }): Input {
   return {
     schemaVersion: 1,
@@ -534,6 +536,101 @@ export function aSnapshot(parts: {
       ActivationList: parts.activations ?? [],
     },
     iam: { RoleDetailList: parts.roles ?? [], Policies: parts.policies ?? [] },
+    ...(parts.organizations !== undefined ? { organizations: parts.organizations } : {}),
+  };
+}
+
+// ---------- AWS Organizations: service control policies ----------
+
+export const ORG_ID = 'o-a1b2c3d4e5';
+export const MANAGEMENT_ACCOUNT = '111111111111';
+export const ROOT_ID = 'r-ab12';
+export const OU_ID = 'ou-ab12-11111111';
+
+/** An SCP: its id, name and document (DescribePolicy's Content is a JSON string). */
+export interface ScpSpec {
+  id: string;
+  name: string;
+  doc: PolicyDoc;
+  awsManaged?: boolean;
+  type?: string;
+}
+
+export const FULL_AWS_ACCESS: ScpSpec = {
+  id: 'p-FullAWSAccess',
+  name: 'FullAWSAccess',
+  awsManaged: true,
+  doc: policy({ Effect: 'Allow', Action: '*', Resource: '*' }),
+};
+
+export const anScp = (id: string, name: string, ...statements: Record<string, unknown>[]): ScpSpec => ({
+  id,
+  name,
+  doc: policy(...statements),
+});
+
+const scpSummary = (scp: ScpSpec) => ({
+  Id: scp.id,
+  Arn: scp.awsManaged
+    ? `arn:aws:organizations::aws:policy/service_control_policy/${scp.id}`
+    : `arn:aws:organizations::${MANAGEMENT_ACCOUNT}:policy/${ORG_ID}/service_control_policy/${scp.id}`,
+  Name: scp.name,
+  Type: scp.type ?? 'SERVICE_CONTROL_POLICY',
+  AwsManaged: scp.awsManaged === true,
+});
+
+/**
+ * The `organizations` section for the chain root → OU(s) → account, in the shapes ListParents,
+ * ListPoliciesForTarget and DescribePolicy return. `null` SCPs at a level: ListPoliciesForTarget failed for
+ * it; `undescribed`: policy ids whose DescribePolicy failed (listed, no content).
+ */
+export function anOrganization(
+  spec: {
+    accountId?: string;
+    accountName?: string;
+    managementAccountId?: string | null;
+    organizationId?: string | null;
+    root?: ScpSpec[] | null;
+    ous?: { id: string; name: string; scps: ScpSpec[] | null }[];
+    account?: ScpSpec[] | null;
+    undescribed?: string[];
+  } = {},
+): OrganizationsInput {
+  const levels = [
+    {
+      TargetId: ROOT_ID,
+      Type: 'ROOT' as const,
+      Name: 'Root',
+      scps: spec.root === undefined ? [FULL_AWS_ACCESS] : spec.root,
+    },
+    ...(spec.ous ?? [{ id: OU_ID, name: 'Workloads', scps: [FULL_AWS_ACCESS] }]).map((ou) => ({
+      TargetId: ou.id,
+      Type: 'ORGANIZATIONAL_UNIT' as const,
+      Name: ou.name,
+      scps: ou.scps,
+    })),
+    {
+      TargetId: spec.accountId ?? ACCOUNT,
+      Type: 'ACCOUNT' as const,
+      Name: spec.accountName ?? 'prod',
+      scps: spec.account === undefined ? [FULL_AWS_ACCESS] : spec.account,
+    },
+  ];
+  const described = new Map<string, ScpSpec>();
+  for (const level of levels) for (const scp of level.scps ?? []) described.set(scp.id, scp);
+  const undescribed = new Set(spec.undescribed ?? []);
+  return {
+    ...(spec.organizationId !== null ? { OrganizationId: spec.organizationId ?? ORG_ID } : {}),
+    ...(spec.managementAccountId !== null
+      ? { ManagementAccountId: spec.managementAccountId ?? MANAGEMENT_ACCOUNT }
+      : {}),
+    TargetChain: levels.map(({ scps, ...target }) => ({
+      ...target,
+      ...(scps === null ? {} : { Policies: scps.map(scpSummary) }),
+    })),
+    Policies: [...described.values()]
+      .filter((scp) => !undescribed.has(scp.id))
+      .map((scp) => ({ PolicySummary: scpSummary(scp), Content: JSON.stringify(scp.doc) })),
   };
 }
 
