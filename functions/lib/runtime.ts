@@ -12,7 +12,7 @@ import { RecheckScheduler, type RecheckConfig } from './recheck';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
-import { DEFAULT_MEMBER_ROLE, MemberCredentials, partitionOf } from '../../shared/aws/assume';
+import { assumedRole, DEFAULT_MEMBER_ROLE, MemberCredentials, partitionOf } from '../../shared/aws/assume';
 import type { AccountSelection } from '../../shared/collect/organization';
 import { OrgRunStore } from '../../shared/store/org-runs';
 
@@ -54,6 +54,15 @@ export const lambdaEnvSchema = z.object({
     .regex(/^[\w+=,.@-]{1,64}$/, 'ORG_MEMBER_ROLE_NAME must be an IAM role name')
     .optional(),
   ORG_EXTERNAL_ID: z.string().optional(),
+  /** A management-account role to read Organizations through (when the auditor's account cannot). */
+  ORG_MANAGEMENT_ROLE_ARN: z
+    .string()
+    .regex(
+      /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/,
+      'ORG_MANAGEMENT_ROLE_ARN must be an IAM role ARN',
+    )
+    .optional()
+    .or(z.literal('')),
   /** Comma-separated: a static account list (standalone accounts), include/exclude filters. */
   ORG_ACCOUNTS: z.string().optional(),
   ORG_INCLUDE_OUS: z.string().optional(),
@@ -88,6 +97,7 @@ export interface OrgEnv {
   queueUrl?: string;
   memberRoleName: string;
   externalId?: string;
+  managementRoleArn?: string;
   selection: AccountSelection;
   maxReceives: number;
 }
@@ -136,6 +146,7 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
       ...(e.ORG_JOB_QUEUE_URL ? { queueUrl: e.ORG_JOB_QUEUE_URL } : {}),
       memberRoleName: e.ORG_MEMBER_ROLE_NAME ?? DEFAULT_MEMBER_ROLE,
       ...(e.ORG_EXTERNAL_ID ? { externalId: e.ORG_EXTERNAL_ID } : {}),
+      ...(e.ORG_MANAGEMENT_ROLE_ARN ? { managementRoleArn: e.ORG_MANAGEMENT_ROLE_ARN } : {}),
       selection: {
         ...(list(e.ORG_ACCOUNTS).length ? { accounts: list(e.ORG_ACCOUNTS) } : {}),
         includeOus: list(e.ORG_INCLUDE_OUS),
@@ -248,6 +259,9 @@ function orgRuntime(
           : partitionOf(home) === 'aws-us-gov'
             ? 'us-gov-west-1'
             : 'us-east-1',
+      ...(config.org.managementRoleArn
+        ? { credentials: assumedRole(sts, config.org.managementRoleArn, clock ? { clock } : {}) }
+        : {}),
     }),
     sqs: new SQSClient({ region: home }),
     runs: new OrgRunStore(doc, config.table, { historyTtlDays: config.historyTtlDays }),

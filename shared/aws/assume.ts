@@ -54,43 +54,56 @@ export class MemberCredentials {
   forAccount(accountId: string): AwsCredentialIdentityProvider {
     let provider = this.providers.get(accountId);
     if (!provider) {
-      provider = this.cached(accountId);
+      provider = assumedRole(this.sts, this.roleArn(accountId), {
+        ...this.options,
+        ...(this.role.externalId ? { externalId: this.role.externalId } : {}),
+        onAssume: () => {
+          this.assumed += 1;
+        },
+      });
       this.providers.set(accountId, provider);
     }
     return provider;
   }
+}
 
-  private cached(accountId: string): AwsCredentialIdentityProvider {
-    const now = () => (this.options.clock ?? (() => new Date()))().getTime();
-    let current: AwsCredentialIdentity | undefined;
-    let pending: Promise<AwsCredentialIdentity> | undefined;
-    return async () => {
-      if (current?.expiration && current.expiration.getTime() - RENEW_BEFORE_MS > now()) return current;
-      pending ??= this.assume(accountId).finally(() => {
-        pending = undefined;
-      });
-      current = await pending;
-      return current;
-    };
-  }
-
-  private async assume(accountId: string): Promise<AwsCredentialIdentity> {
-    this.assumed += 1;
-    const out = await this.sts.send(
+/**
+ * Credentials of one role, assumed when first asked and again only when about to expire (a failed
+ * AssumeRole is not cached). Also used for a management-account role to read Organizations through.
+ */
+export function assumedRole(
+  sts: STSClient,
+  roleArn: string,
+  options: { externalId?: string; sessionName?: string; clock?: () => Date; onAssume?: () => void } = {},
+): AwsCredentialIdentityProvider {
+  const now = () => (options.clock ?? (() => new Date()))().getTime();
+  let current: AwsCredentialIdentity | undefined;
+  let pending: Promise<AwsCredentialIdentity> | undefined;
+  const assume = async (): Promise<AwsCredentialIdentity> => {
+    options.onAssume?.();
+    const out = await sts.send(
       new AssumeRoleCommand({
-        RoleArn: this.roleArn(accountId),
-        RoleSessionName: this.options.sessionName ?? 'ssm-readiness-auditor',
-        ...(this.role.externalId ? { ExternalId: this.role.externalId } : {}),
+        RoleArn: roleArn,
+        RoleSessionName: options.sessionName ?? 'ssm-readiness-auditor',
+        ...(options.externalId ? { ExternalId: options.externalId } : {}),
       }),
     );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey)
-      throw new Error(`AssumeRole returned no credentials for ${accountId}`);
+      throw new Error(`AssumeRole returned no credentials for ${roleArn}`);
     return {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,
       sessionToken: c.SessionToken,
       expiration: c.Expiration,
     };
-  }
+  };
+  return async () => {
+    if (current?.expiration && current.expiration.getTime() - RENEW_BEFORE_MS > now()) return current;
+    pending ??= assume().finally(() => {
+      pending = undefined;
+    });
+    current = await pending;
+    return current;
+  };
 }

@@ -1,3 +1,4 @@
+import { parseLambdaEnv } from '../../functions/lib/runtime';
 import {
   ListAccountsCommand,
   ListAccountsForParentCommand,
@@ -102,5 +103,35 @@ describe('member credentials', () => {
       RoleArn: 'arn:aws:iam::123456789012:role/Member',
       ExternalId: 'ext-1',
     });
+  });
+});
+
+describe('Organization-mode environment', () => {
+  const base = { FINDINGS_TABLE: 'findings', AWS_REGION: 'eu-west-1' };
+  it('reads the selection, the member role and the management role', () => {
+    const env = parseLambdaEnv({
+      ...base,
+      ORG_ACCOUNTS: '111111111111, 222222222222',
+      ORG_EXCLUDE_OUS: 'ou-ab12-11111111',
+      ORG_MEMBER_ROLE_NAME: 'AuditMember',
+      ORG_MANAGEMENT_ROLE_ARN: 'arn:aws:iam::999999999999:role/OrgReader',
+    });
+    expect(env.org).toEqual({
+      memberRoleName: 'AuditMember',
+      managementRoleArn: 'arn:aws:iam::999999999999:role/OrgReader',
+      selection: {
+        accounts: ['111111111111', '222222222222'],
+        includeOus: [],
+        excludeAccounts: [],
+        excludeOus: ['ou-ab12-11111111'],
+      },
+      maxReceives: 3,
+    });
+    expect(env.regionsConfigured).toBe(false);
+  });
+  it('names a malformed management role ARN', () => {
+    expect(() => parseLambdaEnv({ ...base, ORG_MANAGEMENT_ROLE_ARN: 'OrgReader' })).toThrow(
+      'invalid environment ORG_MANAGEMENT_ROLE_ARN: ORG_MANAGEMENT_ROLE_ARN must be an IAM role ARN',
+    );
   });
 });
