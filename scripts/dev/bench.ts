@@ -23,6 +23,7 @@ import { blackHoleSection } from './bench-faults';
 import { patternReport } from './bench-patterns';
 import { startupReport } from './bench-startup';
 import { measureStore, renderStoreRows, STORE_FLEET } from './bench-store';
+import { ORG_DEFAULTS, renderOrgBench, simulateOrganization } from './bench-org';
 import { writeSnapshotFile } from '../../test/support/snapshot-file';
 import { buildSynthetic } from '../../test/support/synthetic';
 
@@ -33,6 +34,9 @@ export interface BenchOptions {
   /** Fleet size of the DynamoDB-writes section (default 10,000; --store-size). */
   storeSize: number;
   seed: number;
+  /** Organization-mode simulation: accounts (default 1,000; --org-accounts) and accounts run by the workers (--org-workers). */
+  orgAccounts?: number;
+  orgWorkers?: number;
 }
 
 export interface BenchSection {
@@ -265,6 +269,19 @@ export const startupSection: BenchSection = {
 };
 
 /** Every section, in print order. */
+const orgSection: BenchSection = {
+  title: 'Organization mode at scale: planner, workers, Lambda projection, capacity plan (issue 12)',
+  async run(options) {
+    const accounts = options.orgAccounts ?? ORG_DEFAULTS.accounts;
+    const result = await simulateOrganization({
+      ...ORG_DEFAULTS,
+      accounts,
+      workerAccounts: Math.min(accounts, options.orgWorkers ?? ORG_DEFAULTS.workerAccounts ?? accounts),
+    });
+    return renderOrgBench(result, renderTable);
+  },
+};
+
 export const SECTIONS: readonly BenchSection[] = [
   startupSection,
   evaluationSection,
@@ -272,6 +289,7 @@ export const SECTIONS: readonly BenchSection[] = [
   storeSection,
   patternSection,
   blackHoleSection,
+  orgSection,
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -307,12 +325,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       options.storeSize = Number(value().replace(/_/g, ''));
       if (!Number.isInteger(options.storeSize) || options.storeSize <= 0)
         throw new Error('--store-size expects a positive integer');
+    } else if (flag === '--org-accounts' || flag === '--org-workers') {
+      const n = Number(value().replace(/_/g, ''));
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} expects a positive integer`);
+      if (flag === '--org-accounts') options.orgAccounts = n;
+      else options.orgWorkers = n;
     } else if (flag === '--seed') {
       options.seed = Number(value());
       if (!Number.isInteger(options.seed)) throw new Error('--seed expects an integer');
     } else {
       throw new Error(
-        `unknown argument ${arg} (usage: npm run bench -- [--sizes 10000,100000] [--store-size 10000] [--seed 1])`,
+        `unknown argument ${arg} (usage: npm run bench -- [--sizes 10000,100000] [--store-size 10000] [--org-accounts 1000] [--org-workers 100] [--seed 1])`,
       );
     }
   }
