@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   PARTITIONS,
+  organizationPolicy,
   readOnlyPolicy,
   readOnlyPolicyForCloudFormation,
   type Partition,
@@ -27,6 +28,7 @@ const ROOT = path.join(__dirname, '..', '..');
 export const POLICY_FILES = {
   cli: path.join(ROOT, 'scripts', 'iam', 'ssm-audit-read-only-policy.json'),
   cloudFormation: path.join(ROOT, 'scripts', 'deploy', 'read-account-policy.json'),
+  organization: path.join(ROOT, 'scripts', 'iam', 'ssm-audit-org-policy.json'),
   memberStackSet: MEMBER_STACKSET_FILE,
 } as const;
 
@@ -35,6 +37,7 @@ export function generatedPolicies(): Record<keyof typeof POLICY_FILES, Record<st
   return {
     cli: readOnlyPolicy('aws'),
     cloudFormation: readOnlyPolicyForCloudFormation(),
+    organization: organizationPolicy('aws'),
     memberStackSet: memberStackSetTemplate(),
   };
 }

@@ -98,3 +98,51 @@ export function readOnlyPolicy(partition: Partition = 'aws'): Record<string, unk
 export function readOnlyPolicyForCloudFormation(): Record<string, unknown> {
   return policyDocument((path) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:*:*:servicesetting/${path}` }));
 }
+
+/**
+ * What Organization mode adds for the principal that runs it (`ssm-audit scan --org` from the
+ * management or a delegated administrator account): Organizations reads for the account list and the
+ * SCP chains (organization.ts), the enabled regions, and assuming the member role in each account.
+ */
+export const ORGANIZATION_READ_ACTIONS = [
+  'ec2:DescribeRegions',
+  'organizations:DescribeOrganization',
+  'organizations:DescribePolicy',
+  'organizations:ListAccounts',
+  'organizations:ListAccountsForParent',
+  'organizations:ListOrganizationalUnitsForParent',
+  'organizations:ListParents',
+  'organizations:ListPoliciesForTarget',
+  'organizations:ListRoots',
+] as const;
+
+/**
+ * The policy of the principal that runs an Organization audit from the CLI: the read-only policy (its
+ * own account is audited too), the Organizations reads, and sts:AssumeRole on the member role only
+ * (scripts/iam/ssm-audit-org-policy.json is this for `aws` and the default member role name).
+ */
+export function organizationPolicy(
+  partition: Partition = 'aws',
+  memberRoleName = 'SsmReadinessAuditorMember',
+): Record<string, unknown> {
+  const base = readOnlyPolicy(partition) as { Version: string; Statement: unknown[] };
+  return {
+    Version: base.Version,
+    Statement: [
+      ...base.Statement,
+      {
+        Sid: 'SsmReadinessAuditorOrganizationsRead',
+        Effect: 'Allow',
+        // Organizations and DescribeRegions support no resource-level permissions for these reads.
+        Action: [...ORGANIZATION_READ_ACTIONS],
+        Resource: '*',
+      },
+      {
+        Sid: 'SsmReadinessAuditorAssumeMemberRole',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: `arn:${partition}:iam::*:role/${memberRoleName}`,
+      },
+    ],
+  };
+}

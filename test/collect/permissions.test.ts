@@ -4,6 +4,8 @@ import {
   PARTITIONS,
   readOnlyPolicy,
   readOnlyPolicyForCloudFormation,
+  ORGANIZATION_READ_ACTIONS,
+  organizationPolicy,
   READ_ACTIONS,
 } from '../../shared/collect/permissions';
 import { POLICY_FILES } from '../../scripts/dev/generate-iam-policy';
@@ -59,9 +61,32 @@ it('grants only read actions (Describe/Get/List), never a wildcard action', () =
   expect(JSON.stringify(readOnlyPolicy())).not.toMatch(/"[a-z0-9]+:\*"|"\*"\s*\]?\s*,?\s*"Action"/);
 });
 
-it('allows every call that fills a snapshot section', () => {
-  for (const calls of Object.values(SECTIONS))
-    for (const call of calls) expect([call, allows(call)]).toEqual([call, 'allowed']);
+it('allows every call that fills a snapshot section (the organizations section: the Organization policy)', () => {
+  for (const [section, calls] of Object.entries(SECTIONS))
+    for (const call of calls)
+      expect([call, section === 'organizations' ? orgAllows(call) : allows(call)]).toEqual([call, 'allowed']);
+  // The member accounts' policy reads nothing of Organizations.
+  expect(allows('organizations:ListParents')).not.toBe('allowed');
+});
+
+const orgDocument = parsePolicyDocument(organizationPolicy());
+const orgAllows = (action: string, resource = '*') =>
+  evaluatePolicies({ identityPolicies: [{ source: 'org', document: orgDocument }], action, resource })
+    .decision;
+
+it('the Organization policy reads Organizations and assumes only the member role', () => {
+  for (const action of ORGANIZATION_READ_ACTIONS)
+    expect([action, orgAllows(action)]).toEqual([action, 'allowed']);
+  expect(ORGANIZATION_READ_ACTIONS.every((a) => /^[a-z0-9]+:(Describe|Get|List)[A-Za-z]+$/.test(a))).toBe(
+    true,
+  );
+  expect(orgAllows('sts:AssumeRole', 'arn:aws:iam::222222222222:role/SsmReadinessAuditorMember')).toBe(
+    'allowed',
+  );
+  expect(
+    orgAllows('sts:AssumeRole', 'arn:aws:iam::222222222222:role/OrganizationAccountAccessRole'),
+  ).not.toBe('allowed');
+  expect(JSON.parse(readFileSync(POLICY_FILES.organization, 'utf8'))).toEqual(organizationPolicy());
 });
 
 it.each<{ case: string; scope: CollectionScope }>([
