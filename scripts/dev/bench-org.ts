@@ -149,10 +149,6 @@ export async function simulateOrganization(options: OrgBenchOptions): Promise<Or
     tableName: local.tableName,
     writeConcurrency: STORE_WRITE_CONCURRENCY,
   });
-  const storeEvery = Math.max(
-    1,
-    Math.floor((options.accounts * regions.length) / Math.max(1, options.storeSample)),
-  );
   let jobIndex = 0;
   let run: OrgRunResult;
   let seconds = 0;
@@ -184,6 +180,10 @@ export async function simulateOrganization(options: OrgBenchOptions): Promise<Or
     fake.callsByJob.clear();
     fake.assumeRoleCalls.clear();
     const workerAccounts = Math.min(options.accounts, options.workerAccounts ?? options.accounts);
+    const storeEvery = Math.max(
+      1,
+      Math.floor((workerAccounts * regions.length) / Math.max(1, options.storeSample)),
+    );
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     run = await runOrganization(

@@ -548,10 +548,8 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description(
       'Collect a snapshot of a live account and region into a file, or with --org/--accounts one file per account-region into a directory (read-only AWS calls).',
     )
-    .requiredOption(
-      '-o, --out <file>',
-      'where to write the snapshot JSON (with --org/--accounts: a directory, one <account>-<region>.json each)',
-    )
+    // With --org/--accounts --out names a directory (the command's description says so).
+    .requiredOption('-o, --out <file>', 'where to write the snapshot JSON')
     .option('--region <region>', "region to collect (default: AWS_REGION or the profile's region)")
     .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')
     .option(
