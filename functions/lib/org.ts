@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { RULE_IDS } from '../../rules';
+import { partitionOf } from '../../shared/aws/assume';
 import { describeFailure } from '../../shared/aws/faults';
 import { REGION_SCOPE } from '../../shared/collect/scope';
 import { enabledRegions, OrganizationReader, type AccountScps } from '../../shared/collect/organization';
@@ -76,6 +77,7 @@ export async function planOrgRun(rt: Runtime, runId: string = randomUUID()): Pro
     ...(listing.organizationId ? { organizationId: listing.organizationId } : {}),
   };
   await rt.org.runs.start(plan, jobs, now);
+  await rt.org.runs.rememberAccounts(accounts.map((a) => a.id));
 
   let sent = 0;
   let failedToSend = 0;
@@ -153,26 +155,24 @@ async function sendBatch(rt: Runtime, batch: readonly OrgJob[]): Promise<OrgJob[
  * when the account listing was complete, so a failed or partial listing never closes anything.
  */
 async function closeRemovedAccounts(rt: Runtime, active: ReadonlySet<string>): Promise<string[]> {
-  const scopes = await rt.store.scopes();
-  const gone = scopes.filter((s) => !active.has(s.accountId));
-  for (const { accountId, region } of gone) {
+  // Only accounts an Organization run audited: the function's own account, audited by the scheduled
+  // function, or accounts audited by hand are never closed here.
+  const gone = new Set((await rt.org.runs.knownAccounts()).filter((id) => !active.has(id)));
+  const scopes = (await rt.store.scopes()).filter((s) => gone.has(s.accountId));
+  for (const { accountId, region } of scopes) {
     const now = rt.clock();
     // An empty, complete listing of the account-region: every finding stored there is no longer reported.
     const snapshot = parseSnapshot({
       schemaVersion: 1,
       accountId,
       region,
-      partition: region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws',
+      partition: partitionOf(region),
       collectedAt: now.toISOString(),
       calls: {},
       ec2: { Reservations: [] },
       ssm: { InstanceInformationList: [], ActivationList: [] },
     });
-    const result: AuditResult = {
-      findings: [],
-      closedResourceIds: [],
-      rulesRun: [...RULE_IDS],
-    };
+    const result: AuditResult = { findings: [], closedResourceIds: [], rulesRun: [...RULE_IDS] };
     await recordAudit({
       store: rt.store,
       publisher: rt.publisher,
@@ -184,7 +184,8 @@ async function closeRemovedAccounts(rt: Runtime, active: ReadonlySet<string>): P
       maxAlertsPerRun: rt.env.maxAlertsPerRun,
     });
   }
-  return [...new Set(gone.map((s) => s.accountId))];
+  for (const id of gone) await rt.org.runs.forgetAccount(id);
+  return [...gone].sort();
 }
 
 /** One job: assume the member role, audit the account-region, store, alert; then count it. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -53,6 +54,7 @@ export interface OrgRunRecord extends OrgRunPlan {
 }
 
 const pk = (runId: string) => `ORGRUN#${runId}`;
+const ORG_ACCOUNTS_PK = 'ORGACCOUNTS';
 const jobKey = (accountId: string, region: string) => `${accountId}#${region}`;
 
 /** The shard of a job: a stable hash of its key, so every delivery of the job counts in the same set. */
@@ -180,5 +182,38 @@ export class OrgRunStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** The accounts Organization runs have audited (only these can be closed when they leave). */
+  async knownAccounts(): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': ORG_ACCOUNTS_PK },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      ids.push(...(page.Items ?? []).map((item) => String(item.sk)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return ids;
+  }
+
+  async rememberAccounts(ids: readonly string[]): Promise<void> {
+    for (const id of ids)
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: { pk: ORG_ACCOUNTS_PK, sk: id } }),
+      );
+  }
+
+  async forgetAccount(id: string): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: ORG_ACCOUNTS_PK, sk: id } }),
+    );
   }
 }

@@ -14,6 +14,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as plan } from '../../functions/org-plan';
 import { handler as work } from '../../functions/org-worker';
+import { handler as scheduled } from '../../functions/scheduled-audit';
 import { handler as onEvent } from '../../functions/event-audit';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -347,11 +348,20 @@ describe('organization run', () => {
     expect(partial).toMatchObject({ listingComplete: false, closedAccounts: [] });
     expect(await store.inScope(GONE, 'eu-west-1')).toHaveLength(before.length);
 
+    // The auditor's own account, audited by the single-account scheduled function: never closed by a run.
+    const tick = JSON.parse(
+      readFileSync(path.join(__dirname, '..', 'fixtures', 'events', 'scheduled-event.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    await scheduled({ ...tick, account: '111111111111' }, context('own-1'));
+    const own = await store.inScope('111111111111', 'eu-west-1');
+    expect(own.length).toBeGreaterThan(0);
+
     fakeOrganization();
     resetRuntime({ clock: () => new Date(NOW.getTime() + 120_000) });
     const complete = await plan({}, context('run-8'));
     expect(complete.closedAccounts).toEqual([GONE]);
     expect(await store.inScope(GONE, 'eu-west-1')).toEqual([]);
+    expect(await store.inScope('111111111111', 'eu-west-1')).toHaveLength(own.length);
   });
 
   it('a job that keeps failing is retried by SQS, then counted as failed on its last delivery', async () => {
