@@ -113,7 +113,12 @@ function roleNotFound(rt: Runtime, target: AuditTarget, err: RoleNotFoundError):
 }
 
 /** A region the member account has not enabled: nothing to audit there, and nothing stored is touched. */
-function regionDisabled(rt: Runtime, target: AuditTarget, snapshot: Snapshot, apiCalls: number): TargetOutcome {
+function regionDisabled(
+  rt: Runtime,
+  target: AuditTarget,
+  snapshot: Snapshot,
+  apiCalls: number,
+): TargetOutcome {
   rt.logger.info('region not enabled', { region: target.region, accountId: snapshot.accountId });
   return {
     region: target.region,
@@ -128,12 +133,28 @@ function regionDisabled(rt: Runtime, target: AuditTarget, snapshot: Snapshot, ap
   };
 }
 
+async function storedScps(rt: Runtime, accountId: string | undefined): Promise<AccountScps | undefined> {
+  if (!accountId) return undefined;
+  try {
+    return (await rt.org.runs.scpsOf(accountId)) as AccountScps | undefined;
+  } catch (err) {
+    rt.logger.warn('stored SCPs not read', {
+      accountId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return undefined;
+  }
+}
+
 export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<TargetOutcome> {
   const started = performance.now();
+  // The SCP layer as the newest Organization run read it, for audits outside a run (an event in a
+  // member account): judged with the same SCPs, a finding never flips back and forth.
+  const organizations = target.organizations ?? (await storedScps(rt, target.accountId));
   let collected: Awaited<ReturnType<typeof collectSnapshot>>;
   try {
     collected = await collectSnapshot(target.clients ?? rt.clientsFor(target.region), {
-      ...(target.organizations ? { organizations: target.organizations } : {}),
+      ...(organizations ? { organizations } : {}),
       region: target.region,
       scope: target.scope,
       accountId: target.accountId,
@@ -146,7 +167,8 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     throw err;
   }
   const { snapshot, stats } = collected;
-  if (target.clients && regionNotEnabled(snapshot.calls)) return regionDisabled(rt, target, snapshot, stats.totalCalls);
+  if (target.clients && regionNotEnabled(snapshot.calls))
+    return regionDisabled(rt, target, snapshot, stats.totalCalls);
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
     rules: RULES,
