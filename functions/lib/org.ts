@@ -3,7 +3,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { RULE_IDS } from '../../rules';
 import { partitionOf } from '../../shared/aws/assume';
-import { describeFailure } from '../../shared/aws/faults';
+import { describeFailure, mapLimit } from '../../shared/aws/faults';
 import { REGION_SCOPE } from '../../shared/collect/scope';
 import { enabledRegions, OrganizationReader, type AccountScps } from '../../shared/collect/organization';
 import type { AuditResult } from '../../shared/engine/evaluate';
@@ -41,11 +41,46 @@ export interface PlanSummary {
   listingComplete: boolean;
 }
 
+/** SendMessageBatch takes at most 10 entries and 256 KiB in total (the bodies' sum). */
 const SQS_BATCH = 10;
+const SQS_BATCH_BYTES = 250_000;
+
+/** Jobs in SendMessageBatch-sized groups: at most 10 each, and at most SQS_BATCH_BYTES of bodies. */
+export function sqsBatches(jobs: readonly OrgJob[]): OrgJob[][] {
+  const batches: OrgJob[][] = [];
+  let current: OrgJob[] = [];
+  let bytes = 0;
+  for (const job of jobs) {
+    const size = Buffer.byteLength(jobBody(job));
+    if (current.length && (current.length === SQS_BATCH || bytes + size > SQS_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(job);
+    bytes += size;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
+
+/**
+ * The previous run's digest, if it never came (a job died without being counted, or the digest's
+ * sender died): sent now with what was counted, saying how many jobs never reported.
+ */
+async function finishPreviousRun(rt: Runtime): Promise<void> {
+  const previous = await rt.org.runs.latestRunId();
+  if (!previous) return;
+  const record = await rt.org.runs.run(previous);
+  if (!record || record.digestSentAt) return;
+  if (!(await rt.org.runs.claimDigest(previous, rt.clock()))) return;
+  await publishDigest(rt, record, await rt.org.runs.outcomes(previous));
+}
 
 export async function planOrgRun(rt: Runtime, runId: string = randomUUID()): Promise<PlanSummary> {
   const now = rt.clock();
-  const reader = new OrganizationReader(rt.org.organizations);
+  await finishPreviousRun(rt);
+  const reader = new OrganizationReader(rt.org.organizations, { concurrency: rt.env.org.plannerConcurrency });
   const listing = await reader.listAccounts(rt.env.org.selection);
   if (Object.keys(listing.failures).length)
     rt.logger.error('account listing incomplete', { failures: listing.failures });
@@ -54,17 +89,18 @@ export async function planOrgRun(rt: Runtime, runId: string = randomUUID()): Pro
   const regions = rt.env.regionsConfigured ? rt.env.regions : await enabledRegions(rt.clientsFor(home).ec2);
 
   // One read of each account's SCP chain per run, shared by its regions.
-  const accounts: { id: string; name?: string; organizations?: OrgJob['organizations'] }[] = [];
+  // Accounts in parallel (Organizations throttles: ORG_PLANNER_CONCURRENCY, default 8); each target
+  // and policy is read once however many accounts share it.
   const standalone = Boolean(rt.env.org.selection.accounts);
-  for (const account of listing.accounts) {
-    let organizations: AccountScps | undefined;
-    if (!standalone) organizations = await reader.scpsFor(account);
-    accounts.push({
+  const accounts = await mapLimit(listing.accounts, rt.env.org.plannerConcurrency, async (account) => {
+    const organizations: AccountScps | undefined = standalone ? undefined : await reader.scpsFor(account);
+    if (organizations) await rt.org.runs.saveScps(account.id, organizations, now);
+    return {
       id: account.id,
       ...(account.name ? { name: account.name } : {}),
       ...(organizations ? { organizations: organizations as unknown as OrgJob['organizations'] } : {}),
-    });
-  }
+    };
+  });
   const jobs = planJobs(runId, accounts, regions);
   const plan: OrgRunPlan = {
     runId,
@@ -81,8 +117,7 @@ export async function planOrgRun(rt: Runtime, runId: string = randomUUID()): Pro
 
   let sent = 0;
   let failedToSend = 0;
-  for (let i = 0; i < jobs.length; i += SQS_BATCH) {
-    const batch = jobs.slice(i, i + SQS_BATCH);
+  await mapLimit(sqsBatches(jobs), rt.env.org.plannerConcurrency, async (batch) => {
     const failed = await sendBatch(rt, batch);
     sent += batch.length - failed.length;
     // A job SQS would not take is counted as failed, so the run still completes and says so.
@@ -95,12 +130,13 @@ export async function planOrgRun(rt: Runtime, runId: string = randomUUID()): Pro
         error: 'not queued',
       });
     }
-  }
+  });
 
-  const closedAccounts = listing.complete
-    ? await closeRemovedAccounts(rt, new Set(listing.accounts.map((a) => a.id)))
-    : [];
-  if (jobs.length === 0) await publishDigest(rt, plan, []);
+  // Only accounts that left the Organization or stopped being ACTIVE, and only on a complete listing:
+  // an account merely excluded by the selection, or a static list, closes nothing.
+  const closedAccounts =
+    listing.complete && listing.allActive ? await closeRemovedAccounts(rt, listing.allActive) : [];
+  if (jobs.length === 0 && (await rt.org.runs.claimDigest(runId, now))) await publishDigest(rt, plan, []);
   rt.logger.info('organization run planned', {
     runId,
     accounts: accounts.length,
@@ -195,7 +231,20 @@ export async function runOrgJob(rt: Runtime, job: OrgJob, remainingMs?: () => nu
     await rt.org.credentials.forAccount(job.accountId)();
   } catch (err) {
     const failure = describeFailure(err);
+    // Throttling or a network error is not a verdict on the account's trust: SQS delivers the job again.
+    if (failure.status !== 'denied') throw err;
     const now = rt.clock();
+    rt.logger.warn('member role not assumed', { accountId: job.accountId, roleArn, failure });
+    const denied: JobOutcome = {
+      accountId: job.accountId,
+      region: job.region,
+      status: 'access-denied',
+      findings: 0,
+      unmanaged: 0,
+      error: failure.error,
+    };
+    // One finding per account: recorded by the job of the run's first region only.
+    if ((job.primaryRegion ?? job.region) !== job.region) return denied;
     const finding = memberAccessFinding(job, roleArn, failure, undefined, now.toISOString());
     const snapshot = parseSnapshot({
       schemaVersion: 1,
@@ -220,15 +269,7 @@ export async function runOrgJob(rt: Runtime, job: OrgJob, remainingMs?: () => nu
       clock: rt.clock,
       maxAlertsPerRun: rt.env.maxAlertsPerRun,
     });
-    rt.logger.warn('member role not assumed', { accountId: job.accountId, roleArn, failure });
-    return {
-      accountId: job.accountId,
-      region: job.region,
-      status: 'access-denied',
-      findings: 1,
-      unmanaged: 0,
-      error: failure.error,
-    };
+    return { ...denied, findings: 1 };
   }
   const outcome = await auditTarget(rt, {
     region: job.region,
@@ -261,20 +302,28 @@ async function finishJob(rt: Runtime, job: OrgJob, outcome: JobOutcome): Promise
   if (plan) await publishDigest(rt, plan, await rt.org.runs.outcomes(job.runId));
 }
 
+/**
+ * Sends the digest the caller has claimed, then marks it sent. If SNS fails the error propagates (the
+ * job is delivered again, and the stale claim is taken again then, or by the next planner).
+ */
 async function publishDigest(rt: Runtime, plan: OrgRunPlan, outcomes: JobOutcome[]): Promise<void> {
   const message = orgDigestMessage(plan, outcomes, rt.clock().toISOString());
   rt.logger.info('organization run finished', {
     runId: plan.runId,
     ...(message.json as Record<string, unknown>),
   });
-  if (!rt.publisher) return;
-  const published = await rt.publisher.publish([message]);
-  if (published.failed.length)
-    rt.logger.error('organization digest not delivered', { runId: plan.runId, failed: published.failed });
+  if (rt.publisher) {
+    const published = await rt.publisher.publish([message]);
+    if (published.failed.length)
+      throw new Error(
+        `organization digest of run ${plan.runId} not delivered: ${JSON.stringify(published.failed)}`,
+      );
+  }
+  await rt.org.runs.markDigestSent(plan.runId, rt.clock());
 }
 
 /**
- * The SQS batch (batch size 1 in the deployment; more works too). A job that throws is reported as a
+ * The SQS batch (batch size 1 in the deployment). A job that throws is reported as a
  * batch item failure, so SQS delivers it again and, after ORG_MAX_RECEIVES deliveries, moves it to the
  * dead-letter queue; on that last delivery it is also counted as failed, so the run's digest is still sent.
  */
@@ -285,6 +334,11 @@ export async function handleOrgJobs(
 ): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const failures: { itemIdentifier: string }[] = [];
   for (const record of records) {
+    // FIFO: once one message of the batch failed, the later ones are returned too (in order).
+    if (failures.length) {
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
     let job: OrgJob;
     try {
       job = orgJobSchema.parse(JSON.parse(record.body));

@@ -64,7 +64,15 @@ export const lambdaEnvSchema = z.object({
     .optional()
     .or(z.literal('')),
   /** Comma-separated: a static account list (standalone accounts), include/exclude filters. */
-  ORG_ACCOUNTS: z.string().optional(),
+  ORG_ACCOUNTS: z
+    .string()
+    .refine(
+      (value) => list(value).every((id) => /^\d{12}$/.test(id)),
+      'ORG_ACCOUNTS must be comma-separated 12-digit account ids',
+    )
+    .optional(),
+  /** Organizations reads and SQS sends the planner has in flight (Organizations throttles). */
+  ORG_PLANNER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   ORG_INCLUDE_OUS: z.string().optional(),
   ORG_EXCLUDE_ACCOUNTS: z.string().optional(),
   ORG_EXCLUDE_OUS: z.string().optional(),
@@ -100,6 +108,7 @@ export interface OrgEnv {
   managementRoleArn?: string;
   selection: AccountSelection;
   maxReceives: number;
+  plannerConcurrency: number;
 }
 
 const list = (value: string | undefined) =>
@@ -148,12 +157,13 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
       ...(e.ORG_EXTERNAL_ID ? { externalId: e.ORG_EXTERNAL_ID } : {}),
       ...(e.ORG_MANAGEMENT_ROLE_ARN ? { managementRoleArn: e.ORG_MANAGEMENT_ROLE_ARN } : {}),
       selection: {
-        ...(list(e.ORG_ACCOUNTS).length ? { accounts: list(e.ORG_ACCOUNTS) } : {}),
+        ...(list(e.ORG_ACCOUNTS).length ? { accounts: [...new Set(list(e.ORG_ACCOUNTS))] } : {}),
         includeOus: list(e.ORG_INCLUDE_OUS),
         excludeAccounts: list(e.ORG_EXCLUDE_ACCOUNTS),
         excludeOus: list(e.ORG_EXCLUDE_OUS),
       },
       maxReceives: e.ORG_MAX_RECEIVES,
+      plannerConcurrency: e.ORG_PLANNER_CONCURRENCY,
     },
     ...(e.RECHECK_SCHEDULE_GROUP && e.RECHECK_ROLE_ARN && e.RECHECK_TARGET_ARN
       ? {

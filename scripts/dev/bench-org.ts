@@ -45,7 +45,9 @@ export const ORG_DEFAULTS: OrgBenchOptions = {
 };
 
 /** Per-call latencies assumed for the projection (typical in-region figures, not measured here). */
-export const LATENCY_MS = {
+export /** The planner's Organizations requests in flight (functions/lib/runtime.ts ORG_PLANNER_CONCURRENCY default). */
+const PLANNER_CONCURRENCY = 8;
+const LATENCY_MS = {
   ec2: 150,
   ssm: 100,
   iam: 100,
@@ -288,8 +290,8 @@ export async function simulateOrganization(options: OrgBenchOptions): Promise<Or
   const jobSeconds =
     apiSeconds + assumeSeconds + cpuMsPerJob / 1000 + Math.max(steadyStoreSeconds, firstStoreSeconds);
   const organizationCalls = planner.organizationCalls;
-  // The planner reads Organizations 4 requests at a time (OrganizationReader's default).
-  const plannerSeconds = (organizationCalls * LATENCY_MS.organizations) / 1000 / 4;
+  // The planner reads Organizations PLANNER_CONCURRENCY requests at a time (ORG_PLANNER_CONCURRENCY's default).
+  const plannerSeconds = (organizationCalls * LATENCY_MS.organizations) / 1000 / PLANNER_CONCURRENCY;
   const jobs = planner.accounts * regions.length;
   const projection = [50, 200].map((concurrency) => {
     const total = plannerSeconds + Math.ceil(jobs / concurrency) * jobSeconds;
@@ -403,7 +405,7 @@ export function renderOrgBench(
       ],
     ),
     '',
-    `Projection on Lambda. Assumed latencies per call: EC2 Describe* ${LATENCY_MS.ec2} ms, SSM ${LATENCY_MS.ssm} ms, IAM ${LATENCY_MS.iam} ms, STS AssumeRole ${LATENCY_MS.assumeRole} ms (once per account, shared by its regions), Organizations ${LATENCY_MS.organizations} ms (planner, 4 at a time), DynamoDB write ${LATENCY_MS.dynamoWrite} ms (${STORE_WRITE_CONCURRENCY} at a time). A job's calls are counted as if sent one after another (the collector overlaps them, so this is an upper bound), plus the measured CPU per job. Job: ${f1(r.jobSeconds)} s; planner: ${f1(r.plannerSeconds)} s.`,
+    `Projection on Lambda. Assumed latencies per call: EC2 Describe* ${LATENCY_MS.ec2} ms, SSM ${LATENCY_MS.ssm} ms, IAM ${LATENCY_MS.iam} ms, STS AssumeRole ${LATENCY_MS.assumeRole} ms (once per account, shared by its regions), Organizations ${LATENCY_MS.organizations} ms (planner, ${PLANNER_CONCURRENCY} at a time), DynamoDB write ${LATENCY_MS.dynamoWrite} ms (${STORE_WRITE_CONCURRENCY} at a time). A job's calls are counted as if sent one after another (the collector overlaps them, so this is an upper bound), plus the measured CPU per job. Job: ${f1(r.jobSeconds)} s; planner: ${f1(r.plannerSeconds)} s.`,
     renderTable(
       [
         'Lambda concurrency',

@@ -46,6 +46,12 @@ export interface AccountListing {
   inactive: OrgAccount[];
   /** Every page of every listing was read: an account missing from it really is gone. */
   complete: boolean;
+  /**
+   * Every ACTIVE account of the Organization, selected or not (undefined for a static list): an
+   * account missing from it has left the Organization or stopped being ACTIVE; one merely excluded by
+   * the selection has not.
+   */
+  allActive?: Set<string>;
   /** The calls that failed, by IAM action. */
   failures: Record<string, CallFailure>;
   organizationId?: string;
@@ -124,7 +130,7 @@ export class OrganizationReader {
     const excluded = new Set(selection.excludeAccounts ?? []);
     if (selection.accounts) {
       return {
-        accounts: selection.accounts.filter((id) => !excluded.has(id)).map((id) => ({ id })),
+        accounts: [...new Set(selection.accounts)].filter((id) => !excluded.has(id)).map((id) => ({ id })),
         inactive: [],
         complete: true,
         failures: {},
@@ -165,6 +171,7 @@ export class OrganizationReader {
       accounts: selected.filter(active).map(view),
       inactive: selected.filter((a) => !active(a)).map(view),
       complete,
+      allActive: new Set(all.filter(active).map((a) => a.Id!)),
       failures: { ...this.failures },
       organizationId: org.id,
       managementAccountId: org.management,
@@ -355,7 +362,10 @@ const REGION_DISABLED = new Set([
  * opt-in region the account never opted into): nothing there to audit, and nothing to close.
  */
 export function regionNotEnabled(calls: Record<string, CallFailure>): boolean {
-  const failures = Object.values(calls);
+  // The Organizations reads (the planner's, merged into the snapshot) say nothing about the region.
+  const failures = Object.entries(calls)
+    .filter(([action]) => !action.startsWith('organizations:'))
+    .map(([, failure]) => failure);
   return (
     calls['ec2:DescribeInstances'] !== undefined &&
     failures.length > 0 &&

@@ -29,6 +29,8 @@ export const orgJobSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/),
   accountName: z.string().optional(),
+  /** The run's first region: the job that records an account-level finding (member access) once. */
+  primaryRegion: z.string().optional(),
   /** The account's `organizations` snapshot section (SCP chain), read once per run by the planner. */
   organizations: z
     .object({ section: z.record(z.string(), z.unknown()), calls: z.record(z.string(), callFailureSchema) })
@@ -54,6 +56,7 @@ export function planJobs(
       runId,
       accountId: account.id,
       region,
+      primaryRegion: regions[0],
       ...(account.name ? { accountName: account.name } : {}),
       ...(account.organizations ? { organizations: account.organizations } : {}),
     })),
@@ -147,6 +150,11 @@ export function orgDigestMessage(
     `Organization audit ${plan.runId}${plan.organizationId ? ` of ${plan.organizationId}` : ''}, started ${plan.startedAt}, finished ${finishedAt}.`,
     `${plan.accounts} account${plan.accounts === 1 ? '' : 's'} × ${plan.regions.length} region${plan.regions.length === 1 ? '' : 's'} = ${plan.jobs} job${plan.jobs === 1 ? '' : 's'}: ${count.audited} audited, ${count['access-denied']} without access, ${count.failed} failed, ${count['region-not-enabled']} in regions not enabled.`,
     `${unmanaged} running node${unmanaged === 1 ? '' : 's'} cannot be managed by Systems Manager.`,
+    ...(outcomes.length < plan.jobs
+      ? [
+          `${plan.jobs - outcomes.length} job${plan.jobs - outcomes.length === 1 ? '' : 's'} never reported (timed out or lost); the next run audits them again.`,
+        ]
+      : []),
     ...(plan.listingComplete ? [] : ['The account list was incomplete: no account was treated as removed.']),
     ...(plan.inactive.length
       ? [
@@ -175,6 +183,7 @@ export function orgDigestMessage(
     finishedAt,
     jobs: plan.jobs,
     counts: count,
+    unreported: plan.jobs - outcomes.length,
     unmanaged,
     unmanagedByAccount: Object.fromEntries(
       accounts

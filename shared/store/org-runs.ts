@@ -51,10 +51,20 @@ export interface OrgRunRecord extends OrgRunPlan {
   shards: number;
   finishedShards?: Set<string>;
   digestClaimedAt?: string;
+  digestSentAt?: string;
 }
+
+/**
+ * A claim on a run's digest that was never marked sent (the claimer died, or SNS failed) may be taken
+ * again after this long: the digest is sent at least once, and twice only after a crash between sending
+ * and marking it sent.
+ */
+export const DIGEST_CLAIM_STALE_MS = 15 * 60_000;
 
 const pk = (runId: string) => `ORGRUN#${runId}`;
 const ORG_ACCOUNTS_PK = 'ORGACCOUNTS';
+const LATEST_PK = 'ORGRUN#LATEST';
+const SCPS_PK = 'ORGSCPS';
 const jobKey = (accountId: string, region: string) => `${accountId}#${region}`;
 
 /** The shard of a job: a stable hash of its key, so every delivery of the job counts in the same set. */
@@ -93,6 +103,9 @@ export class OrgRunStore {
         TableName: this.tableName,
         Item: { pk: pk(plan.runId), sk: 'RUN', type: 'ORGRUN', ...plan, shards, expiresAt },
       }),
+    );
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: LATEST_PK, sk: 'RUN', runId: plan.runId } }),
     );
     return { shards };
   }
@@ -147,14 +160,26 @@ export class OrgRunStore {
     );
     const record = shardsDone.Attributes as OrgRunRecord;
     if ((record.finishedShards?.size ?? 0) < record.shards) return false;
+    return this.claimDigest(runId, now);
+  }
+
+  /**
+   * Claims the right to send a run's digest: unsent, and unclaimed or claimed longer ago than
+   * DIGEST_CLAIM_STALE_MS. True for exactly one caller at a time.
+   */
+  async claimDigest(runId: string, now: Date): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: pk(runId), sk: 'RUN' },
           UpdateExpression: 'SET digestClaimedAt = :now',
-          ConditionExpression: 'attribute_not_exists(digestClaimedAt)',
-          ExpressionAttributeValues: { ':now': now.toISOString() },
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(digestSentAt) AND (attribute_not_exists(digestClaimedAt) OR digestClaimedAt < :stale)',
+          ExpressionAttributeValues: {
+            ':now': now.toISOString(),
+            ':stale': new Date(now.getTime() - DIGEST_CLAIM_STALE_MS).toISOString(),
+          },
         }),
       );
       return true;
@@ -162,6 +187,25 @@ export class OrgRunStore {
       if (errorName(err) === 'ConditionalCheckFailedException') return false;
       throw err;
     }
+  }
+
+  async markDigestSent(runId: string, now: Date): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(runId), sk: 'RUN' },
+        UpdateExpression: 'SET digestSentAt = :now',
+        ExpressionAttributeValues: { ':now': now.toISOString() },
+      }),
+    );
+  }
+
+  /** The newest run the planner started (the next planner finishes its digest if it never came). */
+  async latestRunId(): Promise<string | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: LATEST_PK, sk: 'RUN' }, ConsistentRead: true }),
+    );
+    return out.Item?.runId as string | undefined;
   }
 
   /** Every job outcome of a run (for its digest). */
@@ -215,5 +259,25 @@ export class OrgRunStore {
     await this.client.send(
       new DeleteCommand({ TableName: this.tableName, Key: { pk: ORG_ACCOUNTS_PK, sk: id } }),
     );
+  }
+
+  /**
+   * The SCPs in force for an account as the newest planner read them, so that audits outside a run (an
+   * event audit of a member account) judge with the same SCP layer and never flip a finding back.
+   */
+  async saveScps(accountId: string, scps: unknown, now: Date): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: SCPS_PK, sk: accountId, scps: JSON.stringify(scps), readAt: now.toISOString() },
+      }),
+    );
+  }
+
+  async scpsOf(accountId: string): Promise<unknown> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: SCPS_PK, sk: accountId } }),
+    );
+    return typeof out.Item?.scps === 'string' ? (JSON.parse(out.Item.scps) as unknown) : undefined;
   }
 }

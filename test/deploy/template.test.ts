@@ -655,6 +655,7 @@ const ORG_ACTIONS: Record<string, ReadonlySet<string>> = {
     'ec2:DescribeRegions',
     'sts:AssumeRole',
     'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
   ]),
   OrgWorkerRole: new Set([
     'sts:AssumeRole',
@@ -1003,3 +1004,132 @@ describe('Organization mode', () => {
 function evaluatedOrgConditions(): Record<string, boolean> {
   return evaluateConditions(rawOrgTemplate);
 }
+
+describe('Security Hub (opt-in)', () => {
+  /**
+   * Packaged twice more with securityHub 'true': alone (single account) and with Organization mode, so
+   * every audit function is covered (scheduledAudit, eventAudit, adhocAudit and orgWorker).
+   */
+  const AUDIT_FUNCTIONS: Record<string, string> = {
+    ScheduledAuditLambdaFunction: 'ScheduledAuditRole',
+    EventAuditLambdaFunction: 'EventAuditRole',
+    AdhocAuditLambdaFunction: 'AdhocAuditRole',
+    OrgWorkerLambdaFunction: 'OrgWorkerRole',
+  };
+  const DEFAULT_PRODUCT = {
+    'Fn::Sub':
+      'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default',
+  };
+  let shDirs: string[] = [];
+  let withSecurityHub: Record<string, Resource>;
+  let withSecurityHubOrg: Record<string, Resource>;
+  beforeAll(() => {
+    shDirs = [
+      mkdtempSync(path.join(tmpdir(), 'ssm-audit-package-sh-')),
+      mkdtempSync(path.join(tmpdir(), 'ssm-audit-package-sh-org-')),
+    ];
+    const results = [
+      packageService(shDirs[0]!, 'prod', { securityHub: 'true' }),
+      packageService(shDirs[1]!, 'prod', { ...ORG_PARAMS, securityHub: 'true' }),
+    ];
+    for (const result of results)
+      if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
+    const read = (d: string) =>
+      effectiveTemplate(
+        JSON.parse(
+          readFileSync(path.join(d, 'cloudformation-template-update-stack.json'), 'utf8'),
+        ) as Template,
+      ).Resources as Record<string, Resource>;
+    withSecurityHub = read(shDirs[0]!);
+    withSecurityHubOrg = read(shDirs[1]!);
+  }, 300_000);
+  afterAll(() => {
+    for (const d of shDirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const securityHubStatements = (all: Record<string, Resource>) =>
+    Object.entries(all)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .flatMap(([name, role]) =>
+        statementsOf(role)
+          .filter((s) => asList(s.Action).some((a) => a.toLowerCase().startsWith('securityhub:')))
+          .map((s) => ({ name, statement: s })),
+      );
+  const securityHubEnv = (all: Record<string, Resource>) =>
+    Object.fromEntries(
+      Object.entries(all)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+        .map(([name, fn]) => [
+          name,
+          (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.SECURITY_HUB,
+        ]),
+    );
+
+  it('without the parameter (default false) nothing of Security Hub is granted, and the audits are told so', () => {
+    expect(securityHubStatements(resources)).toEqual([]);
+    expect(securityHubStatements(orgResources)).toEqual([]);
+    expect(JSON.stringify(template.Resources).toLowerCase()).not.toContain('securityhub:');
+    expect(securityHubEnv(resources)).toEqual({
+      ScheduledAuditLambdaFunction: 'false',
+      EventAuditLambdaFunction: 'false',
+      AdhocAuditLambdaFunction: 'false',
+    });
+    expect(securityHubEnv(orgResources)).toMatchObject({ OrgWorkerLambdaFunction: 'false' });
+  });
+
+  it('with securityHub true: BatchImportFindings on the account’s default product only, for each audit function’s role', () => {
+    for (const all of [withSecurityHub, withSecurityHubOrg]) {
+      const expected = Object.entries(AUDIT_FUNCTIONS)
+        .filter(([fn]) => all[fn] !== undefined)
+        .map(([, role]) => role)
+        .sort();
+      const found = securityHubStatements(all);
+      expect(found.map((f) => f.name).sort()).toEqual(expected);
+      for (const { statement } of found)
+        expect(statement).toEqual({
+          Sid: 'SecurityHubImport',
+          Effect: 'Allow',
+          Action: 'securityhub:BatchImportFindings',
+          Resource: DEFAULT_PRODUCT,
+        });
+    }
+    // The single-account deploy has the three functions, the Organization-mode one adds the worker
+    // (the planner imports nothing and gets nothing of Security Hub).
+    expect(securityHubStatements(withSecurityHub)).toHaveLength(3);
+    expect(securityHubStatements(withSecurityHubOrg).map((f) => f.name)).toContain('OrgWorkerRole');
+    expect(securityHubStatements(withSecurityHubOrg).map((f) => f.name)).not.toContain('OrgPlanRole');
+  });
+
+  it('with securityHub true: SECURITY_HUB=true in every audit function, its other variables kept', () => {
+    expect(securityHubEnv(withSecurityHub)).toEqual({
+      ScheduledAuditLambdaFunction: 'true',
+      EventAuditLambdaFunction: 'true',
+      AdhocAuditLambdaFunction: 'true',
+    });
+    const org = securityHubEnv(withSecurityHubOrg);
+    for (const fn of Object.keys(AUDIT_FUNCTIONS)) expect([fn, org[fn]]).toEqual([fn, 'true']);
+    // The worker keeps the Organization-mode environment it shares with the planner.
+    const worker = (
+      withSecurityHubOrg.OrgWorkerLambdaFunction!.Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    const planner = (
+      withSecurityHubOrg.OrgPlanLambdaFunction!.Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(worker).toEqual({ ...planner, SECURITY_HUB: 'true' });
+  });
+
+  it('the Security Hub grant changes nothing else: the roles are the default ones plus that statement', () => {
+    for (const [name, role] of Object.entries(withSecurityHub).filter(
+      ([, r]) => r.Type === 'AWS::IAM::Role',
+    )) {
+      const others = statementsOf(role).filter(
+        (s) => !asList(s.Action).includes('securityhub:BatchImportFindings'),
+      );
+      expect([name, others]).toEqual([name, statementsOf(resources[name]!)]);
+    }
+  });
+});

@@ -19,6 +19,8 @@ import { handler as onEvent } from '../../functions/event-audit';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { resetRuntime } from '../../functions/lib/runtime';
+import { sqsBatches } from '../../functions/lib/org';
+import { jobBody, planJobs } from '../../shared/pipeline/org';
 import { startLocalDynamo, type LocalDynamo } from '../../scripts/ssm-audit/local-dynamodb';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { OrgRunStore } from '../../shared/store/org-runs';
@@ -241,7 +243,9 @@ describe('organization run', () => {
     const store = new FindingsStore({ client: local.doc, tableName: table });
     const inA = await store.inScope(A, 'eu-west-1');
     expect(inA.filter((f) => f.resourceType === 'EC2Instance').length).toBeGreaterThan(10);
-    const inB = await store.inScope(B, 'us-east-1');
+    // One finding per account (recorded by the job of the run's first region), not one per region.
+    expect(await store.inScope(B, 'us-east-1')).toEqual([]);
+    const inB = await store.inScope(B, 'eu-west-1');
     expect(inB.map((f) => [f.resourceId, f.ruleId, f.status, f.reason])).toEqual([
       [`${B}:member-role`, 'member-access', 'ERROR', 'ASSUME_ROLE_DENIED'],
     ]);
@@ -386,6 +390,9 @@ describe('organization run', () => {
     ) as Record<string, unknown>;
     event.account = A;
     event.resources = [`arn:aws:ec2:eu-west-1:${A}:instance/i-00000000000000003`];
+    // A planner has run: the event audit judges with the SCPs it read (no flip to "not collected").
+    await plan({}, context('run-e'));
+    assumed = [];
     const result = await onEvent(event, context('e-1'));
     expect(result).toMatchObject({ action: 'audit' });
     expect(assumed).toEqual([`arn:aws:iam::${A}:role/SsmReadinessAuditorMember`]);
@@ -393,11 +400,61 @@ describe('organization run', () => {
     const stored = await store.findingsOfResource('i-00000000000000003');
     expect(stored.length).toBeGreaterThan(0);
     expect(new Set(stored.map((f) => f.accountId))).toEqual(new Set([A]));
+    const permissions = stored.find((f) => f.ruleId === 'instance-permissions')!;
+    expect(permissions.evidence.scp).toBeDefined();
+    expect(permissions.evidence.scp).not.toBe('not collected');
 
     // The function's own account: its own credentials, no AssumeRole.
     assumed = [];
     event.account = '111111111111';
     await onEvent(event, context('e-2'));
     expect(assumed).toEqual([]);
+  });
+
+  it('a run whose last job never reported gets its digest from the next planner, saying so', async () => {
+    process.env.ORG_ACCOUNTS = A;
+    resetRuntime({ clock: () => NOW });
+    await plan({}, context('run-10'));
+    expect(sent).toHaveLength(2);
+    // One job is processed; the other dies with its Lambda (never counted).
+    await work({ Records: records(sent.slice(0, 1)) } as never, context('w-7'));
+    expect(digests()).toHaveLength(0);
+    sent = [];
+    resetRuntime({ clock: () => new Date(NOW.getTime() + 3_600_000) });
+    await plan({}, context('run-11'));
+    expect(digests()).toHaveLength(1);
+    const digest = JSON.parse(JSON.parse(digests()[0]!.Message!).default);
+    expect(digest).toMatchObject({ runId: 'run-10', jobs: 2, unreported: 1, counts: { audited: 1 } });
+    // Never twice: the planner after that leaves it alone.
+    resetRuntime({ clock: () => new Date(NOW.getTime() + 7_200_000) });
+    await plan({}, context('run-12'));
+    expect(
+      digests().filter((d) => JSON.parse(JSON.parse(d.Message!).default).runId === 'run-10'),
+    ).toHaveLength(1);
+  });
+
+  it('sends jobs in batches SQS accepts: at most 10 and at most 250 KB of bodies each', () => {
+    const bigScps = {
+      section: { TargetChain: [], Policies: [{ Content: 'x'.repeat(60_000) }] },
+      calls: {},
+    };
+    const jobs = planJobs(
+      'run-x',
+      Array.from({ length: 12 }, (_, i) => ({ id: String(100000000000 + i), organizations: bigScps })),
+      ['eu-west-1'],
+    );
+    const batches = sqsBatches(jobs);
+    expect(batches.flat()).toHaveLength(12);
+    for (const batch of batches) {
+      expect(batch.length).toBeLessThanOrEqual(10);
+      expect(batch.reduce((n, j) => n + Buffer.byteLength(jobBody(j)), 0)).toBeLessThanOrEqual(250_000);
+    }
+    expect(batches.map((b) => b.length)).toEqual([4, 4, 4]);
+    const small = planJobs(
+      'run-y',
+      Array.from({ length: 25 }, (_, i) => ({ id: String(100000000000 + i) })),
+      ['eu-west-1'],
+    );
+    expect(sqsBatches(small).map((b) => b.length)).toEqual([10, 10, 5]);
   });
 });

@@ -111,7 +111,7 @@ describe('Organization-mode environment', () => {
   it('reads the selection, the member role and the management role', () => {
     const env = parseLambdaEnv({
       ...base,
-      ORG_ACCOUNTS: '111111111111, 222222222222',
+      ORG_ACCOUNTS: '111111111111, 222222222222, 111111111111',
       ORG_EXCLUDE_OUS: 'ou-ab12-11111111',
       ORG_MEMBER_ROLE_NAME: 'AuditMember',
       ORG_MANAGEMENT_ROLE_ARN: 'arn:aws:iam::999999999999:role/OrgReader',
@@ -126,8 +126,14 @@ describe('Organization-mode environment', () => {
         excludeOus: ['ou-ab12-11111111'],
       },
       maxReceives: 3,
+      plannerConcurrency: 8,
     });
     expect(env.regionsConfigured).toBe(false);
+  });
+  it('rejects an account list with a malformed id (it would never be counted)', () => {
+    expect(() => parseLambdaEnv({ ...base, ORG_ACCOUNTS: '111111111111,12345' })).toThrow(
+      'invalid environment ORG_ACCOUNTS: ORG_ACCOUNTS must be comma-separated 12-digit account ids',
+    );
   });
   it('names a malformed management role ARN', () => {
     expect(() => parseLambdaEnv({ ...base, ORG_MANAGEMENT_ROLE_ARN: 'OrgReader' })).toThrow(
