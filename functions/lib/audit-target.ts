@@ -22,6 +22,9 @@ import { resolveConfig } from '../../shared/config';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { pendingRegistrations, type RecheckResult } from './recheck';
+import { documentClient, dynamoClient } from '../../shared/aws/dynamodb';
+import { DISABLED_EXEMPTIONS_ENV, parseExemptionIds } from '../../shared/engine/exemptions';
+import { SuppressionStore } from '../../shared/store/suppressions';
 import type { Runtime } from './runtime';
 
 /** One audit as the Lambda functions run it: collect the scope → evaluate → (unless dry run) store and alert. */
@@ -60,7 +63,9 @@ export interface TargetOutcome {
   region: string;
   scope: string;
   accountId: string;
+  /** Unsuppressed findings by status (suppressed ones are counted in `suppressed`). */
   byStatus: Partial<Record<Status, number>>;
+  suppressed?: number;
   findings: Finding[];
   apiCalls: number;
   failedCalls: string[];
@@ -75,8 +80,36 @@ export interface TargetOutcome {
 
 function countByStatus(findings: readonly Finding[]): Partial<Record<Status, number>> {
   const out: Partial<Record<Status, number>> = {};
-  for (const f of findings) out[f.status] = (out[f.status] ?? 0) + 1;
+  for (const f of findings) if (!f.suppressed) out[f.status] = (out[f.status] ?? 0) + 1;
   return out;
+}
+
+/**
+ * The suppression entries of the findings table, one store per runtime (its client built once, like the
+ * runtime's own). The entries live in the findings table (pk SUPPRESSION), managed with `ssm-audit
+ * suppress`; the Lambda's DynamoDB endpoint is the standard one (AWS_ENDPOINT_URL_DYNAMODB in tests).
+ */
+const suppressionStores = new WeakMap<Runtime, SuppressionStore>();
+function suppressionStoreOf(rt: Runtime): SuppressionStore {
+  let store = suppressionStores.get(rt);
+  if (!store) {
+    store = new SuppressionStore(documentClient(dynamoClient()), rt.env.table);
+    suppressionStores.set(rt, store);
+  }
+  return store;
+}
+
+/**
+ * What every audit applies (DESIGN §8): the table's entries in force at the audit's time, read once per
+ * audit, and the built-in exemptions not switched off by SSM_AUDIT_DISABLED_EXEMPTIONS. A table that
+ * cannot be read fails the audit like any table error (findings are never recorded without their
+ * suppressions: that would alert on every accepted exception).
+ */
+export async function suppressionsFor(rt: Runtime, now: Date) {
+  return {
+    suppressions: await suppressionStoreOf(rt).active(now),
+    exemptions: { disabled: parseExemptionIds(process.env[DISABLED_EXEMPTIONS_ENV]) },
+  };
 }
 
 function recordMetrics(rt: Runtime, outcome: TargetOutcome, durationMs: number): void {
@@ -171,6 +204,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     return regionDisabled(rt, target, snapshot, stats.totalCalls);
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
+    ...(await suppressionsFor(rt, now)),
     rules: RULES,
     ruleIds: target.ruleIds,
     resourceIds: target.resourceIds,
@@ -198,6 +232,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     scope: describeScope(target.scope),
     accountId: snapshot.accountId,
     byStatus: countByStatus(result.findings),
+    suppressed: result.findings.filter((f) => f.suppressed).length,
     findings: result.findings,
     apiCalls: stats.totalCalls,
     failedCalls: Object.entries(snapshot.calls).map(([action, r]) => `${action} ${r.status} (${r.error})`),

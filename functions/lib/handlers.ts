@@ -30,6 +30,8 @@ export interface RegionSummary {
   region: string;
   scope: string;
   findings: Partial<Record<Status, number>>;
+  /** Suppressed findings (not in `findings`). */
+  suppressed?: number;
   apiCalls: number;
   failedCalls: string[];
   changes?: Record<string, number>;
@@ -43,6 +45,7 @@ const summarize = (o: TargetOutcome): RegionSummary => ({
   region: o.region,
   scope: o.scope,
   findings: o.byStatus,
+  ...(o.suppressed ? { suppressed: o.suppressed } : {}),
   apiCalls: o.apiCalls,
   failedCalls: o.failedCalls,
   changes: o.report?.counts,
@@ -344,8 +347,13 @@ export function adhocResponse(
   table: string,
   budget = MAX_RESPONSE_FINDINGS_BYTES,
 ) {
+  // The contract fields, plus `suppressed` on a suppressed finding (DESIGN §8).
   const all = outcome.findings.map(
-    (f) => Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]])) as unknown as Finding,
+    (f) =>
+      ({
+        ...Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]])),
+        ...(f.suppressed ? { suppressed: f.suppressed } : {}),
+      }) as unknown as Finding,
   );
   const bounded = boundFindings(all, budget);
   return {

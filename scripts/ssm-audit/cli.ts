@@ -16,6 +16,15 @@ import { csvChunks, FORMATS, jsonChunks, render, resourceNames, writeChunks, typ
 import { loadSnapshotFile } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
+import { suppressCommand } from './suppress-command';
+import {
+  BUILT_IN_EXEMPTIONS,
+  DISABLED_EXEMPTIONS_ENV,
+  parseExemptionIds,
+  UnknownExemptionError,
+} from '../../shared/engine/exemptions';
+import { isActive, parseSuppressionsDocument, SuppressionError } from '../../shared/engine/suppressions';
+import type { SuppressionEntry } from '../../shared/model';
 
 /**
  * `ssm-audit`: the CLI contract of DESIGN §2. Exit 0 = nothing at/above --fail-on, 1 = something is, 2 = bad input.
@@ -101,11 +110,46 @@ async function loadConfig(file: string | undefined): Promise<AuditConfig> {
   return parseConfigDocument(json, file);
 }
 
-/** The exit status for a set of findings: 1 when any is at or above the threshold. */
+/** The exit status for a set of findings: 1 when any unsuppressed one is at or above the threshold. */
 export function exitStatusFor(findings: readonly Finding[], failOn: Status | 'none'): number {
   if (failOn === 'none') return EXIT.OK;
   const threshold = STATUS_RANK[failOn];
-  return findings.some((f) => STATUS_RANK[f.status] >= threshold) ? EXIT.FINDINGS : EXIT.OK;
+  return findings.some((f) => !f.suppressed && STATUS_RANK[f.status] >= threshold) ? EXIT.FINDINGS : EXIT.OK;
+}
+
+/** `--suppressions FILE`: JSON, validated; the first bad field is one line naming its JSON path. */
+export async function loadSuppressionsFile(file: string, now: Date): Promise<SuppressionEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw new SuppressionError(
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read suppressions ${file}: ${message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new SuppressionError(`suppressions ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseSuppressionsDocument(json, { source: file, now, ruleIds: RULES.map((r) => r.meta.id) });
+}
+
+/** The built-in exemptions switched off: `--no-exemption ID` (repeatable) and SSM_AUDIT_DISABLED_EXEMPTIONS. */
+export function disabledExemptions(flags: readonly string[], env: string | undefined): string[] {
+  const hint = `the built-in exemptions are ${BUILT_IN_EXEMPTIONS.map((e) => e.id).join(', ')}; \`ssm-audit rules --exemptions\` describes them`;
+  try {
+    return [...new Set([...parseExemptionIds(flags.join(',')), ...parseExemptionIds(env)])];
+  } catch (err) {
+    if (err instanceof UnknownExemptionError)
+      throw new CliInputError(
+        `${flags.length && !(env ?? '').trim() ? '--no-exemption' : DISABLED_EXEMPTIONS_ENV}: ${err.message}`,
+        hint,
+      );
+    throw err;
+  }
 }
 
 interface LiveOptions {
@@ -215,6 +259,9 @@ interface ScanOptions extends LiveOptions, OrgOptions {
   color?: boolean;
   width?: number;
   summary?: boolean;
+  suppressions?: string;
+  /** `--no-exemption ID`: the ids (commander gives `true` when the flag is absent). */
+  exemption?: string[] | true;
 }
 
 /** The collection scope the live options ask for: at most one of --instance, --vpc, --role. */
@@ -341,9 +388,23 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     );
   }
   const config = await loadConfig(options.config);
+  // Bad suppressions and exemption ids fail before any AWS call, like bad rule ids. The maximum expiry
+  // is counted from the present (or --now).
+  const suppressions = options.suppressions
+    ? await loadSuppressionsFile(options.suppressions, options.now ?? io.now?.() ?? new Date())
+    : [];
+  const disabled = disabledExemptions(
+    Array.isArray(options.exemption) ? options.exemption : [],
+    process.env[DISABLED_EXEMPTIONS_ENV],
+  );
   // Bad ids fail before any AWS call is made.
   if (options.rule) parseRuleIds(options.rule, RULES);
   if (options.instance) checkInstanceIds(options.instance);
+  if (isOrgRun(options) && options.suppressions)
+    throw new CliInputError(
+      '--suppressions applies to one account-region scan; with --org or --accounts it is not supported yet',
+      'scan each collected account-region with `ssm-audit scan --snapshot FILE --suppressions FILE`',
+    );
   if (isOrgRun(options)) return scanOrg(options, config, io);
   let snapshot: Snapshot;
   let source: string;
@@ -363,7 +424,14 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     config,
     now,
     evaluatedAt: new Date(),
+    suppressions,
+    exemptions: { disabled },
   });
+  const expired = suppressions.filter((e) => !isActive(e, now));
+  if (expired.length)
+    io.err(
+      `ssm-audit: ${expired.length === 1 ? `suppression ${expired[0]!.id} has` : `${expired.length} suppressions (${expired.map((e) => e.id).join(', ')}) have`} expired as of ${now.toISOString()}: ${expired.length === 1 ? 'it suppresses' : 'they suppress'} nothing\n`,
+    );
   if (options.instance && result.findings.length === 0 && result.closedResourceIds.length === 0) {
     throw new UsageError(
       `no instance ${echoList(options.instance)} in ${options.snapshot ?? `account ${snapshot.accountId} ${snapshot.region}`}`,
@@ -476,6 +544,8 @@ export interface Io {
   columns?: number;
   /** stderr is a terminal: show the collection progress indicator. */
   errIsTTY?: boolean;
+  /** The present (suppression expiry limits); tests pass a fixed clock. Default: the system clock. */
+  now?: () => Date;
 }
 
 export function buildProgram(io: Io, setCode: (code: number) => void): Command {
@@ -529,6 +599,18 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       'JSON file with rule settings (activationExpiryWarningDays, tierWarnPercent, staleHybridDays, registrationGraceMinutes, exemptionTagKey, outputBuckets)',
     )
     .option('--now <time>', "evaluate as of this time (default: the snapshot's collectedAt)", parseNow)
+    .option(
+      '--suppressions <file>',
+      'JSON file of suppression entries ({"suppressions": [{match, reason, owner, expiresAt}]}): matching findings keep their status but count as no failure',
+    )
+    .option(
+      '--no-exemption <id>',
+      `switch off a built-in exemption (repeatable; also ${DISABLED_EXEMPTIONS_ENV}); \`ssm-audit rules --exemptions\` lists them`,
+      (value: string, previous: unknown) => [
+        ...(Array.isArray(previous) ? (previous as string[]) : []),
+        value,
+      ],
+    )
     .option('--no-color', 'never colour the table')
     .option(
       '--summary',
@@ -565,10 +647,29 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   program.addCommand(findingsCommand(io, setCode).copyInheritedSettings(program));
 
+  program.addCommand(suppressCommand(io, setCode).copyInheritedSettings(program));
+
   program
     .command('rules')
     .description('List the rules with their severity and the AWS documentation page each implements.')
-    .action(() => {
+    .option(
+      '--exemptions',
+      'list the built-in exemptions instead (nodes AWS runs for itself, not managed by Systems Manager)',
+    )
+    .action((opts: { exemptions?: boolean }) => {
+      if (opts.exemptions) {
+        const disabled = disabledExemptions([], process.env[DISABLED_EXEMPTIONS_ENV]);
+        for (const e of BUILT_IN_EXEMPTIONS) {
+          io.out(
+            `${e.id} [${disabled.includes(e.id) ? `off: ${DISABLED_EXEMPTIONS_ENV}` : 'on'}] — ${e.title}\n  recognised by: ${e.recognisedBy}\n${e.references.map((r) => `  ${r}\n`).join('')}`,
+          );
+        }
+        io.out(
+          `Switch one off with \`scan --no-exemption ID\` or ${DISABLED_EXEMPTIONS_ENV}=ID[,ID] (also read by the deployed audits).\n`,
+        );
+        setCode(EXIT.OK);
+        return;
+      }
       for (const { meta } of RULES) {
         io.out(
           `${meta.id} [${meta.severity}] — ${meta.title}\n  applies to: ${meta.appliesTo.join(', ')}\n  ${formatReference(meta)}\n`,

@@ -5,6 +5,7 @@ import { echo, echoList } from '../../shared/echo';
 import { UsageError } from '../../shared/errors';
 import { SEVERITIES, STATUSES, type Severity, type Status } from '../../shared/model';
 import { FORMATS, type Format } from './report';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FindingsStore } from '../../shared/store/findings-store';
 import { queryFindings, queryHistory, queryRuns, type FindingFilters } from '../../shared/store/query';
 import { renderHistory, renderRuns, renderStoredFindings } from './render-stored';
@@ -28,7 +29,7 @@ export interface FindingsIo {
   isTTY: boolean;
 }
 
-interface FindingsOptions {
+interface FindingsOptions extends TableOptions {
   status?: Status[];
   rule?: string;
   instance?: string;
@@ -39,13 +40,6 @@ interface FindingsOptions {
   account?: string;
   scope?: string;
   format: Format;
-  /** Default: SSM_AUDIT_TABLE, else the deployed table's name. */
-  table?: string;
-  endpointUrl?: string;
-  /** `--local [dir]`: true without a directory. */
-  local?: string | true;
-  region?: string;
-  profile?: string;
   explain?: boolean;
   color?: boolean;
 }
@@ -131,17 +125,34 @@ const parseResource =
     return value;
   };
 
+/** How a command reaches the findings table: `--local [DIR]`, or `--table`/`--endpoint-url`/`--region`/`--profile`. */
+export interface TableOptions {
+  /** Default: SSM_AUDIT_TABLE, else the deployed table's name. */
+  table?: string;
+  endpointUrl?: string;
+  /** `--local [dir]`: true without a directory. */
+  local?: string | true;
+  region?: string;
+  profile?: string;
+}
+
+/** A document client on the findings table, and how to let it go (a local table's server stops). */
+export interface OpenTable {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  close(): Promise<void>;
+}
+
 /**
  * `--local [DIR]`: the table `npm run demo` left on disk, served by dynalite in this process on 127.0.0.1
- * for the duration of the query.
+ * for the duration of the command.
  */
-async function openLocal(dir: string): Promise<{ store: FindingsStore; close: () => Promise<void> }> {
+async function openLocal(dir: string): Promise<OpenTable> {
   const { existsSync } = require('node:fs') as typeof import('node:fs');
   if (!existsSync(dir))
     throw Object.assign(new UsageError(`no local findings table at ${dir}`), {
       hint: 'run `npm run demo` first (it leaves its table there), or pass --local DIR',
     });
-  const { FindingsStore } = sdk.store();
   let local: Awaited<ReturnType<ReturnType<typeof sdk.local>['startLocalDynamo']>>;
   try {
     local = await sdk.local().startLocalDynamo(undefined, { dir });
@@ -153,14 +164,13 @@ async function openLocal(dir: string): Promise<{ store: FindingsStore; close: ()
       { hint: 'is another `npm run demo` or `ssm-audit findings --local` using it right now?' },
     );
   }
-  return { store: new FindingsStore({ client: local.doc, tableName: local.tableName }), close: local.stop };
+  return { doc: local.doc, tableName: local.tableName, close: local.stop };
 }
 
-/** A store on the table; with --endpoint-url (a local DynamoDB) dummy credentials stand in for missing ones. */
-async function openStore(options: FindingsOptions): Promise<FindingsStore> {
+/** The table; with --endpoint-url (a local DynamoDB) dummy credentials stand in for missing ones. */
+async function openRemote(options: TableOptions): Promise<OpenTable> {
   const { NO_REGION, noCredentialsMessage, probeAwsSetup } = sdk.awsClients();
   const { documentClient, dynamoClient } = sdk.client();
-  const { FindingsStore } = sdk.store();
   const tableName = options.table ?? process.env.SSM_AUDIT_TABLE ?? sdk.table().DEFAULT_TABLE_NAME;
   const probe = dynamoClient({
     region: options.region,
@@ -168,19 +178,45 @@ async function openStore(options: FindingsOptions): Promise<FindingsStore> {
     profile: options.profile,
   });
   const { region, credentialsError } = await probeAwsSetup(probe);
-  if (region && !credentialsError) return new FindingsStore({ client: documentClient(probe), tableName });
+  const opened = (client: ReturnType<typeof dynamoClient>): OpenTable => ({
+    doc: documentClient(client),
+    tableName,
+    close: async () => client.destroy(),
+  });
+  if (region && !credentialsError) return opened(probe);
   probe.destroy();
   if (!options.endpointUrl) {
     throw new UsageError(region ? noCredentialsMessage(options.profile, credentialsError!) : NO_REGION);
   }
   // A local DynamoDB (--endpoint-url) accepts any signature and any region.
-  const local = dynamoClient({
-    region: region ?? 'us-east-1',
-    endpoint: options.endpointUrl,
-    credentials: credentialsError ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
-    profile: options.profile,
-  });
-  return new FindingsStore({ client: documentClient(local), tableName });
+  return opened(
+    dynamoClient({
+      region: region ?? 'us-east-1',
+      endpoint: options.endpointUrl,
+      credentials: credentialsError ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined,
+      profile: options.profile,
+    }),
+  );
+}
+
+/** The findings table as the options name it (shared by `findings` and `suppress`). */
+export function openTable(options: TableOptions): Promise<OpenTable> {
+  return options.local !== undefined
+    ? openLocal(options.local === true ? sdk.local().LOCAL_TABLE_DIR : options.local)
+    : openRemote(options);
+}
+
+/** The table options of `findings` and `suppress`. */
+export function withTableOptions(command: Command): Command {
+  return command
+    .option('--table <name>', 'the findings table (default: SSM_AUDIT_TABLE or ssm-audit-findings)')
+    .option('--endpoint-url <url>', 'a DynamoDB endpoint other than AWS, e.g. a local DynamoDB')
+    .option(
+      '--local [dir]',
+      'the table `npm run demo` left on disk (default .ssm-audit/local-table); no AWS account needed',
+    )
+    .option('--region <region>', "the table's AWS region (default: AWS_REGION or the profile's region)")
+    .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)');
 }
 
 export async function runFindings(options: FindingsOptions, io: FindingsIo): Promise<number> {
@@ -193,12 +229,12 @@ export async function runFindings(options: FindingsOptions, io: FindingsIo): Pro
   let plan: string[];
   let close: (() => Promise<void>) | undefined;
   try {
-    let store: FindingsStore;
-    if (options.local !== undefined) {
-      const opened = await openLocal(options.local === true ? sdk.local().LOCAL_TABLE_DIR : options.local);
-      store = opened.store;
-      close = opened.close;
-    } else store = await openStore(options);
+    const opened = await openTable(options);
+    close = () => opened.close();
+    const store: FindingsStore = new (sdk.store().FindingsStore)({
+      client: opened.doc,
+      tableName: opened.tableName,
+    });
     if (options.history) {
       const outcome = await queryHistory(store, options.history);
       plan = outcome.plan;
@@ -234,7 +270,7 @@ export async function runFindings(options: FindingsOptions, io: FindingsIo): Pro
 }
 
 export function findingsCommand(io: FindingsIo, setCode: (code: number) => void): Command {
-  return new Command('findings')
+  const command = new Command('findings')
     .description(
       'Query the findings table: by default every failing finding (FAIL, ERROR, WARN), most severe first. Each filter is served by a DynamoDB Query.',
     )
@@ -264,15 +300,8 @@ export function findingsCommand(io: FindingsIo, setCode: (code: number) => void)
         .choices(FORMATS)
         .argParser(parseFormat)
         .default('table'),
-    )
-    .option('--table <name>', 'the findings table (default: SSM_AUDIT_TABLE or ssm-audit-findings)')
-    .option('--endpoint-url <url>', 'a DynamoDB endpoint other than AWS, e.g. a local DynamoDB')
-    .option(
-      '--local [dir]',
-      'the table `npm run demo` left on disk (default .ssm-audit/local-table); no AWS account needed',
-    )
-    .option('--region <region>', "the table's AWS region (default: AWS_REGION or the profile's region)")
-    .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)')
+    );
+  return withTableOptions(command)
     .option('--explain', 'print the DynamoDB Queries made, on stderr')
     .option('--no-color', 'never colour the table')
     .action(async (opts: FindingsOptions & { color: boolean }) => {

@@ -2,15 +2,29 @@ import { RULE_IDS } from '../../rules';
 import { stringify } from 'csv-stringify/sync';
 import { createColors } from 'picocolors';
 import type { Snapshot } from '../../shared/snapshot/schema';
-import { FINDING_FIELDS, STATUSES, type Finding, type RuleId, type Status } from '../../shared/model';
+import {
+  FINDING_FIELDS,
+  STATUSES,
+  SUPPRESSED_FIELD,
+  type Finding,
+  type RuleId,
+  type Status,
+} from '../../shared/model';
 
 /** Renders findings for `--format json|csv|table`. JSON and CSV carry exactly the DESIGN §3 fields. */
 
 export const FORMATS = ['table', 'json', 'csv'] as const;
 export type Format = (typeof FORMATS)[number];
 
-/** A finding with exactly the contract fields, in contract order, so nothing else ever leaks into the output. */
-const contractFields = (f: Finding) => Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]]));
+/**
+ * A finding with exactly the contract fields, in contract order, so nothing else ever leaks into the
+ * output — plus `suppressed` after them on a suppressed finding (DESIGN §8). CSV keeps the contract's
+ * columns only.
+ */
+const contractFields = (f: Finding) => ({
+  ...Object.fromEntries(FINDING_FIELDS.map((k) => [k, f[k]])),
+  ...(f.suppressed ? { [SUPPRESSED_FIELD]: f.suppressed } : {}),
+});
 
 /**
  * `--format json` one finding at a time: together exactly the bytes of `JSON.stringify(rows, null, 2)`
@@ -258,7 +272,10 @@ const notFound = (group: CauseGroup): { text: string }[] =>
 
 const same = <T>(values: readonly T[]) => values.every((v) => v === values[0]);
 
-export function toTable(findings: readonly Finding[], options: TableOptions): string {
+export function toTable(all: readonly Finding[], options: TableOptions): string {
+  // Suppressed findings are listed on their own at the end and counted nowhere else (DESIGN §8).
+  const findings = all.filter((f) => !f.suppressed);
+  const suppressed = all.filter((f) => f.suppressed);
   const c = createColors(options.color);
   const paint = statusPainter(c);
   const width = Math.max(20, options.width ?? DEFAULT_WIDTH);
@@ -498,7 +515,67 @@ export function toTable(findings: readonly Finding[], options: TableOptions): st
   lines.push(`${countOf(findings.length, 'finding')} on ${countOf(resources.size, 'resource')}.`, '');
   if (totals.FAIL + totals.ERROR + totals.WARN === 0)
     lines.push(c.green('Every evaluated resource passes.'), '');
+  if (suppressed.length > 0) suppressedSection(suppressed, { c, paint, say, label, max, lines });
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The suppressed findings: which resource, what they would report, and the entry that holds them
+ * (reason, owner, expiry). Failing and warning ones are listed; the rest are counted.
+ */
+function suppressedSection(
+  suppressed: readonly Finding[],
+  ctx: {
+    c: ReturnType<typeof createColors>;
+    paint: Record<Status, (s: string) => string>;
+    say: (spans: Span[] | string, indent?: string, hang?: string) => void;
+    label: (f: Finding) => Span[];
+    max: number;
+    lines: string[];
+  },
+): void {
+  const { c, paint, say, label, max, lines } = ctx;
+  const problems = suppressed.filter((f) => f.status !== 'PASS' && f.status !== 'NOT_APPLICABLE');
+  const resources = new Set(suppressed.map((f) => f.resourceId));
+  say([
+    {
+      text: `Suppressed (${countOf(suppressed.length, 'finding')} on ${countOf(resources.size, 'resource')}; not counted above, no alert)`,
+      style: c.bold,
+    },
+  ]);
+  for (const f of problems.slice(0, max)) {
+    const s = f.suppressed!;
+    say(
+      [
+        ...label(f),
+        { text: f.ruleId },
+        { text: f.status, style: paint[f.status] },
+        { text: f.reason, style: c.dim },
+      ],
+      '  ',
+      '    ',
+    );
+    say(
+      [
+        {
+          text: `${s.builtIn ? 'built-in exemption' : 'suppression'} ${s.id}: ${s.reason} (owner ${s.owner}${s.builtIn ? '' : `, expires ${s.expiresAt}`})`,
+          style: c.dim,
+        },
+      ],
+      '    ',
+      '      ',
+    );
+  }
+  if (problems.length > max)
+    say(
+      [{ text: `… and ${problems.length - max} more (use --format json to see them)`, style: c.dim }],
+      '  ',
+    );
+  if (problems.length < suppressed.length)
+    say(
+      `  ${countOf(suppressed.length - problems.length, 'passing or not applicable finding')} suppressed too.`,
+    );
+  lines.push('');
 }
 
 export function render(findings: readonly Finding[], format: Format, options: TableOptions): string {

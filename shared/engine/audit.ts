@@ -3,7 +3,9 @@ import { echoList, echoValue } from '../echo';
 import { evaluateInventory, type AuditResult } from './evaluate';
 import { UsageError } from '../errors';
 import { buildInventory } from '../snapshot/inventory';
-import type { RuleId } from '../model';
+import type { RuleId, SuppressionEntry } from '../model';
+import { activeExemptions } from './exemptions';
+import { applySuppressions } from './suppressions';
 import type { Rule } from './rule';
 import { INSTANCE_ID, MANAGED_INSTANCE_ID, type Snapshot } from '../snapshot/schema';
 
@@ -15,6 +17,10 @@ export interface AuditOptions {
   config?: AuditConfig;
   now?: Date;
   evaluatedAt?: Date;
+  /** Suppression entries (a `--suppressions` file, the table's entries); expired ones never match. */
+  suppressions?: readonly SuppressionEntry[];
+  /** Built-in exemptions are on unless listed here (exemptions.ts ids). */
+  exemptions?: { disabled: readonly string[] };
 }
 
 /** The message for unknown rule ids: at most a few, each cut short, then the valid ids. */
@@ -73,7 +79,7 @@ export function auditSnapshot(snapshot: Snapshot, options: AuditOptions): AuditR
         : scope.kind === 'role'
           ? ['ec2', 'hybrid']
           : undefined;
-  return evaluateInventory(inventory, {
+  const result = evaluateInventory(inventory, {
     rules: options.rules,
     ruleIds: options.ruleIds ? parseRuleIds(options.ruleIds, options.rules) : undefined,
     resourceIds,
@@ -82,4 +88,11 @@ export function auditSnapshot(snapshot: Snapshot, options: AuditOptions): AuditR
     now: options.now,
     evaluatedAt: options.evaluatedAt,
   });
+  // Suppressions are judged at the audit's time (a snapshot's collection, or --now), like the rules.
+  const findings = applySuppressions(result.findings, options.suppressions ?? [], {
+    now: options.now ?? new Date(),
+    tagsOf: (id) => inventory.instances.get(id)?.tags,
+    exemptions: activeExemptions(options.exemptions?.disabled),
+  });
+  return { ...result, findings };
 }

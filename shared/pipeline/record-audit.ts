@@ -7,6 +7,7 @@ import type { RuleId, Status } from '../model';
 import { diffFindings, type PendingAlert, type StoredFinding } from '../store/diff';
 import type { FindingsStore, RunRecord, WriteCounters } from '../store/findings-store';
 import { findingId } from '../store/keys';
+import { recordSuppressionState } from '../store/suppressions';
 import type { Snapshot } from '../snapshot/schema';
 
 /**
@@ -156,8 +157,10 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       now,
       lease,
     });
+    await recordSuppressionState(store, applied, lease);
 
-    const counts = {
+    const suppressed = result.findings.filter((f) => f.suppressed).length;
+    const counts: { [key: string]: number; new: number; changed: number; closed: number } = {
       findings: result.findings.length,
       new: applied.filter((a) => a.change.type === 'new').length,
       changed: applied.filter((a) => a.change.type === 'changed').length,
@@ -165,9 +168,11 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       unchanged: diff.unchanged,
       superseded: superseded + diff.newerStored + skipped,
       statusChanges: applied.filter((a) => a.change.statusChanged).length,
+      // Suppressed findings are counted apart, never as failures (DESIGN §8).
+      ...(suppressed > 0 ? { suppressed } : {}),
     };
     const byStatus: Partial<Record<Status, number>> = {};
-    for (const f of result.findings) byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
+    for (const f of result.findings) if (!f.suppressed) byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
 
     // The outbox: this run's transitions, and any earlier ones a failed or cut run left behind.
     const outbox = new Map<string, StoredFinding>();

@@ -133,6 +133,27 @@ export function alertFor(from: Status | null, to: Status | 'CLOSED'): AlertKind 
   return isFailing(from) ? 'RESOLVED' : undefined;
 }
 
+/**
+ * The alert of a finding's change when suppressions are in play (DESIGN §8). A suppressed finding
+ * raises nothing: not when it becomes suppressed (no RESOLVED), not while it stays so, whatever its
+ * status does. A finding whose suppression ended (the entry expired or was removed) is judged as if it
+ * had just appeared: still failing → NEW_FAILURE, once (the next audit finds it unchanged). Without
+ * suppressions this is `alertFor(previous status, new status)`.
+ */
+export function alertForChange(previous: StoredFinding | undefined, finding: Finding): AlertKind | undefined {
+  if (finding.suppressed) return undefined;
+  const open = previous && !previous.closedAt ? previous : undefined;
+  return alertFor(open && !open.suppressed ? open.status : null, finding.status);
+}
+
+/** A finding closing: a suppressed one resolves silently, as it failed silently. */
+export const alertForClose = (previous: StoredFinding): AlertKind | undefined =>
+  previous.suppressed ? undefined : alertFor(previous.status, 'CLOSED');
+
+/** Whether two findings carry the same suppression (none, or the same entry with the same terms). */
+export const sameSuppression = (a: Finding['suppressed'], b: Finding['suppressed']) =>
+  stableStringify(a ?? null) === stableStringify(b ?? null);
+
 /** JSON with sorted keys, so equal evidence hashes equally whatever order a rule built it in. */
 export function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
@@ -158,6 +179,8 @@ export function findingHash(f: Finding): string {
         evidence: f.evidence,
         remediation: f.remediation,
         reference: f.reference,
+        // Absent on an unsuppressed finding, so its hash is what it was before suppressions existed.
+        suppressed: f.suppressed,
       }),
     )
     .digest('base64url')
@@ -174,10 +197,16 @@ export function diffOne(finding: Finding, previous: StoredFinding | undefined): 
       finding,
       previous,
       statusChanged: true,
-      alert: alertFor(null, finding.status),
+      alert: alertForChange(previous, finding),
     };
   }
-  if (previous.hash === findingHash(finding)) return undefined;
+  if (previous.hash === findingHash(finding)) {
+    // The hash covers the suppression, so this change was decided (and alerted) by an earlier write;
+    // only the stored `suppressed` attribute may lag behind it (see store/suppressions.ts): write it
+    // again, without an alert.
+    if (sameSuppression(previous.suppressed, finding.suppressed)) return undefined;
+    return { type: 'changed', id, finding, previous, statusChanged: false };
+  }
   const statusChanged = previous.status !== finding.status;
   return {
     type: 'changed',
@@ -185,7 +214,7 @@ export function diffOne(finding: Finding, previous: StoredFinding | undefined): 
     finding,
     previous,
     statusChanged,
-    alert: statusChanged ? alertFor(previous.status, finding.status) : undefined,
+    alert: alertForChange(previous, finding),
   };
 }
 
@@ -231,7 +260,7 @@ export function diffFindings(input: DiffInput): FindingsDiff {
       previous,
       reason,
       statusChanged: true,
-      alert: alertFor(previous.status, 'CLOSED'),
+      alert: alertForClose(previous),
     });
   }
   return out;
