@@ -907,15 +907,18 @@ describe('Organization mode', () => {
       statementsOf(orgResources[name]!).filter((s) => asList(s.Action).includes('sts:AssumeRole'));
     expect(assume('OrgWorkerRole')).toEqual([ASSUME_MEMBER_ROLE]);
     expect(assume('EventAuditRole')).toEqual([ASSUME_MEMBER_ROLE]);
-    // Without organizationId the name alone restricts it.
+    // Without organizationId: only in the static orgAccounts (none when that is empty: closed by default).
     const raw = rawOrgTemplate.Resources.OrgWorkerRole!;
     const withoutOrgId = resolveIfs(raw, {
       ...evaluatedOrgConditions(),
       HasOrganizationId: false,
     }) as Resource;
-    expect(statementsOf(withoutOrgId).filter((s) => asList(s.Action).includes('sts:AssumeRole'))).toEqual([
-      { Sid: 'AssumeMemberRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: MEMBER_ROLE_ARN },
-    ]);
+    const statements = statementsOf(withoutOrgId).filter((s) => asList(s.Action).includes('sts:AssumeRole'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Sid: 'AssumeMemberRole', Resource: MEMBER_ROLE_ARN });
+    const condition = JSON.stringify(statements[0]!.Condition);
+    expect(condition).toContain('aws:ResourceAccount');
+    expect(condition).toContain('Fn::Split');
     // The planner assumes nothing, unless orgManagementRoleArn names a role to read Organizations with.
     expect(assume('OrgPlanRole')).toEqual([]);
     const withManagementRole = resolveIfs(rawOrgTemplate.Resources.OrgPlanRole!, {
