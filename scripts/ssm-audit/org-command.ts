@@ -1,3 +1,4 @@
+import { auditFailedFinding } from '../../shared/pipeline/org';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -215,6 +216,9 @@ export async function scanOrganization(
     for (const [id, name] of resourceNames(snapshot)) names.set(id, name);
   });
   const findings: Finding[] = [...result.accessFindings];
+  for (const job of result.jobs)
+    if (job.status === 'failed')
+      findings.push(auditFailedFinding(job, job.error ?? 'unknown error', new Date().toISOString()));
   for (const account of result.listing.accounts)
     for (const region of result.regions) findings.push(...(byJob.get(`${account.id}/${region}`) ?? []));
   const org = result.listing.organizationId ? `organization ${result.listing.organizationId}, ` : '';

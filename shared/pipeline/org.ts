@@ -119,6 +119,34 @@ export function memberAccessFinding(
   };
 }
 
+/**
+ * An account-region whose audit failed as a whole (the collection threw): unknown, so ERROR — never a
+ * silent gap in the report or a zero exit code.
+ */
+export function auditFailedFinding(
+  job: { accountId: string; region: string },
+  error: string,
+  evaluatedAt: string,
+): Finding {
+  return {
+    accountId: job.accountId,
+    region: job.region,
+    resourceType: 'Account',
+    resourceId: `${job.accountId}:audit`,
+    ruleId: MEMBER_ACCESS_CHECK,
+    status: 'ERROR',
+    severity: 'HIGH',
+    reason: 'AUDIT_FAILED',
+    message: `Cannot audit account ${job.accountId} in ${job.region}: the collection failed (${error}); none of its nodes were evaluated.`,
+    evidence: { error },
+    remediation:
+      'Run the audit again; if it keeps failing, check the network path to the AWS endpoints and the member role.',
+    reference:
+      'https://docs.aws.amazon.com/systems-manager/latest/userguide/troubleshooting-managed-nodes.html',
+    evaluatedAt,
+  };
+}
+
 /** One message per Organization run: accounts audited and failed, unmanaged nodes by account. */
 export function orgDigestMessage(
   plan: OrgRunPlan,

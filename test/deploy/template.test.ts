@@ -916,7 +916,7 @@ describe('Organization mode', () => {
     const statements = statementsOf(withoutOrgId).filter((s) => asList(s.Action).includes('sts:AssumeRole'));
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatchObject({ Sid: 'AssumeMemberRole', Resource: MEMBER_ROLE_ARN });
-    const condition = JSON.stringify(statements[0]!.Condition);
+    const condition = JSON.stringify((statements[0] as { Condition?: unknown }).Condition);
     expect(condition).toContain('aws:ResourceAccount');
     expect(condition).toContain('Fn::Split');
     // The planner assumes nothing, unless orgManagementRoleArn names a role to read Organizations with.

@@ -1,3 +1,4 @@
+import { auditFailedFinding } from '../../shared/pipeline/org';
 import { parseLambdaEnv } from '../../functions/lib/runtime';
 import {
   ListAccountsCommand,
@@ -138,6 +139,25 @@ describe('Organization-mode environment', () => {
   it('names a malformed management role ARN', () => {
     expect(() => parseLambdaEnv({ ...base, ORG_MANAGEMENT_ROLE_ARN: 'OrgReader' })).toThrow(
       'invalid environment ORG_MANAGEMENT_ROLE_ARN: ORG_MANAGEMENT_ROLE_ARN must be an IAM role ARN',
+    );
+  });
+});
+
+describe('an account-region whose audit failed as a whole', () => {
+  it('is one ERROR finding naming the account, the region and the failure', () => {
+    const f = auditFailedFinding(
+      { accountId: '123456789012', region: 'eu-west-1' },
+      'ECONNRESET',
+      '2026-11-23T10:00:00.000Z',
+    );
+    expect(f).toMatchObject({
+      resourceId: '123456789012:audit',
+      resourceType: 'Account',
+      status: 'ERROR',
+      reason: 'AUDIT_FAILED',
+    });
+    expect(f.message).toBe(
+      'Cannot audit account 123456789012 in eu-west-1: the collection failed (ECONNRESET); none of its nodes were evaluated.',
     );
   });
 });
