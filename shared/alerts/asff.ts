@@ -24,6 +24,8 @@ export interface SuppressionMark {
   reason?: string;
   owner?: string;
   expiresAt?: string;
+  /** A built-in exemption (a node AWS documents as not managed by Systems Manager by design). */
+  builtIn?: boolean;
 }
 
 /**
@@ -185,7 +187,8 @@ function productFields(f: ExportableFinding, ctx: AsffContext): Record<string, s
     ['suppressionId', f.suppressed?.id],
     ['suppressionReason', f.suppressed?.reason],
     ['suppressionOwner', f.suppressed?.owner],
-    ['suppressionExpiresAt', f.suppressed?.expiresAt],
+    ['suppressionExpiresAt', f.suppressed?.builtIn ? undefined : f.suppressed?.expiresAt],
+    ['suppressionBuiltIn', f.suppressed?.builtIn ? 'true' : undefined],
   ];
   const out: Record<string, string> = {};
   for (const [key, value] of fields) {
@@ -200,7 +203,11 @@ function productFields(f: ExportableFinding, ctx: AsffContext): Record<string, s
 
 function description(f: ExportableFinding): string {
   const parts = [f.message.trim() || `${f.ruleId}: ${f.reason}`];
-  if (f.suppressed)
+  if (f.suppressed?.builtIn)
+    parts.push(
+      `Exempt by the built-in exemption ${f.suppressed.id ?? ''}${f.suppressed.reason ? `: ${f.suppressed.reason}` : ''}.`,
+    );
+  else if (f.suppressed)
     parts.push(
       `Suppressed${f.suppressed.owner ? ` by ${f.suppressed.owner}` : ''}${
         f.suppressed.expiresAt ? ` until ${f.suppressed.expiresAt}` : ''

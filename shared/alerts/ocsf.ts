@@ -159,7 +159,8 @@ export function toOcsf(f: ExportableFinding, ctx: OcsfContext): OcsfComplianceFi
   if (f.closedAt) unmapped.close_reason = f.closeReason ?? 'CLOSED';
   if (f.suppressed) {
     for (const [key, value] of Object.entries(f.suppressed))
-      if (typeof value === 'string' && value) unmapped[`suppression_${key}`] = value;
+      if ((typeof value === 'string' && value) || typeof value === 'boolean')
+        unmapped[`suppression_${key}`] = String(value);
   }
   return {
     activity_id: activity,

@@ -389,3 +389,25 @@ describe('the schema itself refuses what the documentation forbids', () => {
       expect(asffProblems({ ...good(), CreatedAt: t })).toEqual([]);
   });
 });
+
+it('a built-in exemption is named as such, without its never-reached expiry', () => {
+  const asff = toAsff(
+    aStoredFinding({
+      suppressed: {
+        id: 'drs-replication-server',
+        reason: 'Elastic Disaster Recovery replication server',
+        owner: 'built-in',
+        expiresAt: '9999-12-31T23:59:59.999Z',
+        builtIn: true,
+      },
+    }),
+    CTX,
+  );
+  expect(asffProblems(asff)).toEqual([]);
+  expect(asff.RecordState).toBe('ARCHIVED');
+  expect(asff.Description).toContain(
+    'Exempt by the built-in exemption drs-replication-server: Elastic Disaster Recovery replication server.',
+  );
+  expect(asff.ProductFields).toMatchObject({ 'ssm-readiness/suppressionBuiltIn': 'true' });
+  expect(asff.ProductFields).not.toHaveProperty('ssm-readiness/suppressionExpiresAt');
+});
