@@ -22,9 +22,8 @@ import { resolveConfig } from '../../shared/config';
 import { parseSnapshot } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { pendingRegistrations, type RecheckResult } from './recheck';
-import { documentClient, dynamoClient } from '../../shared/aws/dynamodb';
 import { DISABLED_EXEMPTIONS_ENV, parseExemptionIds } from '../../shared/engine/exemptions';
-import { SuppressionStore } from '../../shared/store/suppressions';
+import { suppressionStoreFor } from '../../shared/store/suppressions';
 import type { Runtime } from './runtime';
 
 /** One audit as the Lambda functions run it: collect the scope → evaluate → (unless dry run) store and alert. */
@@ -85,29 +84,15 @@ function countByStatus(findings: readonly Finding[]): Partial<Record<Status, num
 }
 
 /**
- * The suppression entries of the findings table, one store per runtime (its client built once, like the
- * runtime's own). The entries live in the findings table (pk SUPPRESSION), managed with `ssm-audit
- * suppress`; the Lambda's DynamoDB endpoint is the standard one (AWS_ENDPOINT_URL_DYNAMODB in tests).
+ * What every audit applies (DESIGN §8): the findings table's entries (pk SUPPRESSION, managed with
+ * `ssm-audit suppress`) in force at the audit's time, read once per audit, and the built-in exemptions
+ * not switched off by SSM_AUDIT_DISABLED_EXEMPTIONS. A table that cannot be read fails the audit like
+ * any table error: findings are never recorded without their suppressions (that would alert on every
+ * accepted exception). A dry run touches no table: it applies the built-in exemptions only.
  */
-const suppressionStores = new WeakMap<Runtime, SuppressionStore>();
-function suppressionStoreOf(rt: Runtime): SuppressionStore {
-  let store = suppressionStores.get(rt);
-  if (!store) {
-    store = new SuppressionStore(documentClient(dynamoClient()), rt.env.table);
-    suppressionStores.set(rt, store);
-  }
-  return store;
-}
-
-/**
- * What every audit applies (DESIGN §8): the table's entries in force at the audit's time, read once per
- * audit, and the built-in exemptions not switched off by SSM_AUDIT_DISABLED_EXEMPTIONS. A table that
- * cannot be read fails the audit like any table error (findings are never recorded without their
- * suppressions: that would alert on every accepted exception).
- */
-export async function suppressionsFor(rt: Runtime, now: Date) {
+export async function suppressionsFor(rt: Runtime, now: Date, dryRun?: boolean) {
   return {
-    suppressions: await suppressionStoreOf(rt).active(now),
+    suppressions: dryRun ? [] : await suppressionStoreFor(rt.store).active(now),
     exemptions: { disabled: parseExemptionIds(process.env[DISABLED_EXEMPTIONS_ENV]) },
   };
 }
@@ -204,7 +189,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
     return regionDisabled(rt, target, snapshot, stats.totalCalls);
   const now = new Date(snapshot.collectedAt);
   const result = auditSnapshot(snapshot, {
-    ...(await suppressionsFor(rt, now)),
+    ...(await suppressionsFor(rt, now, target.dryRun)),
     rules: RULES,
     ruleIds: target.ruleIds,
     resourceIds: target.resourceIds,

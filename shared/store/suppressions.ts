@@ -149,6 +149,18 @@ export class SuppressionStore {
   }
 }
 
+/**
+ * The client FindingsStore writes with. It keeps the client to itself; the suppression entries and the
+ * `suppressed` attribute live in the same table and go through the same client (same region, endpoint
+ * and credentials).
+ */
+const clientOf = (store: FindingsStore) => (store as unknown as { client: DynamoDBDocumentClient }).client;
+
+/** The suppression entries of the table a FindingsStore writes to. */
+export function suppressionStoreFor(store: FindingsStore): SuppressionStore {
+  return new SuppressionStore(clientOf(store), store.tableName);
+}
+
 /** An item as an entry; an item that is not one (hand-edited, half-written) is skipped, never guessed. */
 function fromItem(item: Record<string, unknown>): StoredSuppression | undefined {
   const { id, match, reason, owner, entryExpiresAt, createdAt } = item;
@@ -194,8 +206,7 @@ export async function recordSuppressionState(
   );
   if (writes.length === 0) return 0;
   if (lease) await store.keepLease(lease);
-  // FindingsStore keeps its client to itself; the same client and table are used here.
-  const client = (store as unknown as { client: DynamoDBDocumentClient }).client;
+  const client = clientOf(store);
   let written = 0;
   await mapLimit(writes, 8, async ({ item, version }) => {
     const suppressed: Suppression | undefined = item.suppressed;
