@@ -269,7 +269,7 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
     expect(err).toMatch(
       /ssm-audit: no AWS credentials found \(.+\)\. Configure credentials the standard way: --profile NAME/,
     );
-  }, 60_000);
+  }, 300_000);
 
   it('names the problem when a --profile does not exist', async () => {
     const { code, err } = await runBin(
@@ -278,7 +278,7 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
     );
     expect(code).toBe(2);
     expect(err).toMatch(/no AWS credentials found for profile nope/);
-  }, 60_000);
+  }, 300_000);
 
   it('scan with neither --snapshot nor a region names both ways to give it input', async () => {
     const { code, out, err } = await runBin(['scan'], isolatedEnv(FAKE_CREDENTIALS));
@@ -288,7 +288,7 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
       'ssm-audit: nothing to scan: pass --snapshot FILE (a saved snapshot) or --region R (the live account)\n' +
         "hint: `ssm-audit collect --region R --out FILE` saves a snapshot; AWS_REGION or your AWS profile's region also selects a live scan\n",
     );
-  }, 60_000);
+  }, 300_000);
 
   it('collect without a region names the ways to give one', async () => {
     const { code, err } = await runBin(
@@ -299,7 +299,7 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
     expect(err).toBe(
       'ssm-audit: no AWS region: pass --region, set AWS_REGION, or set a region in your AWS config profile\n',
     );
-  }, 60_000);
+  }, 300_000);
 
   it('honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SSM unchanged; every denial becomes an ERROR finding', async () => {
     // Prepare: one endpoint for everything, and a second one that only SSM may use.
@@ -357,7 +357,7 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
       main.server.close();
       ssm.server.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('uses a named profile from the shared config and credentials files (--profile)', async () => {
     const endpoint = await startAwsEndpoint();
@@ -388,7 +388,7 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
       endpoint.server.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 300_000);
 
   it('a hung endpoint times out, is recorded as a failed call and the run completes', async () => {
     // Prepare: EC2 never answers; every other service answers with its real-protocol denial.
@@ -443,5 +443,5 @@ describe('the ssm-audit bin against AWS endpoints (no AWS account)', () => {
       hung.close();
       wire.server.close();
     }
-  }, 60_000);
+  }, 300_000);
 });

@@ -381,7 +381,7 @@ describe('the ssm-audit bin, end to end', () => {
       expect.objectContaining({ resourceId: BAD, ruleId: 'instance-permissions', status: 'FAIL' }),
     );
     for (const finding of findings) expect(Object.keys(finding).sort()).toEqual([...FINDING_FIELDS].sort());
-  }, 60_000);
+  }, 300_000);
 });
 
 describe('issue 9: echoed ids are bounded', () => {

@@ -38,7 +38,7 @@ beforeAll(async () => {
     sent.push(command.constructor.name);
     return (original as (c: unknown) => Promise<unknown>).call(this, command);
   } as never);
-}, 60_000);
+}, 300_000);
 afterAll(async () => {
   jest.restoreAllMocks();
   await local.stop();
@@ -221,5 +221,5 @@ describe('npm run demo', () => {
     expect(out).toContain('$ ssm-audit findings --rule network-path --status FAIL');
     expect(out).toMatch(/History of i-0410695edadcb9d03 \(oldest first\)/);
     expect(out).toMatch(/STARTED\s+ACCOUNT\/REGION/);
-  }, 60_000);
+  }, 300_000);
 });

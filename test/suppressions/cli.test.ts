@@ -45,7 +45,7 @@ beforeAll(async () => {
   });
   writeFileSync(snapshotFile, JSON.stringify(snapshot));
   local = await startLocalDynamo('suppress-cli');
-}, 60_000);
+}, 300_000);
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   await local.stop();
