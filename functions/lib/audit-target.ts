@@ -209,6 +209,8 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
         now,
         clock: rt.clock,
         maxAlertsPerRun: rt.env.maxAlertsPerRun,
+        // Security Hub takes an account's findings only from that account: a member's audit exports nothing.
+        exporter: target.clients ? undefined : rt.exporterFor(target.region),
       });
   // After the findings are stored: a re-check never runs ahead of the audit that asked for it.
   const rechecks = target.dryRun ? undefined : await scheduleRechecks(rt, snapshot, result.findings);
@@ -281,7 +283,7 @@ async function scheduleRechecks(
  */
 export async function closeInstances(
   rt: Runtime,
-  input: { region: string; accountId: string; instanceIds: string[]; at: string },
+  input: { region: string; accountId: string; instanceIds: string[]; at: string; member?: boolean },
 ): Promise<RunReport> {
   const snapshot = parseSnapshot({
     schemaVersion: 1,
@@ -299,6 +301,7 @@ export async function closeInstances(
     now: new Date(input.at),
     clock: rt.clock,
     maxAlertsPerRun: rt.env.maxAlertsPerRun,
+    exporter: input.member ? undefined : rt.exporterFor(input.region),
   });
   rt.logger.info('findings closed', {
     region: input.region,

@@ -168,6 +168,7 @@ async function runEventPlan(
         accountId,
         instanceIds: plan.instanceIds,
         at: envelope.time,
+        member,
       });
       result = { action: plan.action, reason: plan.reason, closed: report.counts.closed };
       break;

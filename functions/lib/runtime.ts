@@ -15,6 +15,11 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { assumedRole, DEFAULT_MEMBER_ROLE, MemberCredentials, partitionOf } from '../../shared/aws/assume';
 import type { AccountSelection } from '../../shared/collect/organization';
 import { OrgRunStore } from '../../shared/store/org-runs';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { version } from '../../package.json';
+import { RULES } from '../../rules';
+import { SecurityHubImporter, SecurityHubSink } from '../../shared/alerts/security-hub';
+import { SecurityHubExport, type ExportTarget } from '../../shared/pipeline/export';
 
 /**
  * What every handler shares, built once per Lambda container (module scope, as Powertools recommends):
@@ -47,6 +52,8 @@ export const lambdaEnvSchema = z.object({
     .string()
     .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'RECHECK_ROLE_ARN must be an IAM role ARN')
     .optional(),
+  /** Security Hub export (DESIGN §8): the deploy parameter securityHub. */
+  SECURITY_HUB: z.enum(['true', 'false'], 'SECURITY_HUB must be true or false').default('false'),
   /** Organization mode (DESIGN §7): the job queue, and the member role assumed in each account. */
   ORG_JOB_QUEUE_URL: z.string().url('ORG_JOB_QUEUE_URL must be the job queue URL').optional(),
   ORG_MEMBER_ROLE_NAME: z
@@ -98,6 +105,8 @@ export interface LambdaEnv {
   recheck?: RecheckConfig;
   /** AUDIT_REGIONS was set (Organization mode otherwise audits every enabled region). */
   regionsConfigured: boolean;
+  /** Findings are exported to Security Hub (deploy parameter securityHub). */
+  securityHub: boolean;
   org: OrgEnv;
 }
 
@@ -151,6 +160,7 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     maxAlertsPerRun: e.MAX_ALERTS_PER_RUN,
     registrationGraceMinutes: e.REGISTRATION_GRACE_MINUTES,
     regionsConfigured: Boolean(e.AUDIT_REGIONS?.trim()),
+    securityHub: e.SECURITY_HUB === 'true',
     org: {
       ...(e.ORG_JOB_QUEUE_URL ? { queueUrl: e.ORG_JOB_QUEUE_URL } : {}),
       memberRoleName: e.ORG_MEMBER_ROLE_NAME ?? DEFAULT_MEMBER_ROLE,
@@ -190,6 +200,12 @@ export interface Runtime {
   clock: () => Date;
   /** Organization mode: Organizations, the job queue, member-account clients and run progress. */
   org: OrgRuntime;
+  /**
+   * Where an audit of the function's own account exports its changes (Security Hub in that region),
+   * or undefined when export is off. Security Hub takes findings for the default product only from the
+   * account they belong to, so member accounts' audits export nothing.
+   */
+  exporterFor(region: string): ExportTarget | undefined;
 }
 
 export interface OrgRuntime {
@@ -212,6 +228,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
   const clients = new Map<string, AwsClients>();
   const topicRegion = config.topicArn?.split(':')[3];
   const doc = documentClient(dynamoClient());
+  const exporters = new Map<string, ExportTarget>();
   return {
     env: config,
     store: new FindingsStore({
@@ -230,6 +247,21 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
         )
       : undefined,
     org: orgRuntime(config, doc, options.clock),
+    exporterFor(region) {
+      if (!config.securityHub) return undefined;
+      let e = exporters.get(region);
+      if (!e) {
+        e = new SecurityHubExport(
+          new SecurityHubImporter(new SecurityHubSink(new SecurityHubClient({ region }))),
+          {
+            auditorVersion: version,
+            ruleTitle: (id) => RULES.find((r) => r.meta.id === id)?.meta.title,
+          },
+        );
+        exporters.set(region, e);
+      }
+      return e;
+    },
     clientsFor(region) {
       let c = clients.get(region);
       if (!c) {

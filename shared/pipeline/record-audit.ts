@@ -5,9 +5,9 @@ import { scopedResourceIds } from '../engine/audit';
 import type { AuditResult } from '../engine/evaluate';
 import type { RuleId, Status } from '../model';
 import { diffFindings, type PendingAlert, type StoredFinding } from '../store/diff';
-import type { FindingsStore, RunRecord, WriteCounters } from '../store/findings-store';
+import type { AuditLease, FindingsStore, RunRecord, WriteCounters } from '../store/findings-store';
+import type { ExportTarget } from './export';
 import { findingId } from '../store/keys';
-import { recordSuppressionState } from '../store/suppressions';
 import type { Snapshot } from '../snapshot/schema';
 
 /**
@@ -34,6 +34,44 @@ export interface RecordAuditOptions {
   asOf?: string;
   /** The clock for the run summary's finish time. Default: `now`. */
   clock?: () => Date;
+  /**
+   * Security Hub (or another target) receives every change the store marked for export; only what it
+   * accepted is cleared from the outbox.
+   */
+  exporter?: ExportTarget;
+}
+
+/**
+ * Exports the changes pending in the outbox. The first export of an account/region (the feature was
+ * just enabled) sends every open finding of it once, in pages, then records that it did.
+ */
+async function exportPending(
+  store: FindingsStore,
+  exporter: ExportTarget,
+  outbox: ReadonlyMap<string, StoredFinding>,
+  run: { accountId: string; region: string; coverage: Coverage; lease: AuditLease; now: Date },
+) {
+  const pending = [...outbox.values()].filter((f) => f.pendingExport !== undefined);
+  const initial = run.coverage.kind === 'region' && !(await store.exportStartedAt(run.accountId, run.region));
+  const all = new Map(pending.map((f) => [findingId(f), f]));
+  if (initial)
+    for (const f of await store.inScope(run.accountId, run.region))
+      if (!all.has(findingId(f))) all.set(findingId(f), f);
+  await store.keepLease(run.lease);
+  const outcome = await exporter.export([...all.values()]);
+  if (initial && outcome.failed.length === 0)
+    await store.markExportStarted(run.accountId, run.region, run.now, run.lease);
+  return {
+    accepted: outcome.accepted,
+    summary: {
+      target: exporter.name,
+      sent: all.size,
+      accepted: outcome.accepted.size,
+      failed: outcome.failed.length,
+      initialImport: initial,
+      ...(outcome.failed.length ? { errors: outcome.failed.slice(0, 5) } : {}),
+    },
+  };
 }
 
 export interface RunReport extends RunRecord {
@@ -156,8 +194,8 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       runId,
       now,
       lease,
+      exportChanges: Boolean(options.exporter),
     });
-    await recordSuppressionState(store, applied, lease);
 
     const suppressed = result.findings.filter((f) => f.suppressed).length;
     const counts: { [key: string]: number; new: number; changed: number; closed: number } = {
@@ -177,7 +215,8 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
     // The outbox: this run's transitions, and any earlier ones a failed or cut run left behind.
     const outbox = new Map<string, StoredFinding>();
     for (const { item } of applied)
-      if (item.pendingAlerts?.length || item.pendingHistory?.length) outbox.set(findingId(item), item);
+      if (item.pendingAlerts?.length || item.pendingHistory?.length || item.pendingExport !== undefined)
+        outbox.set(findingId(item), item);
     const writtenHistory = new Set(applied.flatMap((a) => (a.item.pendingHistory ?? []).map((h) => h.sk)));
     for (const item of await store.pendingAlerts(accountId, region, outbox)) {
       const id = findingId(item);
@@ -220,16 +259,26 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       await store.keepLease(lease);
       publish = await options.publisher.publish(messages);
     }
+    const exported = options.exporter
+      ? await exportPending(store, options.exporter, outbox, { accountId, region, coverage, lease, now })
+      : undefined;
     const done = new Map<
       string,
-      { finding: StoredFinding; alertIds: Set<string>; historyKeys: Set<string> }
+      { finding: StoredFinding; alertIds: Set<string>; historyKeys: Set<string>; exportedVersion?: number }
     >();
     for (const finding of outbox.values()) {
       const alertIds = new Set(
         (finding.pendingAlerts ?? []).map((a) => a.id).filter((id) => publish?.delivered.has(id)),
       );
       const historyKeys = new Set((finding.pendingHistory ?? []).map((h) => h.sk));
-      if (alertIds.size || historyKeys.size) done.set(findingId(finding), { finding, alertIds, historyKeys });
+      const exportedVersion = exported?.accepted.has(findingId(finding)) ? finding.pendingExport : undefined;
+      if (alertIds.size || historyKeys.size || exportedVersion !== undefined)
+        done.set(findingId(finding), {
+          finding,
+          alertIds,
+          historyKeys,
+          ...(exportedVersion !== undefined ? { exportedVersion } : {}),
+        });
     }
     await store.clearOutbox(done, lease);
 
@@ -253,6 +302,7 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       byStatus,
       writes: writesSince(before, store.counters),
       alerts,
+      ...(exported ? { exports: exported.summary } : {}),
     };
     // The summary counts its own write (one BatchWriteItem with the run and the account/region registry)
     // and the lease's release.

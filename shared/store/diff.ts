@@ -62,6 +62,8 @@ export interface StoredFinding extends Finding {
   pendingAlerts?: PendingAlert[];
   /** History records not yet copied to their own items. */
   pendingHistory?: HistoryRecord[];
+  /** Security Hub export outbox: the version still to be imported (absent when exported or export off). */
+  pendingExport?: number;
 }
 
 export type Change =

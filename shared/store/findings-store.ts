@@ -1,6 +1,7 @@
 import {
   BatchWriteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -10,7 +11,7 @@ import { errorName, isThrottled, mapLimit } from '../aws/faults';
 import type { Finding, RuleId, Severity, Status } from '../model';
 import { FINDING_FIELDS } from '../model';
 import {
-  alertFor,
+  alertForClose,
   diffOne,
   findingHash,
   type Change,
@@ -130,6 +131,15 @@ export interface RunRecord {
   byStatus: Partial<Record<Status, number>>;
   writes: WriteCounters;
   alerts: Record<string, number>;
+  /** Security Hub export of this run (absent when export is off). */
+  exports?: {
+    target: string;
+    sent: number;
+    accepted: number;
+    failed: number;
+    initialImport: boolean;
+    errors?: { id: string; error: string }[];
+  };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -435,7 +445,7 @@ export class FindingsStore {
    */
   async apply(
     changes: readonly Change[],
-    run: { runId: string; now: Date; lease?: AuditLease },
+    run: { runId: string; now: Date; lease?: AuditLease; exportChanges?: boolean },
   ): Promise<ApplyResult> {
     const applied: AppliedChange[] = [];
     let superseded = 0;
@@ -453,7 +463,7 @@ export class FindingsStore {
 
   private async writeChange(
     initial: Change,
-    run: { runId: string; now: Date; lease?: AuditLease },
+    run: { runId: string; now: Date; lease?: AuditLease; exportChanges?: boolean },
   ): Promise<AppliedChange | undefined> {
     let change: Change = initial;
     for (let attempt = 0; ; attempt++) {
@@ -487,7 +497,7 @@ export class FindingsStore {
       if (!fresh || fresh.closedAt) return undefined;
       // An evaluation newer than this run reported the finding after this run found it gone: it wins.
       if (fresh.evaluatedAt > runAt) return undefined;
-      return { ...change, previous: fresh, alert: alertFor(fresh.status, 'CLOSED') };
+      return { ...change, previous: fresh, alert: alertForClose(fresh) };
     }
     if (fresh && fresh.evaluatedAt > change.finding.evaluatedAt) return undefined;
     return diffOne(change.finding, fresh);
@@ -495,7 +505,7 @@ export class FindingsStore {
 
   private updateFor(
     change: Change,
-    run: { runId: string; now: Date },
+    run: { runId: string; now: Date; exportChanges?: boolean },
   ): { input: ConstructorParameters<typeof UpdateCommand>[0]; item: StoredFinding; alert?: PendingAlert } {
     const now = run.now.toISOString();
     const previous = change.previous;
@@ -572,6 +582,9 @@ export class FindingsStore {
         lastRunId: run.runId,
       };
       for (const field of FINDING_FIELDS) set(field, f[field]);
+      // The suppression travels in the same conditional write as the finding (DESIGN §8).
+      if (f.suppressed) set('suppressed', f.suppressed);
+      else if (previous?.suppressed) remove('suppressed');
       set('type', 'FINDING');
       set('version', version);
       set('hash', item.hash);
@@ -595,7 +608,15 @@ export class FindingsStore {
       sets.push(`${k} = list_append(if_not_exists(${k}, :noHistory), :history)`);
       item.pendingHistory = [...(previous?.pendingHistory ?? []), history];
     }
-    if (alert || history) for (const [key, value] of Object.entries(pendingKeys(base))) set(key, value);
+    // Security Hub export on (DESIGN §8): the change is marked for export in the same write, so it
+    // cannot be lost before it is imported.
+    if (run.exportChanges) {
+      // The export outbox: this version is to be imported into Security Hub (cleared once it is).
+      set('pendingExport', version);
+      item.pendingExport = version;
+    }
+    if (alert || history || run.exportChanges)
+      for (const [key, value] of Object.entries(pendingKeys(base))) set(key, value);
     if (alert) {
       // The outbox: the alert is recorded in the same write as the transition, so it cannot be lost.
       const k = `#a${n}`;
@@ -716,7 +737,10 @@ export class FindingsStore {
     const fresh = await mapLimit(items, this.writeConcurrency, (item) => this.getFinding(item));
     return fresh.filter(
       (f): f is StoredFinding =>
-        !!f && ((f.pendingAlerts?.length ?? 0) > 0 || (f.pendingHistory?.length ?? 0) > 0),
+        !!f &&
+        ((f.pendingAlerts?.length ?? 0) > 0 ||
+          (f.pendingHistory?.length ?? 0) > 0 ||
+          f.pendingExport !== undefined),
     );
   }
 
@@ -727,53 +751,98 @@ export class FindingsStore {
   async clearOutbox(
     done: ReadonlyMap<
       string,
-      { finding: StoredFinding; alertIds: ReadonlySet<string>; historyKeys: ReadonlySet<string> }
+      {
+        finding: StoredFinding;
+        alertIds: ReadonlySet<string>;
+        historyKeys: ReadonlySet<string>;
+        /** The version Security Hub has imported (clears `pendingExport` up to it). */
+        exportedVersion?: number;
+      }
     >,
     lease?: AuditLease,
   ): Promise<void> {
-    await mapLimit([...done.values()], this.writeConcurrency, async ({ finding, alertIds, historyKeys }) => {
-      let current: StoredFinding | undefined = finding;
-      for (let attempt = 0; current; attempt++) {
-        const alerts = current.pendingAlerts ?? [];
-        const history = current.pendingHistory ?? [];
-        const alertsLeft = alerts.filter((a) => !alertIds.has(a.id));
-        const historyLeft = history.filter((h) => !historyKeys.has(h.sk));
-        if (alertsLeft.length === alerts.length && historyLeft.length === history.length) return;
-        const sets: string[] = [];
-        const removes: string[] = [];
-        const values: Record<string, unknown> = { ':v': current.version };
-        if (alertsLeft.length) {
-          sets.push('pendingAlerts = :alerts');
-          values[':alerts'] = alertsLeft;
-        } else removes.push('pendingAlerts');
-        if (historyLeft.length) {
-          sets.push('pendingHistory = :history');
-          values[':history'] = historyLeft;
-        } else removes.push('pendingHistory');
-        if (!alertsLeft.length && !historyLeft.length) removes.push('gsi4pk', 'gsi4sk');
-        const input = {
-          TableName: this.tableName,
-          Key: {
-            pk: resourcePk(current.resourceId),
-            sk: findingSk(current.accountId, current.region, current.ruleId),
-          },
-          UpdateExpression: `${sets.length ? `SET ${sets.join(', ')} ` : ''}${removes.length ? `REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: '#ver = :v',
-          ExpressionAttributeNames: { '#ver': 'version' },
-          ExpressionAttributeValues: values,
-        };
-        try {
-          if (lease) await this.keepLease(lease);
-          this.counters.alertClears++;
-          await this.send('clearing the outbox', () => this.client.send(new UpdateCommand(input)));
-          return;
-        } catch (err) {
-          if (!isConditionFailure(err) || attempt >= this.maxConflictRetries) throw err;
-          this.counters.conflicts++;
-          current = await this.getFinding(current);
+    await mapLimit(
+      [...done.values()],
+      this.writeConcurrency,
+      async ({ finding, alertIds, historyKeys, exportedVersion }) => {
+        let current: StoredFinding | undefined = finding;
+        for (let attempt = 0; current; attempt++) {
+          const alerts = current.pendingAlerts ?? [];
+          const history = current.pendingHistory ?? [];
+          const alertsLeft = alerts.filter((a) => !alertIds.has(a.id));
+          const historyLeft = history.filter((h) => !historyKeys.has(h.sk));
+          // A newer version written since the import stays pending.
+          const exportLeft =
+            current.pendingExport !== undefined &&
+            (exportedVersion === undefined || current.pendingExport > exportedVersion);
+          const exportCleared = current.pendingExport !== undefined && !exportLeft;
+          if (alertsLeft.length === alerts.length && historyLeft.length === history.length && !exportCleared)
+            return;
+          const sets: string[] = [];
+          const removes: string[] = [];
+          const values: Record<string, unknown> = { ':v': current.version };
+          if (alertsLeft.length) {
+            sets.push('pendingAlerts = :alerts');
+            values[':alerts'] = alertsLeft;
+          } else removes.push('pendingAlerts');
+          if (historyLeft.length) {
+            sets.push('pendingHistory = :history');
+            values[':history'] = historyLeft;
+          } else removes.push('pendingHistory');
+          if (exportCleared) removes.push('pendingExport');
+          if (!alertsLeft.length && !historyLeft.length && !exportLeft) removes.push('gsi4pk', 'gsi4sk');
+          const input = {
+            TableName: this.tableName,
+            Key: {
+              pk: resourcePk(current.resourceId),
+              sk: findingSk(current.accountId, current.region, current.ruleId),
+            },
+            UpdateExpression: `${sets.length ? `SET ${sets.join(', ')} ` : ''}${removes.length ? `REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: '#ver = :v',
+            ExpressionAttributeNames: { '#ver': 'version' },
+            ExpressionAttributeValues: values,
+          };
+          try {
+            if (lease) await this.keepLease(lease);
+            this.counters.alertClears++;
+            await this.send('clearing the outbox', () => this.client.send(new UpdateCommand(input)));
+            return;
+          } catch (err) {
+            if (!isConditionFailure(err) || attempt >= this.maxConflictRetries) throw err;
+            this.counters.conflicts++;
+            current = await this.getFinding(current);
+          }
         }
-      }
-    });
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Security Hub export: whether an account/region has had its initial full import
+
+  async exportStartedAt(accountId: string, region: string): Promise<string | undefined> {
+    const out = await this.send('reading the export marker', () =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: `EXPORT#${accountId}#${region}`, sk: 'SECURITYHUB' },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item?.importedAt as string | undefined;
+  }
+
+  async markExportStarted(accountId: string, region: string, now: Date, lease?: AuditLease): Promise<void> {
+    if (lease) await this.keepLease(lease);
+    await this.send('writing the export marker', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `EXPORT#${accountId}#${region}`, sk: 'SECURITYHUB', importedAt: now.toISOString() },
+        }),
+      ),
+    );
   }
 
   // ------------------------------------------------------------------------------------------------

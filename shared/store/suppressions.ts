@@ -1,20 +1,7 @@
-import {
-  DeleteCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import { errorName, mapLimit } from '../aws/faults';
-import type { Suppression, SuppressionEntry, SuppressionMatch } from '../model';
-import { sameSuppression } from './diff';
-import {
-  FindingsStoreError,
-  type AppliedChange,
-  type AuditLease,
-  type FindingsStore,
-} from './findings-store';
-import { findingSk, resourcePk } from './keys';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { errorName } from '../aws/faults';
+import type { SuppressionEntry, SuppressionMatch } from '../model';
+import { FindingsStoreError, type FindingsStore } from './findings-store';
 
 /**
  * Suppression entries in the findings table (DESIGN §8), one item each:
@@ -184,47 +171,3 @@ function fromItem(item: Record<string, unknown>): StoredSuppression | undefined 
   };
 }
 
-/**
- * Records each written finding's `suppressed` attribute on its item (SET, or REMOVE when it ended).
- *
- * FindingsStore writes the DESIGN §3 fields of a finding; `suppressed` is not one of them, so it is set
- * here, right after the finding's own conditional write, on the version that write produced (a newer
- * write in between wins and records its own). The finding's hash covers the suppression, so a run that
- * dies between the two writes leaves a finding whose hash and attribute disagree, which the next audit's
- * diff rewrites without an alert (diff.ts, diffOne). Only findings whose suppression changed cost a write.
- */
-export async function recordSuppressionState(
-  store: FindingsStore,
-  applied: readonly AppliedChange[],
-  lease?: AuditLease,
-): Promise<number> {
-  // Against the attribute as stored (a tombstone's too: a reopened finding must not keep a stale one).
-  const writes = applied.filter(
-    (a) =>
-      a.change.type !== 'closed' &&
-      !sameSuppression(a.change.previous?.suppressed, a.change.finding.suppressed),
-  );
-  if (writes.length === 0) return 0;
-  if (lease) await store.keepLease(lease);
-  const client = clientOf(store);
-  let written = 0;
-  await mapLimit(writes, 8, async ({ item, version }) => {
-    const suppressed: Suppression | undefined = item.suppressed;
-    try {
-      await client.send(
-        new UpdateCommand({
-          TableName: store.tableName,
-          Key: { pk: resourcePk(item.resourceId), sk: findingSk(item.accountId, item.region, item.ruleId) },
-          UpdateExpression: suppressed ? 'SET #s = :s' : 'REMOVE #s',
-          ConditionExpression: '#v = :v',
-          ExpressionAttributeNames: { '#s': 'suppressed', '#v': 'version' },
-          ExpressionAttributeValues: { ':v': version, ...(suppressed ? { ':s': suppressed } : {}) },
-        }),
-      );
-      written++;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
-  });
-  return written;
-}

@@ -1017,11 +1017,10 @@ describe('Security Hub (opt-in)', () => {
     ScheduledAuditLambdaFunction: 'ScheduledAuditRole',
     EventAuditLambdaFunction: 'EventAuditRole',
     AdhocAuditLambdaFunction: 'AdhocAuditRole',
-    OrgWorkerLambdaFunction: 'OrgWorkerRole',
   };
+  // Every audited region's default product of this account (an audit imports into its own region).
   const DEFAULT_PRODUCT = {
-    'Fn::Sub':
-      'arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default',
+    'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default',
   };
   let shDirs: string[] = [];
   let withSecurityHub: Record<string, Resource>;
@@ -1096,10 +1095,10 @@ describe('Security Hub (opt-in)', () => {
           Resource: DEFAULT_PRODUCT,
         });
     }
-    // The single-account deploy has the three functions, the Organization-mode one adds the worker
-    // (the planner imports nothing and gets nothing of Security Hub).
+    // The three single-account functions; in Organization mode neither the planner nor the worker
+    // (member accounts' findings are Security Hub's only from those accounts) imports anything.
     expect(securityHubStatements(withSecurityHub)).toHaveLength(3);
-    expect(securityHubStatements(withSecurityHubOrg).map((f) => f.name)).toContain('OrgWorkerRole');
+    expect(securityHubStatements(withSecurityHubOrg).map((f) => f.name)).not.toContain('OrgWorkerRole');
     expect(securityHubStatements(withSecurityHubOrg).map((f) => f.name)).not.toContain('OrgPlanRole');
   });
 

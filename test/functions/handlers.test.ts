@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { BatchImportFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { handler as adhoc } from '../../functions/adhoc-audit';
 import { handler as onEvent } from '../../functions/event-audit';
 import { handler as scheduled } from '../../functions/scheduled-audit';
@@ -383,5 +384,39 @@ describe('logs and metrics', () => {
       expect.arrayContaining(['Findings', 'AuditDuration', 'ApiErrors', 'EventsHandled']),
     );
     expect(emf.some((r) => r.Status === 'FAIL' || r.Status === 'PASS')).toBe(true);
+  });
+});
+
+describe('Security Hub export (securityHub=true)', () => {
+  const hub = mockClient(SecurityHubClient);
+  afterAll(() => hub.restore());
+
+  it('the scheduled audit imports the region once in full, then only what changed; a terminated instance is archived', async () => {
+    process.env.SECURITY_HUB = 'true';
+    resetRuntime({ clock });
+    hub.reset();
+    hub.on(BatchImportFindingsCommand).callsFake((input: { Findings: { Id: string }[] }) => ({
+      SuccessCount: input.Findings.length,
+      FailedCount: 0,
+      FailedFindings: [],
+    }));
+    const imported = () =>
+      hub.commandCalls(BatchImportFindingsCommand).flatMap((c) => c.args[0].input.Findings ?? []);
+    await scheduled(event('scheduled-event.json'), context);
+    const open = await store.inScope('123456789012', 'eu-west-1');
+    expect(imported()).toHaveLength(open.length);
+    expect(new Set(imported().map((f) => f.ProductArn))).toEqual(
+      new Set(['arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default']),
+    );
+    hub.resetHistory();
+    await scheduled(event('scheduled-event.json'), context);
+    expect(imported()).toEqual([]);
+    await onEvent(event('ec2-state-change-terminated.json'), context);
+    const archived = imported();
+    expect(archived.length).toBeGreaterThan(0);
+    expect(new Set(archived.map((f) => f.RecordState))).toEqual(new Set(['ARCHIVED']));
+    expect(new Set(archived.map((f) => f.Resources?.[0]?.Id))).toEqual(
+      new Set(['arn:aws:ec2:eu-west-1:123456789012:instance/i-00000000000000005']),
+    );
   });
 });

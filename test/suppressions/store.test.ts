@@ -199,13 +199,13 @@ describe('recording audits with suppressions', () => {
     expect((await storedItem(tableName)).suppressed).toBeUndefined();
   });
 
-  it('a run that died between the finding write and the suppressed attribute: the next audit repairs it, alerting nothing twice', async () => {
+  it('an item whose suppressed attribute disagrees with its hash (an older store, a hand edit) is repaired by the next audit, alerting nothing twice', async () => {
     const { store, tableName } = await fresh();
     const entries = [entry({ expiresAt: '2026-11-10T00:00:00.000Z' })];
     await audit(store, T(1), entries);
     const expired = await audit(store, T(11), entries);
     expect(expired.kinds).toEqual(['NEW_FAILURE', 'DIGEST']);
-    // Simulate the lost follow-up write: the item still carries the ended suppression.
+    // The item still carries the ended suppression although its hash says otherwise.
     const key = { pk: resourcePk(iid(1)), sk: findingSk(ACCOUNT, REGION, 'network-path') };
     await local.doc.send(
       new UpdateCommand({
