@@ -12,7 +12,7 @@ import { echo, echoList, echoValue } from '../../shared/echo';
 import { CollectionError, SnapshotValidationError, UsageError } from '../../shared/errors';
 import { STATUS_RANK, type Finding, type Status } from '../../shared/model';
 import { formatReference } from '../../shared/engine/rule';
-import { csvChunks, FORMATS, jsonChunks, render, resourceNames, writeChunks, type Format } from './report';
+import { findingChunks, FORMATS, render, resourceNames, writeChunks, type Format } from './report';
 import { loadSnapshotFile } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
@@ -451,7 +451,7 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     );
   } else {
     // Streamed: the findings of a large fleet are more text than one string can hold.
-    const chunks = options.format === 'json' ? jsonChunks(result.findings) : csvChunks(result.findings);
+    const chunks = findingChunks(result.findings, options.format, { partition: snapshot.partition });
     await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
   }
   if (options.format === 'table' && !options.summary && result.closedResourceIds.length > 0) {
@@ -484,7 +484,8 @@ async function scanOrg(options: ScanOptions, config: AuditConfig, io: Io): Promi
       }),
     );
   } else {
-    const chunks = options.format === 'json' ? jsonChunks(findings) : csvChunks(findings);
+    // Each finding's partition follows its region.
+    const chunks = findingChunks(findings, options.format);
     await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
   }
   return exitStatusFor(findings, options.failOn);
@@ -577,7 +578,10 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--vpc <id>', 'live scan of the instances of one VPC only')
     .option('--role <name>', 'live scan of the instances and hybrid nodes that use one IAM role only')
     .addOption(
-      new Option('-f, --format <format>', 'output format')
+      new Option(
+        '-f, --format <format>',
+        'output format; asff (Security Hub AwsSecurityFinding) and ocsf (OCSF Compliance Finding) are JSON arrays',
+      )
         .choices(FORMATS)
         .argParser(parseFormat)
         .default('table'),

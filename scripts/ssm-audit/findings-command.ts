@@ -4,7 +4,7 @@ import { parseRuleIds } from '../../shared/engine/audit';
 import { echo, echoList } from '../../shared/echo';
 import { UsageError } from '../../shared/errors';
 import { SEVERITIES, STATUSES, type Severity, type Status } from '../../shared/model';
-import { FORMATS, type Format } from './report';
+import { exportChunks, FORMATS, isExportFormat, type Format } from './report';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FindingsStore } from '../../shared/store/findings-store';
 import { queryFindings, queryHistory, queryRuns, type FindingFilters } from '../../shared/store/query';
@@ -222,6 +222,11 @@ export function withTableOptions(command: Command): Command {
 export async function runFindings(options: FindingsOptions, io: FindingsIo): Promise<number> {
   const chosen = [options.history ? '--history' : '', options.runs ? '--runs' : ''].filter(Boolean);
   if (chosen.length > 1) throw new UsageError('choose --history or --runs, not both');
+  if (chosen.length && isExportFormat(options.format))
+    throw Object.assign(
+      new UsageError(`--format ${options.format} applies to findings, not to ${chosen[0]}`),
+      { hint: 'use --format table, json or csv with --history and --runs' },
+    );
   const [accountId, region] = options.scope ? options.scope.split('/') : [options.account, undefined];
   const { FindingsStoreError } = sdk.store();
   const color = options.color ?? io.isTTY;
@@ -255,7 +260,11 @@ export async function runFindings(options: FindingsOptions, io: FindingsIo): Pro
       };
       const outcome = await queryFindings(store, filters, RULE_IDS);
       plan = outcome.plan;
-      text = renderStoredFindings(outcome.items, options.format, color);
+      // ASFF and OCSF: each stored finding with its bookkeeping (first seen, closed, suppressed);
+      // the partition follows its region.
+      text = isExportFormat(options.format)
+        ? [...exportChunks(outcome.items, options.format)].join('')
+        : renderStoredFindings(outcome.items, options.format, color);
     }
   } catch (err) {
     // The table's own errors (missing table, throttling) are the operator's to fix, like bad input.
@@ -296,7 +305,10 @@ export function findingsCommand(io: FindingsIo, setCode: (code: number) => void)
     .option('--account <id>', 'only this AWS account')
     .option('--scope <account/region>', 'only this account and region', parseScope)
     .addOption(
-      new Option('-f, --format <format>', 'output format')
+      new Option(
+        '-f, --format <format>',
+        'output format; asff (Security Hub AwsSecurityFinding) and ocsf (OCSF Compliance Finding) are JSON arrays',
+      )
         .choices(FORMATS)
         .argParser(parseFormat)
         .default('table'),

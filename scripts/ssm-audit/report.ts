@@ -1,6 +1,9 @@
-import { RULE_IDS } from '../../rules';
+import { RULE_IDS, RULES } from '../../rules';
 import { stringify } from 'csv-stringify/sync';
 import { createColors } from 'picocolors';
+import { version as auditorVersion } from '../../package.json';
+import { toAsff, type ExportableFinding } from '../../shared/alerts/asff';
+import { toOcsf } from '../../shared/alerts/ocsf';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import {
   FINDING_FIELDS,
@@ -11,10 +14,49 @@ import {
   type Status,
 } from '../../shared/model';
 
-/** Renders findings for `--format json|csv|table`. JSON and CSV carry exactly the DESIGN §3 fields. */
+/**
+ * Renders findings for `--format table|json|csv|asff|ocsf`. JSON and CSV carry exactly the DESIGN §3
+ * fields; `asff` is a JSON array of AwsSecurityFinding (what BatchImportFindings would receive) and
+ * `ocsf` a JSON array of OCSF Compliance Finding events (DESIGN §8).
+ */
 
-export const FORMATS = ['table', 'json', 'csv'] as const;
+export const FORMATS = ['table', 'json', 'csv', 'asff', 'ocsf'] as const;
 export type Format = (typeof FORMATS)[number];
+/** The formats for Security Hub and security data lakes. */
+export type ExportFormat = Extract<Format, 'asff' | 'ocsf'>;
+export const isExportFormat = (format: Format): format is ExportFormat =>
+  format === 'asff' || format === 'ocsf';
+
+/** The partition of a region: cn-* is aws-cn, us-gov-* is aws-us-gov, the rest aws. */
+export const partitionOfRegion = (region: string): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+
+const RULE_TITLES: ReadonlyMap<string, string> = new Map(RULES.map((r) => [r.meta.id, r.meta.title]));
+export const ruleTitle = (ruleId: string): string | undefined => RULE_TITLES.get(ruleId);
+
+/**
+ * `--format asff|ocsf` one finding at a time, as a pretty-printed JSON array (like `--format json`).
+ * `partition`: the snapshot's; without it, each finding's region decides (a stored finding, an
+ * Organization scan).
+ */
+export function* exportChunks(
+  findings: Iterable<ExportableFinding>,
+  format: ExportFormat,
+  options: { partition?: string } = {},
+): Generator<string> {
+  let first = true;
+  for (const f of findings) {
+    const context = {
+      partition: options.partition ?? partitionOfRegion(f.region),
+      auditorVersion,
+      ruleTitle,
+    };
+    const item = format === 'asff' ? toAsff(f, context) : toOcsf(f, context);
+    yield `${first ? '[\n' : ',\n'}  ${JSON.stringify(item, null, 2).replace(/\n/g, '\n  ')}`;
+    first = false;
+  }
+  yield first ? '[]\n' : '\n]\n';
+}
 
 /**
  * A finding with exactly the contract fields, in contract order, so nothing else ever leaks into the
@@ -578,8 +620,20 @@ function suppressedSection(
   lines.push('');
 }
 
+/** The streamed formats (all but `table`), chunk by chunk. */
+export function findingChunks(
+  findings: readonly ExportableFinding[],
+  format: Exclude<Format, 'table'>,
+  options: { partition?: string } = {},
+): Iterable<string> {
+  if (format === 'json') return jsonChunks(findings);
+  if (format === 'csv') return csvChunks(findings);
+  return exportChunks(findings, format, options);
+}
+
 export function render(findings: readonly Finding[], format: Format, options: TableOptions): string {
   if (format === 'json') return toJson(findings);
   if (format === 'csv') return toCsv(findings);
+  if (isExportFormat(format)) return [...exportChunks(findings, format)].join('');
   return toTable(findings, options);
 }
