@@ -4,25 +4,33 @@
  * A real DynamoDB API (dynalite) starts in this process on 127.0.0.1 and the findings table is created
  * from its one definition; the demo fleet is audited and recorded, audited again unchanged, then a
  * second snapshot of the same account a week later (some instances fixed, some broken, some gone) is
- * audited. The SNS messages that would be sent go to a local sink and are printed; then the findings
- * table is queried with `ssm-audit findings` exactly as a user would.
+ * audited, with one suppression entry. The SNS messages that would be sent go to a local sink and are
+ * printed, and so are the Security Hub BatchImportFindings batches (a local sink too): the initial full
+ * import, nothing for the unchanged audit, then only the changes. Then the findings table is queried
+ * with `ssm-audit findings` exactly as a user would.
  */
 import { RULES, RULE_IDS } from '../../rules';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { createColors } from 'picocolors';
+import { version } from '../../package.json';
 import { AlertPublisher, LocalAlertSink } from '../../shared/alerts/publisher';
+import { LocalSecurityHubSink, SecurityHubImporter } from '../../shared/alerts/security-hub';
 import { auditSnapshot } from '../../shared/engine/audit';
-import { type Finding } from '../../shared/model';
+import { type Finding, type SuppressionEntry } from '../../shared/model';
+import { SecurityHubExport } from '../../shared/pipeline/export';
 import { recordAudit, type RunReport } from '../../shared/pipeline/record-audit';
-import { render, resourceNames } from '../ssm-audit/report';
+import { render, resourceNames, ruleTitle } from '../ssm-audit/report';
 import { loadSnapshotFile } from '../../shared/snapshot/load';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { main as cli } from '../ssm-audit/cli';
 import { LOCAL_TABLE_DIR, startLocalDynamo } from '../ssm-audit/local-dynamodb';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'demo');
+/** A failing instance of both demo snapshots (no public IP behind an internet gateway), suppressed in audit 3. */
+const SUPPRESSED_INSTANCE = 'i-038c7712e2df5ffd3';
 
 export interface DemoIo {
   out(text: string): void;
@@ -45,14 +53,30 @@ export async function runDemo(io: DemoIo): Promise<number> {
     const store = new FindingsStore({ client: local.doc, tableName: local.tableName });
     const sink = new LocalAlertSink();
     const publisher = new AlertPublisher(sink);
+    // Security Hub export (deploy parameter securityHub=true): BatchImportFindings into a local sink.
+    const securityHub = new LocalSecurityHubSink();
+    const exporter = new SecurityHubExport(new SecurityHubImporter(securityHub), {
+      auditorVersion: version,
+      ruleTitle,
+    });
 
-    const audit = async (file: string, label: string, showReport: boolean): Promise<RunReport> => {
+    const audit = async (
+      file: string,
+      label: string,
+      showReport: boolean,
+      suppressionsFor?: (collectedAt: Date) => SuppressionEntry[],
+    ): Promise<RunReport> => {
       const snapshot = await loadSnapshotFile(path.join(FIXTURES, file));
       const now = new Date(snapshot.collectedAt);
-      const result = auditSnapshot(snapshot, { rules: RULES, now, evaluatedAt: now });
+      const suppressions = suppressionsFor?.(now) ?? [];
+      const result = auditSnapshot(snapshot, { rules: RULES, now, evaluatedAt: now, suppressions });
       heading(
         `${label}: ${file} (account ${snapshot.accountId}, ${snapshot.region}, collected ${snapshot.collectedAt})`,
       );
+      for (const entry of suppressions)
+        io.out(
+          `${c.bold('Suppression')} ${entry.id}: ${JSON.stringify(entry.match)} — "${entry.reason}", owner ${entry.owner}, expires ${entry.expiresAt} (${result.findings.filter((f) => f.suppressed?.id === entry.id).length} findings suppressed)\n`,
+        );
       if (showReport) {
         io.out(
           render(result.findings, 'table', {
@@ -64,9 +88,11 @@ export async function runDemo(io: DemoIo): Promise<number> {
         );
       }
       const sentBefore = sink.sent.length;
+      const batchesBefore = securityHub.batches.length;
       const report = await recordAudit({
         store,
         publisher,
+        exporter,
         snapshot,
         result,
         ruleIds: RULE_IDS,
@@ -74,8 +100,90 @@ export async function runDemo(io: DemoIo): Promise<number> {
         runId: `demo-${label.toLowerCase().replace(/\W+/g, '-')}`,
       });
       printRun(report, sink.sent.slice(sentBefore));
+      printSecurityHub(report, securityHub.batches.slice(batchesBefore));
       printPending(result.findings, resourceNames(snapshot));
       return report;
+    };
+
+    /** What Security Hub holds after the batches so far: Compliance.Status per finding Id. */
+    const imported = new Map<string, string>();
+    /** The compact line of one ASFF finding: the tail of its Id, Compliance.Status (from the last import), RecordState. */
+    const asffLine = (f: AwsSecurityFinding) => {
+      const tail = (f.Id ?? '').split('/').slice(-2).join('/');
+      const status = f.Compliance?.Status ?? '';
+      const before = imported.get(f.Id ?? '');
+      const compliance = before && before !== status ? `${before} → ${status}` : status;
+      const state = f.RecordState === 'ARCHIVED' ? c.dim('ARCHIVED') : c.yellow('ACTIVE  ');
+      const fields = f.ProductFields ?? {};
+      const why = fields['ssm-readiness/suppressionId']
+        ? `suppressed by ${fields['ssm-readiness/suppressionId']}`
+        : fields['ssm-readiness/closeReason']
+          ? `closed: ${fields['ssm-readiness/closeReason']}`
+          : (fields['ssm-readiness/reason'] ?? '');
+      return `${tail.padEnd(46)} ${compliance.padEnd(20)} ${state}  ${c.dim(why)}`;
+    };
+    const kindOf = (f: AwsSecurityFinding) => {
+      const fields = f.ProductFields ?? {};
+      if (f.RecordState !== 'ARCHIVED') return 'active';
+      if (fields['ssm-readiness/suppressionId']) return 'suppressed';
+      if (fields['ssm-readiness/closeReason']) return 'closed';
+      return 'passing';
+    };
+    const kinds = (findings: readonly AwsSecurityFinding[]) => {
+      const counts = new Map<string, number>();
+      for (const f of findings) counts.set(kindOf(f), (counts.get(kindOf(f)) ?? 0) + 1);
+      return [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
+    };
+
+    const printSecurityHub = (report: RunReport, batches: AwsSecurityFinding[][]) => {
+      const exports = report.exports;
+      const all = batches.flat();
+      io.out(
+        `${c.bold('Security Hub')} (BatchImportFindings to a local sink): ${
+          all.length === 0
+            ? 'nothing to send'
+            : `${all.length} finding(s) in ${batches.length} batch(es)${exports?.initialImport ? ' — the initial full import (first enablement), paged by 100' : ' — only what changed'}`
+        }${exports ? `; accepted ${exports.accepted}, failed ${exports.failed}` : ''}\n`,
+      );
+      // The first batches in detail (a few lines each), the rest summed up.
+      const detailed = batches.length > 3 ? 2 : batches.length;
+      const shown = 3;
+      batches.slice(0, detailed).forEach((batch, i) => {
+        io.out(`  batch ${i + 1}: ${batch.length} finding(s) (${kinds(batch)})\n`);
+        for (const f of batch.slice(0, shown)) io.out(`    ${asffLine(f)}\n`);
+        if (batch.length > shown) io.out(c.dim(`    … ${batch.length - shown} more\n`));
+      });
+      const rest = batches.slice(detailed).flat();
+      if (rest.length)
+        io.out(
+          `  batches ${detailed + 1}–${batches.length}: ${rest.length} finding(s) (${kinds(rest)}), at most 100 per batch\n`,
+        );
+      if (!exports?.initialImport && all.length) {
+        // One example of each kind of update in this audit's batches.
+        const failedBefore = (f: AwsSecurityFinding) => imported.get(f.Id ?? '') === 'FAILED';
+        const examples: [string, AwsSecurityFinding | undefined][] = [
+          [
+            'Fixed instance (archived)',
+            all.find(
+              (f) => kindOf(f) === 'passing' && failedBefore(f) && f.Id?.endsWith('/managed-status') === true,
+            ) ?? all.find((f) => kindOf(f) === 'passing' && failedBefore(f)),
+          ],
+          [
+            'Suppressed (status kept, archived)',
+            all.find((f) => kindOf(f) === 'suppressed' && f.Compliance?.Status === 'FAILED') ??
+              all.find((f) => kindOf(f) === 'suppressed'),
+          ],
+          ['Resource gone (closed, archived)', all.find((f) => kindOf(f) === 'closed')],
+          [
+            'Regression (ACTIVE again)',
+            all.find((f) => kindOf(f) === 'active' && imported.has(f.Id ?? '') && !failedBefore(f)),
+          ],
+          ['New failure (ACTIVE)', all.find((f) => kindOf(f) === 'active' && !imported.has(f.Id ?? ''))],
+        ];
+        io.out(`  ${c.bold('Among them')}:\n`);
+        for (const [title, f] of examples) if (f) io.out(`    ${title.padEnd(35)} ${asffLine(f)}\n`);
+      }
+      for (const f of all) imported.set(f.Id ?? '', f.Compliance?.Status ?? '');
     };
 
     /** Instances started moments before the audit: within the launch grace, reported, never alerted. */
@@ -136,7 +244,23 @@ export async function runDemo(io: DemoIo): Promise<number> {
         ? c.green('  → The unchanged audit wrote no findings and sent no alerts (only its run summary).\n')
         : c.red('  → Unexpected: the unchanged audit wrote findings or sent alerts.\n'),
     );
-    await audit('demo-fleet-after.json', 'Audit 3 (a week later: some fixed, some broken, some gone)', false);
+    // A suppression entry for one failing instance, expiring 30 days after the snapshot was collected.
+    const suppressions = (collectedAt: Date): SuppressionEntry[] => [
+      {
+        id: 'legacy-build-host',
+        match: { resourceId: SUPPRESSED_INSTANCE },
+        reason: 'Legacy build host, managed by the CI team outside SSM until its decommissioning',
+        owner: 'ci-team@example.com',
+        expiresAt: new Date(collectedAt.getTime() + 30 * 86_400_000).toISOString(),
+        createdAt: collectedAt.toISOString(),
+      },
+    ];
+    await audit(
+      'demo-fleet-after.json',
+      'Audit 3 (a week later: some fixed, some broken, some gone, one suppressed)',
+      false,
+      suppressions,
+    );
 
     const query = async (title: string, args: string[]) => {
       heading(
