@@ -93,7 +93,7 @@ describe('the ssm-audit bin runs the bundle, without tsx', () => {
     expect(code).toBe(2);
     expect(out).toBe('');
     expect(err).toBe(
-      'ssm-audit: invalid --format xml: expected table, json or csv\nhint: `ssm-audit scan --help` lists the options\n',
+      'ssm-audit: invalid --format xml: expected table, json, csv, asff or ocsf\nhint: `ssm-audit scan --help` lists the options\n',
     );
   });
 });

@@ -50,7 +50,7 @@ describe('ssm-audit: one line and one hint for bad input, exit 2, no help text',
     {
       case: 'an unknown --format',
       args: () => ['scan', '--snapshot', snapshot, '--format', 'xml'],
-      error: 'invalid --format xml: expected table, json or csv',
+      error: 'invalid --format xml: expected table, json, csv, asff or ocsf',
       hint: SCAN_HELP,
     },
     {
@@ -68,7 +68,7 @@ describe('ssm-audit: one line and one hint for bad input, exit 2, no help text',
     {
       case: 'findings --format xml',
       args: () => ['findings', '--format', 'xml'],
-      error: 'invalid --format xml: expected table, json or csv',
+      error: 'invalid --format xml: expected table, json, csv, asff or ocsf',
       hint: '`ssm-audit findings --help` lists the options',
     },
     {
@@ -86,7 +86,7 @@ describe('ssm-audit: one line and one hint for bad input, exit 2, no help text',
     {
       case: 'a 100,000-character --format (echoed bounded)',
       args: () => ['scan', '--snapshot', snapshot, '--format', 'x'.repeat(100_000)],
-      error: `invalid --format ${'x'.repeat(64)}…: expected table, json or csv`,
+      error: `invalid --format ${'x'.repeat(64)}…: expected table, json, csv, asff or ocsf`,
       hint: SCAN_HELP,
     },
     {
