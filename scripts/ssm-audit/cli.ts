@@ -260,6 +260,7 @@ interface ScanOptions extends LiveOptions, OrgOptions {
   width?: number;
   summary?: boolean;
   suppressions?: string;
+  securityHub?: boolean;
   /** `--no-exemption ID`: the ids (commander gives `true` when the flag is absent). */
   exemption?: string[] | true;
 }
@@ -405,6 +406,11 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
       '--suppressions applies to one account-region scan; with --org or --accounts it is not supported yet',
       'scan each collected account-region with `ssm-audit scan --snapshot FILE --suppressions FILE`',
     );
+  if (isOrgRun(options) && options.securityHub)
+    throw new CliInputError(
+      "--security-hub imports one account-region scan; with --org or --accounts it is not supported (Security Hub takes an account's findings only from that account)",
+      "import each account with `ssm-audit scan --snapshot FILE --security-hub` using that account's credentials",
+    );
   if (isOrgRun(options)) return scanOrg(options, config, io);
   let snapshot: Snapshot;
   let source: string;
@@ -454,6 +460,10 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     const chunks = findingChunks(result.findings, options.format, { partition: snapshot.partition });
     await writeChunks(chunks, io.write ?? ((piece) => io.out(piece)));
   }
+  if (options.securityHub) {
+    const failed = await importToSecurityHub(result.findings, snapshot, options.profile, io);
+    if (failed) return 2;
+  }
   if (options.format === 'table' && !options.summary && result.closedResourceIds.length > 0) {
     const closed = result.closedResourceIds.length;
     io.out(
@@ -463,6 +473,42 @@ async function scan(options: ScanOptions, io: Io): Promise<number> {
     );
   }
   return exitStatusFor(result.findings, options.failOn);
+}
+
+/**
+ * `scan --security-hub`: the scan's findings into Security Hub CSPM as ASFF (passing and suppressed ones
+ * ARCHIVED), in the snapshot's region with the standard credentials. Security Hub keeps one finding per
+ * Id, so importing again updates it. Returns how many were not imported (each named on stderr).
+ */
+async function importToSecurityHub(
+  findings: readonly Finding[],
+  snapshot: Snapshot,
+  profile: string | undefined,
+  io: Io,
+) {
+  const { SecurityHubClient } =
+    require('@aws-sdk/client-securityhub') as typeof import('@aws-sdk/client-securityhub');
+  const { SecurityHubImporter, SecurityHubSink } =
+    require('../../shared/alerts/security-hub') as typeof import('../../shared/alerts/security-hub');
+  const { toAsff } = require('../../shared/alerts/asff') as typeof import('../../shared/alerts/asff');
+  const client = new SecurityHubClient({ region: snapshot.region, ...(profile ? { profile } : {}) });
+  try {
+    const asff = findings.map((f) =>
+      toAsff(f, {
+        partition: snapshot.partition,
+        auditorVersion: version,
+        ruleTitle: (id) => RULES.find((r) => r.meta.id === id)?.meta.title,
+      }),
+    );
+    const outcome = await new SecurityHubImporter(new SecurityHubSink(client)).import(asff);
+    io.err(
+      `Security Hub (${snapshot.region}): imported ${outcome.imported.size} of ${asff.length} findings in ${outcome.requests} request${outcome.requests === 1 ? '' : 's'}${outcome.failed.length ? `; ${outcome.failed.length} not imported` : ''}.\n`,
+    );
+    for (const f of outcome.failed.slice(0, 5)) io.err(`  ${f.Id}: ${f.ErrorCode} ${f.ErrorMessage}\n`);
+    return outcome.failed.length;
+  } finally {
+    client.destroy();
+  }
 }
 
 /** `scan --org` / `--accounts`: one report for every account-region, with account and region per resource. */
@@ -614,6 +660,10 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
         ...(Array.isArray(previous) ? (previous as string[]) : []),
         value,
       ],
+    )
+    .option(
+      '--security-hub',
+      "also import the findings into AWS Security Hub CSPM (BatchImportFindings on the account's default product, in the snapshot's region; the standard credentials)",
     )
     .option('--no-color', 'never colour the table')
     .option(
