@@ -24,6 +24,7 @@ const SHARED_LAYERS: Record<string, readonly string[]> = {
   store: ['base', 'aws'],
   alerts: ['base', 'aws', 'store'],
   pipeline: ['base', 'aws', 'snapshot', 'engine', 'store', 'alerts'],
+  report: ['base', 'snapshot'],
 };
 
 /** What a rule may use: facts, analyses and the rule API — never the engine's internals. */

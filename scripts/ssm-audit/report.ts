@@ -6,6 +6,13 @@ import { toAsff, type ExportableFinding } from '../../shared/alerts/asff';
 import { toOcsf } from '../../shared/alerts/ocsf';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import {
+  countOf,
+  fleetState,
+  headlineOf,
+  topFixGroup,
+  type CauseGroup,
+} from '../../shared/report/fleet-state';
+import {
   FINDING_FIELDS,
   STATUSES,
   SUPPRESSED_FIELD,
@@ -166,9 +173,6 @@ export function statusPainter(c: ReturnType<typeof createColors>): Record<Status
   return { PASS: c.green, FAIL: c.red, WARN: c.yellow, NOT_APPLICABLE: c.dim, ERROR: c.magenta };
 }
 
-/** "1 finding", "5 findings", "0 resources". */
-const countOf = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
-
 export const DEFAULT_WIDTH = 100;
 
 /** Words that start a shell command in a remediation: the command is copied whole, so it is never wrapped. */
@@ -235,79 +239,6 @@ function wrap(spans: readonly Span[], width: number, indent: string, hang = inde
   return lines;
 }
 
-interface Cause {
-  ruleId: string;
-  reason: string;
-  message: string;
-  remediation: string;
-  /** managed-status named a failing prerequisite; otherwise the cause is its own reason. */
-  found: boolean;
-}
-
-/** The cause managed-status names in its evidence (its first failing prerequisite), else its own reason. */
-function causeOf(f: Finding): Cause {
-  const rootCauses = (f.evidence as { rootCauses?: unknown }).rootCauses;
-  const first: unknown = Array.isArray(rootCauses) ? rootCauses[0] : undefined;
-  if (first && typeof first === 'object') {
-    const c = first as Record<string, unknown>;
-    if (typeof c.ruleId === 'string' && typeof c.reason === 'string') {
-      return {
-        ruleId: c.ruleId,
-        reason: c.reason,
-        message: typeof c.message === 'string' ? c.message : f.message,
-        remediation: typeof c.remediation === 'string' ? c.remediation : f.remediation,
-        found: true,
-      };
-    }
-  }
-  return { ruleId: f.ruleId, reason: f.reason, message: f.message, remediation: f.remediation, found: false };
-}
-
-interface Unmanaged {
-  finding: Finding;
-  cause: Cause;
-}
-
-interface CauseGroup {
-  key: string;
-  cause: Cause;
-  nodes: Unmanaged[];
-}
-
-const NODE_NOUN: Partial<Record<Finding['resourceType'], string>> = {
-  EC2Instance: 'running instance',
-  ManagedInstance: 'hybrid node',
-};
-
-/** The facts the opening block states, from the managed-status findings. */
-function fleetState(findings: readonly Finding[]) {
-  const counted = new Map<Finding['resourceType'], { total: number; unmanaged: number; pending: number }>();
-  const unmanaged: Unmanaged[] = [];
-  for (const f of findings) {
-    if (f.ruleId !== 'managed-status') continue;
-    const pending = f.reason === 'REGISTRATION_PENDING';
-    if (f.status === 'NOT_APPLICABLE' && !pending) continue;
-    let row = counted.get(f.resourceType);
-    if (!row) counted.set(f.resourceType, (row = { total: 0, unmanaged: 0, pending: 0 }));
-    row.total += 1;
-    if (pending) row.pending += 1;
-    if (f.status === 'FAIL') {
-      row.unmanaged += 1;
-      unmanaged.push({ finding: f, cause: causeOf(f) });
-    }
-  }
-  const groups = new Map<string, CauseGroup>();
-  for (const node of unmanaged) {
-    const key = `${node.cause.ruleId} ${node.cause.reason}`;
-    const group = groups.get(key);
-    if (group) group.nodes.push(node);
-    else groups.set(key, { key, cause: node.cause, nodes: [node] });
-  }
-  // Largest first; a stable sort keeps the order of the findings among equals.
-  const byCause = [...groups.values()].sort((a, b) => b.nodes.length - a.nodes.length);
-  return { counted, unmanaged, byCause };
-}
-
 /** Says so when no failing prerequisite explains a group: its cause is then managed-status's own reason. */
 const notFound = (group: CauseGroup): { text: string }[] =>
   group.cause.found ? [] : [{ text: '— no failing prerequisite found' }];
@@ -342,21 +273,11 @@ export function toTable(all: readonly Finding[], options: TableOptions): string 
 
   // The opening block: the answer first.
   const { counted, unmanaged, byCause } = fleetState(findings);
-  const parts = [...counted]
-    .filter(([type]) => NODE_NOUN[type])
-    .map(([type, row]) => `${row.unmanaged} of ${countOf(row.total, NODE_NOUN[type]!)}`);
+  const headline = headlineOf({ counted, unmanaged, byCause });
   const pending = [...counted].reduce((n, [, row]) => n + row.pending, 0);
-  if (parts.length > 0) {
-    const verb = unmanaged.length === 0 ? 'can be managed' : 'cannot be managed';
-    const counts =
-      unmanaged.length === 0
-        ? `All ${parts.map((p) => p.replace(/^\d+ of /, '')).join(' and ')} ${verb} by Systems Manager`
-        : `${parts.join(' and ')} ${verb} by Systems Manager`;
-    say([{ text: `${counts}.`, style: c.bold }]);
-  }
-  // The fix that unblocks the most nodes: a found prerequisite's fix beats the generic "check the agent"
-  // of a group no prerequisite explains, unless only such groups exist.
-  const top = byCause.find((g) => g.cause.found) ?? byCause[0];
+  if (headline !== undefined) say([{ text: `${headline}.`, style: c.bold }]);
+  // The fix that unblocks the most nodes (shared/report/fleet-state.ts).
+  const top = topFixGroup({ counted, unmanaged, byCause });
   if (top) {
     const fixes = top.nodes.map((n) => n.cause.remediation);
     say(
@@ -397,7 +318,7 @@ export function toTable(all: readonly Finding[], options: TableOptions): string 
         );
       if (worst.length > 10) say([{ text: `… and ${worst.length - 10} more`, style: c.dim }], '  ');
     }
-  } else if (parts.length === 0) {
+  } else if (headline === undefined) {
     const failing = new Set(
       findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').map((f) => f.resourceId),
     );
