@@ -32,17 +32,10 @@ export const SCP_OVERVIEW_URL =
   'https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html';
 
 /** Where a statement of an SCP lives: the policy, the target it is attached to, its index and Sid. */
-export interface ScpStatementRef {
+export interface ScpStatementRef extends Omit<StatementEvidence, 'source' | 'scope'> {
   policyId: string;
   policyName?: string;
   target: ScpTarget;
-  statementIndex: number;
-  sid?: string;
-  effect: 'Allow' | 'Deny';
-  matchedAction?: string;
-  matchedResource?: string;
-  conditional: boolean;
-  undecidedConditionKeys?: string[];
 }
 
 /** One core action that one level of the chain does not let through. */
