@@ -17,6 +17,7 @@ import { loadSnapshotFile } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
 import { suppressCommand } from './suppress-command';
+import { planCommand } from './plan-command';
 import {
   BUILT_IN_EXEMPTIONS,
   DISABLED_EXEMPTIONS_ENV,
@@ -702,6 +703,13 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   program.addCommand(findingsCommand(io, setCode).copyInheritedSettings(program));
 
   program.addCommand(suppressCommand(io, setCode).copyInheritedSettings(program));
+
+  program.addCommand(
+    planCommand(io, setCode, async (live) => (await collectLive(live, io)).snapshot, {
+      now: parseNow,
+      width: parseWidth,
+    }).copyInheritedSettings(program),
+  );
 
   program
     .command('rules')

@@ -1,0 +1,929 @@
+import type { Finding } from '../../shared/model';
+import type { Ec2InstanceRaw, Snapshot } from '../../shared/snapshot/schema';
+import { causeOf, countOf, NODE_NOUN } from '../../shared/report/fleet-state';
+
+/**
+ * The fix plan (DESIGN §8): the failures of an audit grouped into the fewest changes that make the most
+ * nodes manageable — one endpoint set per VPC, one policy per role, one setting per region, one batch
+ * of instances per instance-level change — ranked greedily by the nodes each makes fully manageable.
+ *
+ * A fix is identified by what it changes (its `id`), derived from each failing prerequisite finding's
+ * reason and evidence; a node counts as unblocked only once every fix it needs is in the plan. Failures
+ * that no command can clear (an unsupported OS, a call the audit could not make, an agent that is not
+ * running, a deliberate Deny that needs a person's decision) are listed with the nodes they hold back.
+ */
+
+/** The rules whose FAIL keeps a node from being managed (managed-status names them as root causes). */
+export const BLOCKING_RULES = [
+  'instance-permissions',
+  'network-path',
+  's3-bucket-access',
+  'hybrid-service-role',
+  'supported-os',
+] as const;
+
+const CORE_POLICY = 'AmazonSSMManagedInstanceCore';
+/** The agent version DHMC needs (instance-permissions DHMC_AGENT_TOO_OLD). */
+export const DHMC_MINIMUM_AGENT = '3.2.582.0';
+const SSM_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'] as const;
+
+/** What a fix changes, in data: the plan's commands do it to the account, a test helper to a snapshot. */
+export type FixChange =
+  | {
+      kind: 'vpc-endpoints';
+      vpcId: string;
+      /** Interface endpoints to create (service short names), in the subnets and security group below. */
+      create: string[];
+      subnetIds: string[];
+      /** An existing SSM endpoint's group, or a new group allowing 443 from the VPC's CIDR. */
+      securityGroup: { existing: string } | { create: string; cidrs: string[] };
+      enablePrivateDns: string[];
+      enableVpcDns: boolean;
+      /** Inbound 443 on an endpoint's group from the instances' groups. */
+      ingress: { groupId: string; sourceGroupId: string }[];
+      /** Existing endpoints that need a subnet in the instances' Availability Zone. */
+      addSubnets: { endpointId: string; subnetIds: string[] }[];
+    }
+  | { kind: 'attach-policy'; roleName: string; policyName: string }
+  | { kind: 's3-policy'; roleName: string; buckets: string[] }
+  | { kind: 's3-endpoint-route'; endpointId: string; routeTableIds: string[] }
+  | { kind: 'hybrid-role-trust'; roleName: string; create: boolean }
+  | { kind: 'imdsv2'; instanceIds: string[] }
+  | { kind: 'update-agent'; instanceIds: string[] }
+  | { kind: 'sg-egress-443'; groupId: string }
+  | {
+      kind: 'nacl-allow';
+      networkAclId: string;
+      egress: boolean;
+      ruleNumber: number;
+      from: number;
+      to: number;
+    }
+  | { kind: 'dhmc-setting'; roleName: string }
+  | { kind: 'renew-activation'; activationId: string; roleName: string; registrationLimit: number };
+
+/** One shell word, or a variable set by an earlier command of the same fix (`$NAME`). */
+export interface Command {
+  argv: string[];
+  /** The command prints an id the next commands use: the variable, and a stand-in for the dry run. */
+  assign?: { variable: string; placeholder: string };
+}
+
+export interface Fix {
+  /** What it changes: `vpc-endpoints:vpc-…`, `attach-policy:role:AmazonSSMManagedInstanceCore`, … */
+  id: string;
+  title: string;
+  commands: Command[];
+  change: FixChange;
+  /** The nodes that need this fix (it clears at least one of their failures). */
+  nodes: string[];
+}
+
+export interface PlanStep {
+  rank: number;
+  fix: Fix;
+  /** The nodes that become fully manageable with this fix (and the fixes ranked before it). */
+  unblocked: string[];
+  /** Manageable nodes after this step, per node type. */
+  after: Partial<Record<NodeType, number>>;
+}
+
+type NodeType = 'EC2Instance' | 'ManagedInstance';
+
+export interface HeldBack {
+  nodeId: string;
+  resourceType: NodeType;
+  /** Why no fix of the plan can make it manageable: `ruleId REASON: remediation`. */
+  reasons: string[];
+}
+
+export interface FixPlan {
+  accountId: string;
+  region: string;
+  /** Running instances / hybrid nodes counted, and how many are manageable before any fix. */
+  totals: Partial<Record<NodeType, { total: number; manageable: number }>>;
+  steps: PlanStep[];
+  /** Nodes that stay unmanageable after every step, with what holds them back. */
+  heldBack: HeldBack[];
+  /** Fixes that help only nodes something else holds back, or no node (an expired activation). */
+  otherFixes: Fix[];
+}
+
+/** A node's failures: the fixes that clear them, and those no plan can clear. */
+interface NodeNeeds {
+  id: string;
+  type: NodeType;
+  fixes: Set<string>;
+  blockers: string[];
+}
+
+/** The snapshot facts the fixes are filled in from. */
+class Facts {
+  readonly instances = new Map<string, Ec2InstanceRaw>();
+  constructor(readonly snapshot: Snapshot) {
+    for (const r of snapshot.ec2?.Reservations ?? [])
+      for (const i of r.Instances) this.instances.set(i.InstanceId, i);
+  }
+  vpc = (id: string) => this.snapshot.ec2?.Vpcs?.find((v) => v.VpcId === id);
+  subnet = (id: string | undefined) => this.snapshot.ec2?.Subnets?.find((s) => s.SubnetId === id);
+  endpoint = (id: string) => this.snapshot.ec2?.VpcEndpoints?.find((e) => e.VpcEndpointId === id);
+  nacl = (id: string) => this.snapshot.ec2?.NetworkAcls?.find((a) => a.NetworkAclId === id);
+  /** The groups of the VPC's existing SSM interface endpoints. */
+  ssmEndpointGroup(vpcId: string): string | undefined {
+    const names = SSM_SERVICES.map((s) => this.serviceName(s));
+    return this.snapshot.ec2?.VpcEndpoints?.find(
+      (e) => e.VpcId === vpcId && names.includes(e.ServiceName) && e.Groups?.length,
+    )?.Groups?.[0]?.GroupId;
+  }
+  serviceName = (service: string) => `com.amazonaws.${this.snapshot.region}.${service}`;
+  arn = (service: string, rest: string) => `arn:${this.snapshot.partition ?? 'aws'}:${service}:${rest}`;
+}
+
+/** A part of a fix, before the parts of the same id from other findings are merged. */
+type Part = Omit<Fix, 'nodes' | 'commands'>;
+
+interface BlockingProblem {
+  code: string;
+  detail?: string;
+  networkAclId?: string;
+  direction?: string;
+  rule?: number | string;
+}
+
+interface ServicePath {
+  service: string;
+  status: string;
+  endpointId?: string;
+  problems?: BlockingProblem[];
+}
+
+/** Problems on the way to an interface endpoint: fixed in the VPC's endpoint set. */
+const ENDPOINT_CODES = new Set([
+  'ENDPOINT_PRIVATE_DNS_DISABLED',
+  'VPC_DNS_DISABLED',
+  'ENDPOINT_SG_NO_443',
+  'ENDPOINT_OTHER_AZ',
+  'ENDPOINT_NO_SUBNETS',
+]);
+/** Internet-path problems an endpoint set makes irrelevant (the agent then needs no internet route). */
+const ROUTE_CODES = new Set([
+  'NO_DEFAULT_ROUTE',
+  'IGW_WITHOUT_PUBLIC_IP',
+  'IGW_NOT_ATTACHED',
+  'ROUTE_BLACKHOLE',
+  'NAT_GATEWAY_UNAVAILABLE',
+  'NAT_WITHOUT_INTERNET_ROUTE',
+]);
+
+/** The parts of the fixes a failing finding needs, or the reason none can be derived. */
+function partsOf(f: Finding, facts: Facts): Part[] | string {
+  const ev = f.evidence as Record<string, unknown>;
+  const role = typeof ev.role === 'string' ? ev.role : undefined;
+  switch (`${f.ruleId} ${f.reason}`) {
+    case 'instance-permissions DHMC_REQUIRES_IMDSV2':
+      return [
+        {
+          id: `imdsv2:${f.region}`,
+          title: 'Require IMDSv2 (Default Host Management Configuration supports only IMDSv2)',
+          change: { kind: 'imdsv2', instanceIds: [f.resourceId] },
+        },
+      ];
+    case 'instance-permissions DHMC_AGENT_TOO_OLD':
+      return [
+        {
+          id: `update-agent:${f.region}`,
+          title: `Update SSM Agent to ${DHMC_MINIMUM_AGENT} or later (needed by Default Host Management Configuration)`,
+          change: { kind: 'update-agent', instanceIds: [f.resourceId] },
+        },
+      ];
+    case 'instance-permissions PROFILE_MISSING_ACTIONS':
+    case 'instance-permissions PROFILE_MISSING_ACTIONS_AND_DHMC_OFF':
+    case 'instance-permissions DHMC_SHADOWED_BY_PROFILE': {
+      const denied = Array.isArray(ev.deniedActions) ? ev.deniedActions.length : 0;
+      if (!role) return 'the role is not named in the evidence';
+      // A Deny is somebody's decision (e.g. no interactive sessions): never removed by a script.
+      if (denied > 0) return `role ${role} explicitly denies agent actions: a person must decide`;
+      return [attachCore(role)];
+    }
+    case 'instance-permissions NO_INSTANCE_PROFILE_AND_DHMC_OFF':
+      return [
+        {
+          id: `dhmc-setting:${f.region}`,
+          title: 'Turn on Default Host Management Configuration for the region',
+          change: { kind: 'dhmc-setting', roleName: 'AWSSystemsManagerDefaultEC2InstanceManagementRole' },
+        },
+      ];
+    case 'hybrid-service-role HYBRID_ROLE_MISSING_ACTIONS': {
+      const name = typeof ev.iamRole === 'string' ? ev.iamRole : undefined;
+      return name ? [attachCore(name)] : 'the role is not named in the evidence';
+    }
+    case 'hybrid-service-role HYBRID_ROLE_TRUST_MISSING':
+    case 'hybrid-service-role HYBRID_ROLE_NOT_FOUND': {
+      const name = typeof ev.iamRole === 'string' ? ev.iamRole : undefined;
+      if (!name) return 'the role is not named in the evidence';
+      const create = f.reason === 'HYBRID_ROLE_NOT_FOUND';
+      return [
+        {
+          id: `hybrid-role:${name}`,
+          title: create
+            ? `Create the hybrid service role ${name} (trusts ssm.amazonaws.com, ${CORE_POLICY})`
+            : `Let ssm.amazonaws.com assume the hybrid service role ${name}`,
+          change: { kind: 'hybrid-role-trust', roleName: name, create },
+        },
+      ];
+    }
+    case 's3-bucket-access S3_BUCKET_NOT_GRANTED': {
+      const problems = Array.isArray(ev.problems)
+        ? (ev.problems as { code?: string; bucket?: string }[])
+        : [];
+      const buckets = problems
+        .filter((p) => p.code === 'S3_BUCKET_NOT_GRANTED' && p.bucket)
+        .map((p) => p.bucket!);
+      if (!role || buckets.length === 0 || buckets.length < problems.length)
+        return 'the missing grants are not all named in the evidence';
+      return [
+        {
+          id: `s3-policy:${role}`,
+          title: `Let role ${role} read the Systems Manager S3 buckets of ${f.region}`,
+          change: { kind: 's3-policy', roleName: role, buckets },
+        },
+      ];
+    }
+    case 's3-bucket-access S3_GATEWAY_ENDPOINT_NOT_ROUTED': {
+      const endpointId = typeof ev.s3Endpoint === 'string' ? ev.s3Endpoint : undefined;
+      const rtb = typeof ev.routeTableId === 'string' ? ev.routeTableId : undefined;
+      if (!endpointId || !rtb) return 'the endpoint or route table is not named in the evidence';
+      return [
+        {
+          id: `s3-endpoint-route:${endpointId}`,
+          title: `Route the S3 gateway endpoint ${endpointId} to the instances' subnets`,
+          change: { kind: 's3-endpoint-route', endpointId, routeTableIds: [rtb] },
+        },
+      ];
+    }
+  }
+  if (f.ruleId === 'network-path') return networkParts(f, facts);
+  return 'no command can be derived for this failure';
+}
+
+const attachCore = (roleName: string): Part => ({
+  id: `attach-policy:${roleName}:${CORE_POLICY}`,
+  title: `Attach ${CORE_POLICY} to role ${roleName}`,
+  change: { kind: 'attach-policy', roleName, policyName: CORE_POLICY },
+});
+
+/**
+ * network-path: per blocked service, the endpoint path is repaired in the VPC's endpoint set (created
+ * when the VPC has none for that service and the internet path has no route); a security group or
+ * network ACL of the instance that blocks 443 is opened where it is.
+ */
+function networkParts(f: Finding, facts: Facts): Part[] | string {
+  const instance = facts.instances.get(f.resourceId);
+  const services = (f.evidence as { services?: ServicePath[] }).services;
+  if (!instance?.VpcId || !Array.isArray(services)) return 'the instance or its VPC is not in the snapshot';
+  const vpcId = instance.VpcId;
+  const endpointSet: Extract<FixChange, { kind: 'vpc-endpoints' }> = {
+    kind: 'vpc-endpoints',
+    vpcId,
+    create: [],
+    subnetIds: instance.SubnetId ? [instance.SubnetId] : [],
+    securityGroup: { existing: '' },
+    enablePrivateDns: [],
+    enableVpcDns: false,
+    ingress: [],
+    addSubnets: [],
+  };
+  const parts: Part[] = [];
+  for (const s of services) {
+    if (s.status !== 'blocked') continue;
+    const problems = s.problems ?? [];
+    const endpoint = s.endpointId ? facts.endpoint(s.endpointId) : undefined;
+    for (const p of problems) {
+      if (ENDPOINT_CODES.has(p.code)) {
+        if (!endpoint) return `${p.code}: the endpoint is not in the snapshot`;
+        if (p.code === 'ENDPOINT_PRIVATE_DNS_DISABLED')
+          endpointSet.enablePrivateDns.push(endpoint.VpcEndpointId);
+        else if (p.code === 'VPC_DNS_DISABLED') endpointSet.enableVpcDns = true;
+        else if (p.code === 'ENDPOINT_SG_NO_443') {
+          const groupId = endpoint.Groups?.[0]?.GroupId;
+          const sourceGroupId = instance.SecurityGroups?.[0]?.GroupId;
+          if (!groupId || !sourceGroupId)
+            return 'ENDPOINT_SG_NO_443: the security groups are not in the snapshot';
+          endpointSet.ingress.push({ groupId, sourceGroupId });
+        } else if (instance.SubnetId) {
+          endpointSet.addSubnets.push({ endpointId: endpoint.VpcEndpointId, subnetIds: [instance.SubnetId] });
+        }
+      } else if (p.code === 'ENDPOINT_MISSING') {
+        endpointSet.create.push(s.service);
+      } else if (ROUTE_CODES.has(p.code)) {
+        // The endpoint path replaces the internet path: create the endpoint when there is none.
+        if (!endpoint) endpointSet.create.push(s.service);
+      } else if (p.code === 'SG_NO_EGRESS_443') {
+        const groupId = instance.SecurityGroups?.[0]?.GroupId;
+        if (!groupId) return 'SG_NO_EGRESS_443: the instance has no security group in the snapshot';
+        parts.push({
+          id: `sg-egress-443:${groupId}`,
+          title: `Allow outbound HTTPS (TCP 443) from security group ${groupId}`,
+          change: { kind: 'sg-egress-443', groupId },
+        });
+      } else if (p.code === 'NACL_BLOCKS_443' || p.code === 'NACL_BLOCKS_EPHEMERAL') {
+        const nacl = p.networkAclId ? facts.nacl(p.networkAclId) : undefined;
+        if (!nacl) return `${p.code}: the network ACL is not in the snapshot`;
+        const egress = p.code === 'NACL_BLOCKS_443';
+        const [from, to] = egress ? [443, 443] : [1024, 65535];
+        // Below every entry of that direction, so the allow is evaluated first.
+        const taken = (nacl.Entries ?? [])
+          .filter((e) => Boolean(e.Egress) === egress)
+          .map((e) => e.RuleNumber);
+        const lowest = Math.min(...taken, 32767);
+        let ruleNumber = lowest - 1;
+        while (ruleNumber > 0 && taken.includes(ruleNumber)) ruleNumber--;
+        if (ruleNumber < 1) return `${p.code}: no free rule number below ${lowest} in ${nacl.NetworkAclId}`;
+        parts.push({
+          id: `nacl-allow:${nacl.NetworkAclId}:${egress ? 'egress-443' : 'ingress-ephemeral'}`,
+          title: `Allow ${egress ? 'outbound TCP 443' : 'inbound TCP 1024-65535 (return traffic)'} in network ACL ${nacl.NetworkAclId}`,
+          change: { kind: 'nacl-allow', networkAclId: nacl.NetworkAclId, egress, ruleNumber, from, to },
+        });
+      } else {
+        return `${p.code}: no command can be derived (see the finding's remediation)`;
+      }
+    }
+  }
+  const touchesEndpoints =
+    endpointSet.create.length +
+      endpointSet.enablePrivateDns.length +
+      endpointSet.ingress.length +
+      endpointSet.addSubnets.length >
+      0 || endpointSet.enableVpcDns;
+  if (touchesEndpoints) {
+    // Creating endpoints in a VPC without DNS would leave their private names unresolvable.
+    const vpc = facts.vpc(vpcId);
+    if (
+      endpointSet.create.length > 0 &&
+      (!attributeOn(vpc?.EnableDnsSupport) || !attributeOn(vpc?.EnableDnsHostnames))
+    )
+      endpointSet.enableVpcDns = true;
+    const existing = facts.ssmEndpointGroup(vpcId);
+    endpointSet.securityGroup = existing
+      ? { existing }
+      : {
+          create: `ssm-endpoints-${vpcId}`,
+          cidrs: (vpc?.CidrBlockAssociationSet ?? []).map((c) => c.CidrBlock).filter(Boolean) as string[],
+        };
+    if (
+      'create' in endpointSet.securityGroup &&
+      endpointSet.securityGroup.cidrs.length === 0 &&
+      vpc?.CidrBlock
+    )
+      endpointSet.securityGroup.cidrs.push(vpc.CidrBlock);
+    parts.unshift({
+      id: `vpc-endpoints:${vpcId}`,
+      title: `Systems Manager endpoints in ${vpcId}`,
+      change: endpointSet,
+    });
+  }
+  return parts.length > 0 ? parts : 'no blocked service named in the evidence';
+}
+
+/** A DescribeVpcAttribute value (`{Value: true}`) or a plain boolean; absent means AWS's default, on. */
+const attributeOn = (v: boolean | { Value?: boolean } | undefined) =>
+  v === undefined || (typeof v === 'boolean' ? v : v.Value !== false);
+
+const union = <T>(a: readonly T[], b: readonly T[]): T[] => [...new Set([...a, ...b])];
+
+/** Two parts of the same fix (same id) from different findings, as one change. */
+function mergeChange(a: FixChange, b: FixChange): FixChange {
+  if (a.kind === 'vpc-endpoints' && b.kind === 'vpc-endpoints') {
+    const ingress = [...a.ingress];
+    for (const i of b.ingress)
+      if (!ingress.some((x) => x.groupId === i.groupId && x.sourceGroupId === i.sourceGroupId))
+        ingress.push(i);
+    const addSubnets = [...a.addSubnets];
+    for (const s of b.addSubnets) {
+      const same = addSubnets.find((x) => x.endpointId === s.endpointId);
+      if (same) same.subnetIds = union(same.subnetIds, s.subnetIds);
+      else addSubnets.push({ ...s });
+    }
+    return {
+      ...a,
+      create: union(a.create, b.create),
+      subnetIds: union(a.subnetIds, b.subnetIds),
+      enablePrivateDns: union(a.enablePrivateDns, b.enablePrivateDns),
+      enableVpcDns: a.enableVpcDns || b.enableVpcDns,
+      ingress,
+      addSubnets,
+    };
+  }
+  if ((a.kind === 'imdsv2' || a.kind === 'update-agent') && a.kind === b.kind)
+    return { ...a, instanceIds: union(a.instanceIds, b.instanceIds) };
+  if (a.kind === 's3-policy' && b.kind === 's3-policy') return { ...a, buckets: union(a.buckets, b.buckets) };
+  if (a.kind === 's3-endpoint-route' && b.kind === 's3-endpoint-route')
+    return { ...a, routeTableIds: union(a.routeTableIds, b.routeTableIds) };
+  if (a.kind === 'hybrid-role-trust' && b.kind === 'hybrid-role-trust')
+    return { ...a, create: a.create || b.create };
+  return a;
+}
+
+/** The AWS CLI commands of a change, filled in with the snapshot's ids. */
+export function commandsOf(
+  change: FixChange,
+  facts: { region: string; partition: string; accountId: string },
+): Command[] {
+  const { region, partition, accountId } = facts;
+  const json = (value: unknown) => JSON.stringify(value);
+  switch (change.kind) {
+    case 'vpc-endpoints': {
+      const out: Command[] = [];
+      if (change.enableVpcDns)
+        out.push(
+          {
+            argv: [
+              'aws',
+              'ec2',
+              'modify-vpc-attribute',
+              '--vpc-id',
+              change.vpcId,
+              '--enable-dns-support',
+              '{"Value":true}',
+            ],
+          },
+          {
+            argv: [
+              'aws',
+              'ec2',
+              'modify-vpc-attribute',
+              '--vpc-id',
+              change.vpcId,
+              '--enable-dns-hostnames',
+              '{"Value":true}',
+            ],
+          },
+        );
+      let group: string;
+      if ('existing' in change.securityGroup) group = change.securityGroup.existing;
+      else if (change.create.length > 0) {
+        const variable = `SG_${change.vpcId.replace(/\W/g, '_').toUpperCase()}`;
+        group = `$${variable}`;
+        out.push({
+          argv: [
+            'aws',
+            'ec2',
+            'create-security-group',
+            '--vpc-id',
+            change.vpcId,
+            '--group-name',
+            change.securityGroup.create,
+            '--description',
+            'HTTPS from the VPC to the Systems Manager interface endpoints',
+            '--query',
+            'GroupId',
+            '--output',
+            'text',
+          ],
+          assign: { variable, placeholder: 'sg-DRYRUN' },
+        });
+        for (const cidr of change.securityGroup.cidrs)
+          out.push({
+            argv: [
+              'aws',
+              'ec2',
+              'authorize-security-group-ingress',
+              '--group-id',
+              group,
+              '--protocol',
+              'tcp',
+              '--port',
+              '443',
+              '--cidr',
+              cidr,
+            ],
+          });
+      } else group = '';
+      for (const service of change.create)
+        out.push({
+          argv: [
+            'aws',
+            'ec2',
+            'create-vpc-endpoint',
+            '--vpc-id',
+            change.vpcId,
+            '--vpc-endpoint-type',
+            'Interface',
+            '--service-name',
+            `com.amazonaws.${region}.${service}`,
+            '--subnet-ids',
+            ...change.subnetIds,
+            '--security-group-ids',
+            group,
+            '--private-dns-enabled',
+          ],
+        });
+      for (const id of change.enablePrivateDns)
+        out.push({
+          argv: ['aws', 'ec2', 'modify-vpc-endpoint', '--vpc-endpoint-id', id, '--private-dns-enabled'],
+        });
+      for (const s of change.addSubnets)
+        out.push({
+          argv: [
+            'aws',
+            'ec2',
+            'modify-vpc-endpoint',
+            '--vpc-endpoint-id',
+            s.endpointId,
+            '--add-subnet-ids',
+            ...s.subnetIds,
+          ],
+        });
+      for (const i of change.ingress)
+        out.push({
+          argv: [
+            'aws',
+            'ec2',
+            'authorize-security-group-ingress',
+            '--group-id',
+            i.groupId,
+            '--protocol',
+            'tcp',
+            '--port',
+            '443',
+            '--source-group',
+            i.sourceGroupId,
+          ],
+        });
+      return out;
+    }
+    case 'attach-policy':
+      return [
+        {
+          argv: [
+            'aws',
+            'iam',
+            'attach-role-policy',
+            '--role-name',
+            change.roleName,
+            '--policy-arn',
+            `arn:${partition}:iam::aws:policy/${change.policyName}`,
+          ],
+        },
+      ];
+    case 's3-policy':
+      return [
+        {
+          argv: [
+            'aws',
+            'iam',
+            'put-role-policy',
+            '--role-name',
+            change.roleName,
+            '--policy-name',
+            'SSMAgentS3Access',
+            '--policy-document',
+            json({
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: 's3:GetObject',
+                  Resource: change.buckets.map((b) => `arn:${partition}:s3:::${b}/*`),
+                },
+              ],
+            }),
+          ],
+        },
+      ];
+    case 's3-endpoint-route':
+      return [
+        {
+          argv: [
+            'aws',
+            'ec2',
+            'modify-vpc-endpoint',
+            '--vpc-endpoint-id',
+            change.endpointId,
+            '--add-route-table-ids',
+            ...change.routeTableIds,
+          ],
+        },
+      ];
+    case 'hybrid-role-trust': {
+      const trust = json(hybridTrustPolicy(partition, region, accountId));
+      return change.create
+        ? [
+            {
+              argv: [
+                'aws',
+                'iam',
+                'create-role',
+                '--role-name',
+                change.roleName,
+                '--assume-role-policy-document',
+                trust,
+              ],
+            },
+            {
+              argv: [
+                'aws',
+                'iam',
+                'attach-role-policy',
+                '--role-name',
+                change.roleName,
+                '--policy-arn',
+                `arn:${partition}:iam::aws:policy/${CORE_POLICY}`,
+              ],
+            },
+          ]
+        : [
+            {
+              argv: [
+                'aws',
+                'iam',
+                'update-assume-role-policy',
+                '--role-name',
+                change.roleName,
+                '--policy-document',
+                trust,
+              ],
+            },
+          ];
+    }
+    case 'imdsv2':
+      return change.instanceIds.map((id) => ({
+        argv: [
+          'aws',
+          'ec2',
+          'modify-instance-metadata-options',
+          '--instance-id',
+          id,
+          '--http-tokens',
+          'required',
+          '--http-endpoint',
+          'enabled',
+        ],
+      }));
+    case 'update-agent':
+      return [
+        {
+          argv: [
+            'aws',
+            'ssm',
+            'send-command',
+            '--document-name',
+            'AWS-UpdateSSMAgent',
+            '--instance-ids',
+            ...change.instanceIds,
+          ],
+        },
+      ];
+    case 'sg-egress-443':
+      return [
+        {
+          argv: [
+            'aws',
+            'ec2',
+            'authorize-security-group-egress',
+            '--group-id',
+            change.groupId,
+            '--ip-permissions',
+            'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=0.0.0.0/0}]',
+          ],
+        },
+      ];
+    case 'nacl-allow':
+      return [
+        {
+          argv: [
+            'aws',
+            'ec2',
+            'create-network-acl-entry',
+            '--network-acl-id',
+            change.networkAclId,
+            change.egress ? '--egress' : '--ingress',
+            '--rule-number',
+            String(change.ruleNumber),
+            '--protocol',
+            'tcp',
+            '--port-range',
+            `From=${change.from},To=${change.to}`,
+            '--cidr-block',
+            '0.0.0.0/0',
+            '--rule-action',
+            'allow',
+          ],
+        },
+      ];
+    case 'dhmc-setting':
+      return [
+        {
+          argv: [
+            'aws',
+            'ssm',
+            'update-service-setting',
+            '--setting-id',
+            `arn:${partition}:ssm:${region}:${accountId}:servicesetting/ssm/managed-instance/default-ec2-instance-management-role`,
+            '--setting-value',
+            `service-role/${change.roleName}`,
+          ],
+        },
+      ];
+    case 'renew-activation':
+      return [
+        {
+          argv: [
+            'aws',
+            'ssm',
+            'create-activation',
+            '--iam-role',
+            change.roleName,
+            '--registration-limit',
+            String(change.registrationLimit),
+          ],
+        },
+        { argv: ['aws', 'ssm', 'delete-activation', '--activation-id', change.activationId] },
+      ];
+  }
+}
+
+/** AWS's documented trust policy for the hybrid service role, with the confused-deputy conditions. */
+export const hybridTrustPolicy = (partition: string, region: string, accountId: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'ssm.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': accountId },
+        ArnEquals: { 'aws:SourceArn': `arn:${partition}:ssm:${region}:${accountId}:*` },
+      },
+    },
+  ],
+});
+
+const isBlocking = (f: Finding) =>
+  (BLOCKING_RULES as readonly string[]).includes(f.ruleId) && (f.status === 'FAIL' || f.status === 'ERROR');
+
+/** The fix plan of an audit's findings, filled in from its snapshot. */
+export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): FixPlan {
+  const live = findings.filter((f) => !f.suppressed);
+  const facts = new Facts(snapshot);
+  const partition = snapshot.partition ?? 'aws';
+  const ids = { region: snapshot.region, partition, accountId: snapshot.accountId };
+
+  // The nodes counted by the report's headline: running instances and hybrid nodes.
+  const nodes = new Map<string, NodeNeeds>();
+  for (const f of live) {
+    if (f.ruleId !== 'managed-status' || !(f.resourceType in NODE_NOUN)) continue;
+    if (f.status === 'NOT_APPLICABLE' && f.reason !== 'REGISTRATION_PENDING') continue;
+    const needs: NodeNeeds = {
+      id: f.resourceId,
+      type: f.resourceType as NodeType,
+      fixes: new Set(),
+      blockers: [],
+    };
+    nodes.set(f.resourceId, needs);
+    if (f.status === 'ERROR') needs.blockers.push(`managed-status ${f.reason}: ${f.message}`);
+    // Unmanaged with no failing prerequisite: the agent or the host, which no AWS call repairs.
+    if (
+      f.status === 'FAIL' &&
+      !causeOf(f).found &&
+      !live.some((g) => g.resourceId === f.resourceId && isBlocking(g))
+    )
+      needs.blockers.push(`managed-status ${f.reason}: ${f.remediation}`);
+  }
+
+  const fixes = new Map<string, Fix>();
+  for (const f of live) {
+    const node = nodes.get(f.resourceId);
+    if (!node || !isBlocking(f)) continue;
+    const parts = f.status === 'ERROR' ? `could not be evaluated: ${f.message}` : partsOf(f, facts);
+    if (typeof parts === 'string') {
+      node.blockers.push(
+        `${f.ruleId} ${f.reason}: ${parts === 'no command can be derived for this failure' ? f.remediation : `${parts} — ${f.remediation}`}`,
+      );
+      continue;
+    }
+    for (const part of parts) {
+      node.fixes.add(part.id);
+      const fix = fixes.get(part.id);
+      if (fix) {
+        fix.change = mergeChange(fix.change, part.change);
+        if (!fix.nodes.includes(node.id)) fix.nodes.push(node.id);
+      } else fixes.set(part.id, { ...part, commands: [], nodes: [node.id] });
+    }
+  }
+  for (const fix of fixes.values()) {
+    // One subnet per Availability Zone: an interface endpoint takes at most one in each.
+    if (fix.change.kind === 'vpc-endpoints') {
+      const zones = new Set<string>();
+      fix.change.subnetIds = fix.change.subnetIds.filter((id) => {
+        const zone = facts.subnet(id)?.AvailabilityZone ?? id;
+        if (zones.has(zone)) return false;
+        zones.add(zone);
+        return true;
+      });
+    }
+    fix.commands = commandsOf(fix.change, ids);
+  }
+
+  // Greedy: the fix that makes the most more nodes fully manageable; when none does on its own, the
+  // smallest set of fixes that completes one node (most nodes first).
+  const fixable = [...nodes.values()].filter((n) => n.blockers.length === 0);
+  const manageable = new Set(fixable.filter((n) => n.fixes.size === 0).map((n) => n.id));
+  const totals: FixPlan['totals'] = {};
+  for (const n of nodes.values()) {
+    const row = (totals[n.type] ??= { total: 0, manageable: 0 });
+    row.total += 1;
+    if (manageable.has(n.id)) row.manageable += 1;
+  }
+  const chosen = new Set<string>();
+  const steps: PlanStep[] = [];
+  const completes = (extra: ReadonlySet<string>) =>
+    fixable.filter(
+      (n) => !manageable.has(n.id) && [...n.fixes].every((id) => chosen.has(id) || extra.has(id)),
+    );
+  const byRank = (a: Fix, b: Fix, gainA: number, gainB: number) =>
+    gainB - gainA || a.commands.length - b.commands.length || a.id.localeCompare(b.id);
+  const take = (fix: Fix) => {
+    chosen.add(fix.id);
+    const unblocked = completes(new Set()).map((n) => n.id);
+    for (const id of unblocked) manageable.add(id);
+    const after: PlanStep['after'] = {};
+    for (const n of nodes.values()) if (manageable.has(n.id)) after[n.type] = (after[n.type] ?? 0) + 1;
+    steps.push({ rank: steps.length + 1, fix, unblocked, after });
+  };
+  for (;;) {
+    const open = [...fixes.values()].filter((f) => !chosen.has(f.id));
+    const gains = new Map(open.map((f) => [f.id, completes(new Set([f.id])).length]));
+    const best = open.sort((a, b) => byRank(a, b, gains.get(a.id)!, gains.get(b.id)!))[0];
+    if (best && gains.get(best.id)! > 0) {
+      take(best);
+      continue;
+    }
+    // No single fix completes a node: the smallest missing set (then the most nodes it completes).
+    const candidates = fixable
+      .filter((n) => !manageable.has(n.id))
+      .map((n) => [...n.fixes].filter((id) => !chosen.has(id)).sort());
+    if (candidates.length === 0) break;
+    candidates.sort(
+      (a, b) =>
+        a.length - b.length ||
+        completes(new Set(b)).length - completes(new Set(a)).length ||
+        a.join().localeCompare(b.join()),
+    );
+    const set = candidates[0]!.map((id) => fixes.get(id)!);
+    // Within the set, the fix with the fewest commands first; the last one completes the nodes.
+    set.sort((a, b) => a.commands.length - b.commands.length || a.id.localeCompare(b.id));
+    for (const fix of set) take(fix);
+  }
+
+  const heldBack: HeldBack[] = [...nodes.values()]
+    .filter((n) => !manageable.has(n.id))
+    .map((n) => ({ nodeId: n.id, resourceType: n.type, reasons: n.blockers }));
+  const otherFixes = [...fixes.values()].filter((f) => !chosen.has(f.id));
+  otherFixes.push(...activationRenewals(live, snapshot, ids));
+  return { accountId: snapshot.accountId, region: snapshot.region, totals, steps, heldBack, otherFixes };
+}
+
+/** Expired or exhausted activations: no node is blocked, but no new node can register with them. */
+function activationRenewals(
+  findings: readonly Finding[],
+  snapshot: Snapshot,
+  ids: Parameters<typeof commandsOf>[1],
+): Fix[] {
+  const out: Fix[] = [];
+  for (const f of findings) {
+    if (
+      f.ruleId !== 'activations' ||
+      (f.reason !== 'ACTIVATION_EXPIRED' && f.reason !== 'ACTIVATION_EXHAUSTED')
+    )
+      continue;
+    const activation = snapshot.ssm?.ActivationList?.find((a) => a.ActivationId === f.resourceId);
+    if (!activation?.IamRole) continue;
+    const change: FixChange = {
+      kind: 'renew-activation',
+      activationId: f.resourceId,
+      roleName: activation.IamRole,
+      registrationLimit: activation.RegistrationLimit ?? 1,
+    };
+    out.push({
+      id: `renew-activation:${f.resourceId}`,
+      title: `Replace activation ${f.resourceId} (${f.reason === 'ACTIVATION_EXPIRED' ? 'expired' : 'registration limit reached'}) for new registrations`,
+      change,
+      commands: commandsOf(change, ids),
+      nodes: [],
+    });
+  }
+  return out;
+}
+
+/** "after these 3 fixes, 41 of 47 running instances and 840 of 844 hybrid nodes are manageable". */
+export function afterSentence(plan: FixPlan, steps = plan.steps.length): string {
+  const last = steps > 0 ? plan.steps[steps - 1]!.after : undefined;
+  const parts = (Object.keys(plan.totals) as NodeType[]).map((type) => {
+    const row = plan.totals[type]!;
+    const done = last ? (last[type] ?? 0) : row.manageable;
+    return `${done} of ${countOf(row.total, NODE_NOUN[type]!)}`;
+  });
+  const lead = steps === 0 ? 'before any fix' : `after ${steps === 1 ? 'this fix' : `these ${steps} fixes`}`;
+  return `${lead}, ${parts.join(' and ')} ${parts.length === 1 && parts[0]!.startsWith('1 of') ? 'is' : 'are'} manageable`;
+}
