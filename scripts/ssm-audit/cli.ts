@@ -17,6 +17,7 @@ import { loadSnapshotFile } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
 import { suppressCommand } from './suppress-command';
+import { reportCommand } from './html-command';
 import { planCommand } from './plan-command';
 import {
   BUILT_IN_EXEMPTIONS,
@@ -703,6 +704,10 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   program.addCommand(findingsCommand(io, setCode).copyInheritedSettings(program));
 
   program.addCommand(suppressCommand(io, setCode).copyInheritedSettings(program));
+
+  program.addCommand(
+    reportCommand(io, setCode, (options) => collectLive(options, io)).copyInheritedSettings(program),
+  );
 
   program.addCommand(
     planCommand(io, setCode, async (live) => (await collectLive(live, io)).snapshot, {
