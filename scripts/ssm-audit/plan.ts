@@ -43,6 +43,11 @@ export type FixChange =
       ingress: { groupId: string; sourceGroupId: string }[];
       /** Existing endpoints that need a subnet in the instances' Availability Zone. */
       addSubnets: { endpointId: string; subnetIds: string[] }[];
+      /**
+       * Once the interface endpoints resolve, every instance of the VPC reaches SSM through them and
+       * needs the S3 gateway endpoint on its route table for the SSM buckets: created, or routed.
+       */
+      s3Gateway?: { endpointId?: string; routeTableIds: string[] };
     }
   | { kind: 'attach-policy'; roleName: string; policyName: string }
   | { kind: 's3-policy'; roleName: string; buckets: string[] }
@@ -134,6 +139,28 @@ class Facts {
     return this.snapshot.ec2?.VpcEndpoints?.find(
       (e) => e.VpcId === vpcId && names.includes(e.ServiceName) && e.Groups?.length,
     )?.Groups?.[0]?.GroupId;
+  }
+  /** The route table of a subnet: its explicit association, else the VPC's main table. */
+  routeTableOf(subnetId: string | undefined, vpcId: string): string | undefined {
+    const tables = (this.snapshot.ec2?.RouteTables ?? []).filter((t) => t.VpcId === vpcId);
+    return (
+      tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId)) ??
+      tables.find((t) => t.Associations?.some((a) => a.Main))
+    )?.RouteTableId;
+  }
+  /** The S3 gateway endpoint the VPC's running instances would need once its SSM endpoints resolve. */
+  s3GatewayFor(vpcId: string): { endpointId?: string; routeTableIds: string[] } | undefined {
+    const gateway = this.snapshot.ec2?.VpcEndpoints?.find(
+      (e) => e.VpcId === vpcId && e.ServiceName === this.serviceName('s3') && e.VpcEndpointType === 'Gateway',
+    );
+    const tables = new Set<string>();
+    for (const i of this.instances.values()) {
+      if (i.VpcId !== vpcId || !['running', 'pending'].includes(i.State.Name)) continue;
+      const table = this.routeTableOf(i.SubnetId, vpcId);
+      if (table && !gateway?.RouteTableIds?.includes(table)) tables.add(table);
+    }
+    if (tables.size === 0) return undefined;
+    return { ...(gateway ? { endpointId: gateway.VpcEndpointId } : {}), routeTableIds: [...tables].sort() };
   }
   serviceName = (service: string) => `com.amazonaws.${this.snapshot.region}.${service}`;
   arn = (service: string, rest: string) => `arn:${this.snapshot.partition ?? 'aws'}:${service}:${rest}`;
@@ -534,6 +561,32 @@ export function commandsOf(
             ...s.subnetIds,
           ],
         });
+      if (change.s3Gateway)
+        out.push({
+          argv: change.s3Gateway.endpointId
+            ? [
+                'aws',
+                'ec2',
+                'modify-vpc-endpoint',
+                '--vpc-endpoint-id',
+                change.s3Gateway.endpointId,
+                '--add-route-table-ids',
+                ...change.s3Gateway.routeTableIds,
+              ]
+            : [
+                'aws',
+                'ec2',
+                'create-vpc-endpoint',
+                '--vpc-id',
+                change.vpcId,
+                '--vpc-endpoint-type',
+                'Gateway',
+                '--service-name',
+                `com.amazonaws.${region}.s3`,
+                '--route-table-ids',
+                ...change.s3Gateway.routeTableIds,
+              ],
+        });
       for (const i of change.ingress)
         out.push({
           argv: [
@@ -821,6 +874,11 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
         zones.add(zone);
         return true;
       });
+      const c = fix.change;
+      if (c.create.length > 0 || c.enablePrivateDns.length > 0 || c.enableVpcDns) {
+        const gateway = facts.s3GatewayFor(c.vpcId);
+        if (gateway) c.s3Gateway = gateway;
+      }
     }
     fix.commands = commandsOf(fix.change, ids);
   }
