@@ -76,7 +76,7 @@ describe('renderHtmlReport on the demo fleet', () => {
     expect(proxy[6]).toBe(
       `aws ec2 modify-instance-metadata-options --instance-id ${proxy[0]} --http-tokens required --http-endpoint enabled`,
     );
-    expect(rows.filter((r) => r[0].startsWith('mi-')).every((r) => r[4] === 'hybrid (no VPC)')).toBe(true);
+    expect(rows.filter((r) => r[0]!.startsWith('mi-')).every((r) => r[4] === 'hybrid (no VPC)')).toBe(true);
   });
 
   it('draws the root causes, the status by rule, the VPCs and the account; no trend without runs', () => {
