@@ -44,11 +44,13 @@ const STATUS_KEYS: readonly { key: Status; label: string; colour: string; textCo
   { key: 'NOT_APPLICABLE', label: 'N/A', colour: PALETTE.grey },
 ];
 
-/** Counts by key, largest first (ties by key), the tail beyond MAX_BARS as one bar. */
-function topBars(counts: ReadonlyMap<string, number>, othersNoun: string): Bar[] {
-  const sorted = [...counts]
-    .map(([label, value]) => ({ label, value }))
-    .sort((a, b) => b.value - a.value || a.label.localeCompare(b.label));
+/**
+ * Counts by key, largest first (ties by key, or in the given order when `ordered`: the root causes keep
+ * the text report's order), the tail beyond MAX_BARS as one bar.
+ */
+function topBars(counts: ReadonlyMap<string, number>, othersNoun: string, ordered = false): Bar[] {
+  const bars = [...counts].map(([label, value]) => ({ label, value }));
+  const sorted = ordered ? bars : bars.sort((a, b) => b.value - a.value || a.label.localeCompare(b.label));
   if (sorted.length <= MAX_BARS) return sorted;
   const rest = sorted.slice(MAX_BARS - 1);
   return [
@@ -119,7 +121,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const causes = barChart(
     'chart-causes',
     'Unmanaged nodes by root cause',
-    topBars(new Map(state.byCause.map((g) => [g.key, g.nodes.length])), 'causes'),
+    topBars(new Map(state.byCause.map((g) => [g.key, g.nodes.length])), 'causes', true),
     PALETTE.vermillion,
   );
 
