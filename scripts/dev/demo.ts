@@ -290,6 +290,26 @@ export async function runDemo(io: DemoIo): Promise<number> {
     await query('Query: one rule in one status', ['--rule', 'network-path', '--status', 'FAIL']);
     await query("Query: one instance's status history", ['--history', 'i-0410695edadcb9d03']);
     await query('Query: the recent runs', ['--runs']);
+    // The HTML report of the demo fleet from the table: the latest audit, with the trend of the three runs.
+    const htmlFile = path.join(path.dirname(io.tableDir ?? LOCAL_TABLE_DIR), 'report.html');
+    heading(
+      `HTML report\n   $ ssm-audit report --html ${htmlFile} --endpoint-url ${local.endpoint} --table ${local.tableName}`,
+    );
+    await cli(
+      [
+        'node',
+        'ssm-audit',
+        'report',
+        '--html',
+        htmlFile,
+        '--endpoint-url',
+        local.endpoint,
+        '--table',
+        local.tableName,
+      ],
+      { out: io.out, err: io.out, isTTY: io.color },
+    );
+    io.out(`Open it in a browser: ${c.bold(path.resolve(htmlFile))}\n`);
     io.out(
       `\nThe findings table stays in ${io.tableDir ?? LOCAL_TABLE_DIR}; query it after the demo with ${c.bold('npx ssm-audit findings --local')} (e.g. --status FAIL, --history i-0410695edadcb9d03, --runs).\n`,
     );
