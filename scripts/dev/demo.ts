@@ -310,6 +310,13 @@ export async function runDemo(io: DemoIo): Promise<number> {
       { out: io.out, err: io.out, isTTY: io.color },
     );
     io.out(`Open it in a browser: ${c.bold(path.resolve(htmlFile))}\n`);
+    // The fix plan of the demo fleet: the fewest fixes that make the most nodes manageable.
+    heading('Fix plan\n   $ ssm-audit plan --snapshot test/fixtures/demo/demo-fleet.json');
+    await cli(['node', 'ssm-audit', 'plan', '--snapshot', path.join(FIXTURES, 'demo-fleet.json')], {
+      out: io.out,
+      err: io.out,
+      isTTY: io.color,
+    });
     io.out(
       `\nThe findings table stays in ${io.tableDir ?? LOCAL_TABLE_DIR}; query it after the demo with ${c.bold('npx ssm-audit findings --local')} (e.g. --status FAIL, --history i-0410695edadcb9d03, --runs).\n`,
     );
