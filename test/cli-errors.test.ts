@@ -169,7 +169,7 @@ describe('ssm-audit: one line and one hint for bad input, exit 2, no help text',
       case: 'an unknown command',
       args: () => ['scna'],
       error: 'unknown command scna; did you mean scan?',
-      hint: 'the commands are scan, collect, findings, suppress, rules; `ssm-audit --help` describes them',
+      hint: 'the commands are scan, collect, findings, suppress, report, plan, rules; `ssm-audit --help` describes them',
     },
     {
       case: 'an unknown option',

@@ -43,6 +43,8 @@ export interface AuditTarget {
   organizations?: AccountScps;
   /** Checks beyond the rules whose stored findings this audit speaks for (member-access). */
   extraChecks?: string[];
+  /** The HTML report the scheduled audit publishes for this run (named in the digest). */
+  reportUrl?: string;
 }
 
 /** Time kept back from the collection for evaluating, storing and alerting before Lambda's timeout. */
@@ -211,6 +213,7 @@ export async function auditTarget(rt: Runtime, target: AuditTarget): Promise<Tar
         maxAlertsPerRun: rt.env.maxAlertsPerRun,
         // Security Hub takes an account's findings only from that account: a member's audit exports nothing.
         exporter: target.clients ? undefined : rt.exporterFor(target.region),
+        ...(target.reportUrl ? { reportUrl: target.reportUrl } : {}),
       });
   // After the findings are stored: a re-check never runs ahead of the audit that asked for it.
   const rechecks = target.dryRun ? undefined : await scheduleRechecks(rt, snapshot, result.findings);

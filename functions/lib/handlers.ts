@@ -9,6 +9,7 @@ import {
   type EventPlan,
 } from '../../shared/events/event-plan';
 import { RULE_IDS, RULES } from '../../rules';
+import { renderHtmlReport } from '../../shared/report/html';
 import { FINDING_FIELDS, type Finding, type Status } from '../../shared/model';
 import { INSTANCE_ID, MANAGED_INSTANCE_ID, REGION_NAME } from '../../shared/snapshot/schema';
 import { auditTarget, closeInstances, vpcOf, type TargetOutcome } from './audit-target';
@@ -59,12 +60,15 @@ async function eachRegion(
   rt: Runtime,
   targets: readonly Parameters<typeof auditTarget>[1][],
   context: InvocationContext | undefined,
-): Promise<{ summaries: RegionSummary[]; failed: string[] }> {
+): Promise<{ summaries: RegionSummary[]; failed: string[]; findings: Finding[] }> {
   const summaries: RegionSummary[] = [];
   const failed: string[] = [];
+  const findings: Finding[] = [];
   for (const target of targets) {
     try {
-      summaries.push(summarize(await auditTarget(rt, { ...target, remainingMs: remainingOf(context) })));
+      const outcome = await auditTarget(rt, { ...target, remainingMs: remainingOf(context) });
+      findings.push(...outcome.findings);
+      summaries.push(summarize(outcome));
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       rt.logger.error('audit failed', { region: target.region, scope: target.scope.kind, error: message });
@@ -79,7 +83,7 @@ async function eachRegion(
       failed.push(`${target.region}: ${message}`);
     }
   }
-  return { summaries, failed };
+  return { summaries, failed, findings };
 }
 
 export class AuditFailedError extends Error {
@@ -95,16 +99,50 @@ export async function handleScheduled(raw: unknown, rt: Runtime, context?: Invoc
   try {
     rt.logger.info('scheduled audit', { eventId: event.id, regions: rt.env.regions });
     const accountId = accountOf(context) ?? event.account;
-    const { summaries, failed } = await eachRegion(
+    // The run's HTML report (deploy parameter reportBucket): located first, so the digests can link it.
+    const report = rt.reports?.locate(accountId, rt.clock());
+    const { summaries, failed, findings } = await eachRegion(
       rt,
-      rt.env.regions.map((region) => ({ region, scope: { kind: 'region' as const }, accountId })),
+      rt.env.regions.map((region) => ({
+        region,
+        scope: { kind: 'region' as const },
+        accountId,
+        ...(report ? { reportUrl: report.url } : {}),
+      })),
       context,
     );
+    const published = report ? await publishReport(rt, report, findings, accountId) : undefined;
     // Failing loudly after the other regions ran lets the Errors alarm fire without losing their results.
     if (failed.length) throw new AuditFailedError(`audit failed in ${failed.join('; ')}`);
-    return { regions: summaries };
+    return { regions: summaries, ...(published ? { report: published } : {}) };
   } finally {
     rt.metrics.publishStoredMetrics();
+  }
+}
+
+/**
+ * Renders the run's findings (every region) as the self-contained HTML report and puts it in the report
+ * bucket. A report that cannot be written is logged and said in the result; the audit itself stands.
+ */
+async function publishReport(
+  rt: Runtime,
+  report: { key: string; url: string },
+  findings: readonly Finding[],
+  accountId: string,
+): Promise<{ url: string; key: string; bytes: number } | { error: string }> {
+  try {
+    const html = renderHtmlReport({
+      title: `SSM readiness: account ${accountId}, ${rt.env.regions.join(', ')}`,
+      generatedAt: rt.clock().toISOString(),
+      findings,
+      ruleTitles: Object.fromEntries(RULES.map((r) => [r.meta.id, r.meta.title])),
+    });
+    await rt.reports!.put(report.key, html);
+    return { url: report.url, key: report.key, bytes: Buffer.byteLength(html) };
+  } catch (err) {
+    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    rt.logger.error('report not published', { key: report.key, error });
+    return { error };
   }
 }
 

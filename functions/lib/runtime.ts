@@ -16,6 +16,8 @@ import { assumedRole, DEFAULT_MEMBER_ROLE, MemberCredentials, partitionOf } from
 import type { AccountSelection } from '../../shared/collect/organization';
 import { OrgRunStore } from '../../shared/store/org-runs';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ReportPublisher } from './report';
 import { version } from '../../package.json';
 import { RULES } from '../../rules';
 import { SecurityHubImporter, SecurityHubSink } from '../../shared/alerts/security-hub';
@@ -52,6 +54,8 @@ export const lambdaEnvSchema = z.object({
     .string()
     .regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'RECHECK_ROLE_ARN must be an IAM role ARN')
     .optional(),
+  /** The bucket the scheduled audit publishes its HTML report to (deploy parameter reportBucket). */
+  REPORT_BUCKET: z.string().optional(),
   /** Security Hub export (DESIGN §8): the deploy parameter securityHub. */
   SECURITY_HUB: z.enum(['true', 'false'], 'SECURITY_HUB must be true or false').default('false'),
   /** Organization mode (DESIGN §7): the job queue, and the member role assumed in each account. */
@@ -107,6 +111,7 @@ export interface LambdaEnv {
   regionsConfigured: boolean;
   /** Findings are exported to Security Hub (deploy parameter securityHub). */
   securityHub: boolean;
+  reportBucket?: string;
   org: OrgEnv;
 }
 
@@ -161,6 +166,7 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     registrationGraceMinutes: e.REGISTRATION_GRACE_MINUTES,
     regionsConfigured: Boolean(e.AUDIT_REGIONS?.trim()),
     securityHub: e.SECURITY_HUB === 'true',
+    ...(e.REPORT_BUCKET?.trim() ? { reportBucket: e.REPORT_BUCKET.trim() } : {}),
     org: {
       ...(e.ORG_JOB_QUEUE_URL ? { queueUrl: e.ORG_JOB_QUEUE_URL } : {}),
       memberRoleName: e.ORG_MEMBER_ROLE_NAME ?? DEFAULT_MEMBER_ROLE,
@@ -206,6 +212,8 @@ export interface Runtime {
    * account they belong to, so member accounts' audits export nothing.
    */
   exporterFor(region: string): ExportTarget | undefined;
+  /** Publishes the scheduled audit's HTML report (absent unless the deployment has a report bucket). */
+  reports?: ReportPublisher;
 }
 
 export interface OrgRuntime {
@@ -247,6 +255,15 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
         )
       : undefined,
     org: orgRuntime(config, doc, options.clock),
+    ...(config.reportBucket
+      ? {
+          reports: new ReportPublisher(
+            new S3Client({ region: process.env.AWS_REGION ?? config.regions[0]! }),
+            config.reportBucket,
+            process.env.AWS_REGION ?? config.regions[0]!,
+          ),
+        }
+      : {}),
     exporterFor(region) {
       if (!config.securityHub) return undefined;
       let e = exporters.get(region);

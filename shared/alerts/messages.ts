@@ -136,6 +136,8 @@ export interface DigestInput {
   transitions: { finding: StoredFinding; alert: PendingAlert }[];
   /** Transitions delivered only through this digest (over the per-run cap of individual alerts). */
   summarizedAlertIds: string[];
+  /** Where the run's HTML report is published (the S3 console link), when the deployment publishes one. */
+  reportUrl?: string;
 }
 
 const worst = (severities: Severity[]): Severity =>
@@ -197,6 +199,7 @@ export function digestMessage(input: DigestInput): AlertMessage {
       `Transitions: ${groups.NEW_FAILURE.length} new failures, ${groups.REGRESSION.length} regressions, ${groups.RESOLVED.length} resolved`,
       '',
       ...sections,
+      ...(input.reportUrl ? [`Report: ${input.reportUrl}`] : []),
       `Run ${input.runId}`,
     ].join('\n');
     return {
@@ -216,6 +219,7 @@ export function digestMessage(input: DigestInput): AlertMessage {
         byStatus: input.byStatus,
         transitions: jsonLists,
         ...(Object.keys(truncated).length ? { truncated } : {}),
+        ...(input.reportUrl ? { reportUrl: input.reportUrl } : {}),
       },
       attributes: {
         severity,

@@ -39,6 +39,8 @@ export interface RecordAuditOptions {
    * accepted is cleared from the outbox.
    */
   exporter?: ExportTarget;
+  /** The HTML report this run will be part of (its S3 console link), named in the digest. */
+  reportUrl?: string;
 }
 
 /**
@@ -208,6 +210,10 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       statusChanges: applied.filter((a) => a.change.statusChanged).length,
       // Suppressed findings are counted apart, never as failures (DESIGN §8).
       ...(suppressed > 0 ? { suppressed } : {}),
+      // Nodes Systems Manager cannot manage (managed-status FAIL, not suppressed): the report's trend.
+      unmanaged: result.findings.filter(
+        (f) => f.ruleId === 'managed-status' && f.status === 'FAIL' && !f.suppressed,
+      ).length,
     };
     const byStatus: Partial<Record<Status, number>> = {};
     for (const f of result.findings) if (!f.suppressed) byStatus[f.status] = (byStatus[f.status] ?? 0) + 1;
@@ -253,6 +259,7 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
             byStatus,
             transitions,
             summarizedAlertIds: summarized.map((t) => t.alert.id),
+            ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
           }),
         );
       }

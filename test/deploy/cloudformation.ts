@@ -115,12 +115,23 @@ export function effectiveTemplate(template: Template, parameters: ParameterValue
 }
 
 /** The logical ids a value refers to (Ref, Fn::GetAtt, and ${Name} / ${Name.Attr} in Fn::Sub). */
-export function referencesIn(value: unknown): Set<string> {
+export function referencesIn(
+  value: unknown,
+  guardedBy?: (condition: string, ref: string) => boolean,
+): Set<string> {
   const found = new Set<string>();
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) return v.forEach(walk);
     if (!v || typeof v !== 'object') return;
     for (const [k, x] of Object.entries(v)) {
+      // The true branch of `Fn::If [Cond, a, b]` exists only when Cond holds: a reference there to a
+      // resource of that same condition is safe (the caller decides with guardedBy).
+      if (k === 'Fn::If' && Array.isArray(x) && typeof x[0] === 'string' && guardedBy) {
+        const condition = x[0];
+        for (const ref of referencesIn(x[1], guardedBy)) if (!guardedBy(condition, ref)) found.add(ref);
+        walk(x[2]);
+        continue;
+      }
       if (k === 'Ref' && typeof x === 'string') found.add(x);
       else if (k === 'Fn::GetAtt') found.add(Array.isArray(x) ? String(x[0]) : String(x).split('.')[0]!);
       else if (k === 'Fn::Sub') {

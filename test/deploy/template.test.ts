@@ -720,7 +720,8 @@ describe('Organization mode', () => {
     for (const t of [rawTemplate, rawOrgTemplate]) {
       for (const [name, resource] of Object.entries(t.Resources)) {
         const dependsOn = asList((resource as { DependsOn?: string | string[] }).DependsOn);
-        for (const ref of [...referencesIn(resource), ...dependsOn]) {
+        const guarded = (condition: string, ref: string) => t.Resources[ref]?.Condition === condition;
+        for (const ref of [...referencesIn(resource, guarded), ...dependsOn]) {
           const target = t.Resources[ref];
           if (!target?.Condition) continue;
           expect([name, ref, resource.Condition]).toEqual([name, ref, target.Condition]);
@@ -1032,7 +1033,8 @@ describe('Security Hub (opt-in)', () => {
     ];
     const results = [
       packageService(shDirs[0]!, 'prod', { securityHub: 'true' }),
-      packageService(shDirs[1]!, 'prod', { ...ORG_PARAMS, securityHub: 'true' }),
+      // With the HTML report bucket too (its tests below).
+      packageService(shDirs[1]!, 'prod', { ...ORG_PARAMS, securityHub: 'true', reportBucket: 'true' }),
     ];
     for (const result of results)
       if (result.status !== 0) throw new Error(`osls package failed:\n${result.stdout}\n${result.stderr}`);
@@ -1133,5 +1135,59 @@ describe('Security Hub (opt-in)', () => {
       );
       expect([name, others]).toEqual([name, statementsOf(resources[name]!)]);
     }
+  });
+
+  it('with reportBucket true: a private, encrypted, TLS-only, expiring bucket; only the scheduled audit may write reports/*', () => {
+    const all = withSecurityHubOrg;
+    const bucket = all.ReportBucket!;
+    expect(bucket.Type).toBe('AWS::S3::Bucket');
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: { Rules: [{ Status: 'Enabled', Prefix: 'reports/', ExpirationInDays: 90 }] },
+    });
+    const policy = all.ReportBucketPolicy!.Properties.PolicyDocument as {
+      Statement: Record<string, unknown>[];
+    };
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+    const writers = Object.entries(all)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .flatMap(([name, role]) =>
+        statementsOf(role)
+          .filter((st) => asList(st.Action).some((x) => x.startsWith('s3:')))
+          .map((st) => [name, st.Action, st.Resource]),
+      );
+    expect(writers).toEqual([
+      ['ScheduledAuditRole', 's3:PutObject', { 'Fn::Sub': '${ReportBucket.Arn}/reports/*' }],
+    ]);
+    const env = (
+      all.ScheduledAuditLambdaFunction!.Properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(env.REPORT_BUCKET).toEqual({ Ref: 'ReportBucket' });
+  });
+});
+
+describe('the HTML report bucket (reportBucket)', () => {
+  it('without the parameter there is no bucket and nothing of S3 is granted', () => {
+    expect(resources.ReportBucket).toBeUndefined();
+    expect(resources.ReportBucketPolicy).toBeUndefined();
+    const roles = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role');
+    expect(JSON.stringify(roles)).not.toContain('s3:PutObject');
+    expect(
+      (
+        resources.ScheduledAuditLambdaFunction!.Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables.REPORT_BUCKET,
+    ).toBe('');
   });
 });

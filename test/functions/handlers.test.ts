@@ -4,6 +4,7 @@ import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from '@
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BatchImportFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { handler as adhoc } from '../../functions/adhoc-audit';
 import { handler as onEvent } from '../../functions/event-audit';
 import { handler as scheduled } from '../../functions/scheduled-audit';
@@ -418,5 +419,45 @@ describe('Security Hub export (securityHub=true)', () => {
     expect(new Set(archived.map((f) => f.Resources?.[0]?.Id))).toEqual(
       new Set(['arn:aws:ec2:eu-west-1:123456789012:instance/i-00000000000000005']),
     );
+  });
+});
+
+describe('the HTML report (reportBucket=true)', () => {
+  const s3 = mockClient(S3Client);
+  afterAll(() => s3.restore());
+
+  it('the scheduled audit puts the report (run object and latest) and each digest links it', async () => {
+    process.env.REPORT_BUCKET = 'ssm-audit-reports-abc';
+    resetRuntime({ clock });
+    s3.reset();
+    s3.on(PutObjectCommand).resolves({});
+    const result = (await scheduled(event('scheduled-event.json'), context)) as {
+      report: { url: string; key: string; bytes: number };
+    };
+    const key = `reports/123456789012/${AUDIT_TIME.toISOString().replace(/[:.]/g, '-')}.html`;
+    expect(result.report).toMatchObject({
+      key,
+      url: `https://console.aws.amazon.com/s3/object/ssm-audit-reports-abc?region=eu-west-1&prefix=${encodeURIComponent(key)}`,
+    });
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Key)).toEqual([key, 'reports/123456789012/latest.html']);
+    expect(puts[0]!.ContentType).toBe('text/html; charset=utf-8');
+    expect(String(puts[0]!.Body)).toMatch(/cannot be managed|can be managed/);
+    const digest = published().find((e) => e.MessageAttributes?.kind?.StringValue === 'DIGEST')!;
+    expect(JSON.parse(JSON.parse(digest.Message!).default).reportUrl).toBe(result.report.url);
+  });
+
+  it('a report that cannot be written is said in the result; the audit and its digest stand', async () => {
+    process.env.REPORT_BUCKET = 'ssm-audit-reports-abc';
+    resetRuntime({ clock });
+    s3.reset();
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const result = (await scheduled(event('scheduled-event.json'), context)) as {
+      regions: unknown[];
+      report: { error: string };
+    };
+    expect(result.regions).toHaveLength(1);
+    expect(result.report.error).toBe('AccessDenied: Access Denied');
+    expect((await store.inScope('123456789012', 'eu-west-1')).length).toBeGreaterThan(0);
   });
 });
