@@ -57,7 +57,7 @@ const BAR = 18;
 const TOP = 8;
 
 /** A label cut to fit its column; the full text stays in the bar's <title>. */
-const fit = (label: string, chars = 42) => (label.length > chars ? `${label.slice(0, chars - 1)}…` : label);
+const shortened = (label: string, chars = 42) => (label.length > chars ? `${label.slice(0, chars - 1)}…` : label);
 
 const fmt = (n: number) => String(Math.round(n * 10) / 10);
 
@@ -80,7 +80,7 @@ export function barChart(
     const w = Math.max(1, (b.value / max) * room);
     return (
       `<g class="bar" data-label="${escapeHtml(b.label)}" data-value="${b.value}"><title>${escapeHtml(`${b.label}: ${b.value}`)}</title>` +
-      `<text x="${LABEL_WIDTH - 8}" y="${y + BAR - 5}" text-anchor="end">${escapeHtml(fit(b.label))}</text>` +
+      `<text x="${LABEL_WIDTH - 8}" y="${y + BAR - 5}" text-anchor="end">${escapeHtml(shortened(b.label))}</text>` +
       `<rect x="${LABEL_WIDTH}" y="${y}" width="${fmt(w)}" height="${BAR}" fill="${colour}"/>` +
       `<text x="${fmt(LABEL_WIDTH + w + 6)}" y="${y + BAR - 5}" class="value">${b.value}</text></g>`
     );
@@ -121,7 +121,7 @@ export function stackedBarChart(
       return seg;
     });
     return (
-      `<g class="bar" data-label="${escapeHtml(r.label)}"><text x="${LABEL_WIDTH - 8}" y="${y + BAR - 5}" text-anchor="end"><title>${escapeHtml(r.description ? `${r.label} — ${r.description}` : r.label)}</title>${escapeHtml(fit(r.label))}</text>` +
+      `<g class="bar" data-label="${escapeHtml(r.label)}"><text x="${LABEL_WIDTH - 8}" y="${y + BAR - 5}" text-anchor="end"><title>${escapeHtml(r.description ? `${r.label} — ${r.description}` : r.label)}</title>${escapeHtml(shortened(r.label))}</text>` +
       `${parts.join('')}</g>`
     );
   });
@@ -156,7 +156,7 @@ export function lineChart(
       `<g class="point" data-label="${escapeHtml(p.label)}" data-value="${p.value}"><title>${escapeHtml(`${p.label}: ${p.value} unmanaged`)}</title>` +
       `<circle cx="${fmt(xOf(i))}" cy="${fmt(yOf(p.value))}" r="4" fill="${colour}"/>` +
       `<text x="${fmt(xOf(i))}" y="${fmt(yOf(p.value) - 8)}" text-anchor="middle">${p.value}</text>` +
-      `<text x="${fmt(xOf(i))}" y="${height - 14}" text-anchor="middle" class="axis">${escapeHtml(fit(p.label, 16))}</text></g>`,
+      `<text x="${fmt(xOf(i))}" y="${height - 14}" text-anchor="middle" class="axis">${escapeHtml(shortened(p.label, 16))}</text></g>`,
   );
   const axis = `<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#666"/>`;
   return `${svgOpen(id, title, height)}${axis}<path d="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots.join('')}</svg>`;
