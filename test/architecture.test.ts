@@ -13,7 +13,7 @@ const ROOT = path.join(__dirname, '..');
 const SHARED_LAYERS: Record<string, readonly string[]> = {
   base: [],
   knowledge: ['base'],
-  aws: ['base'],
+  aws: ['base', 'knowledge'],
   policy: ['base', 'knowledge'],
   snapshot: ['base', 'knowledge', 'policy'],
   agent: ['base', 'knowledge', 'policy', 'snapshot'],
@@ -23,7 +23,7 @@ const SHARED_LAYERS: Record<string, readonly string[]> = {
   engine: ['base', 'knowledge', 'policy', 'snapshot', 'agent', 'network', 'collect'],
   store: ['base', 'aws'],
   alerts: ['base', 'aws', 'store'],
-  pipeline: ['base', 'aws', 'snapshot', 'engine', 'store', 'alerts'],
+  pipeline: ['base', 'knowledge', 'aws', 'snapshot', 'engine', 'store', 'alerts'],
   report: ['base', 'snapshot'],
 };
 

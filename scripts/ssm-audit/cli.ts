@@ -15,6 +15,7 @@ import { formatReference } from '../../shared/engine/rule';
 import { findingChunks, FORMATS, render, resourceNames, writeChunks, type Format } from './report';
 import { loadSnapshotFile } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
+import type { OrgCliOptions } from './org-command';
 import { findingsCommand, oneOf, OptionValueError, parseFormat } from './findings-command';
 import { suppressCommand } from './suppress-command';
 import { reportCommand } from './html-command';
@@ -163,17 +164,7 @@ interface LiveOptions {
 }
 
 /** Organization mode (DESIGN §7): many accounts and regions through a member role. */
-interface OrgOptions {
-  org?: boolean;
-  accounts?: string;
-  roleName: string;
-  externalId?: string;
-  regions?: string[];
-  includeOu?: string[];
-  excludeAccount?: string[];
-  excludeOu?: string[];
-  concurrency: number;
-}
+type OrgOptions = Omit<OrgCliOptions, 'region' | 'profile'>;
 
 const DEFAULT_MEMBER_ROLE = 'SsmReadinessAuditorMember';
 const DEFAULT_ORG_CONCURRENCY = 8;

@@ -1,3 +1,4 @@
+import { partitionOf } from '../../shared/knowledge/partition';
 import { RULE_IDS, RULES } from '../../rules';
 import { stringify } from 'csv-stringify/sync';
 import { createColors } from 'picocolors';
@@ -34,10 +35,6 @@ export type ExportFormat = Extract<Format, 'asff' | 'ocsf'>;
 export const isExportFormat = (format: Format): format is ExportFormat =>
   format === 'asff' || format === 'ocsf';
 
-/** The partition of a region: cn-* is aws-cn, us-gov-* is aws-us-gov, the rest aws. */
-export const partitionOfRegion = (region: string): string =>
-  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
-
 const RULE_TITLES: ReadonlyMap<string, string> = new Map(RULES.map((r) => [r.meta.id, r.meta.title]));
 export const ruleTitle = (ruleId: string): string | undefined => RULE_TITLES.get(ruleId);
 
@@ -54,7 +51,7 @@ export function* exportChunks(
   let first = true;
   for (const f of findings) {
     const context = {
-      partition: options.partition ?? partitionOfRegion(f.region),
+      partition: options.partition ?? partitionOf(f.region),
       auditorVersion,
       ruleTitle,
     };

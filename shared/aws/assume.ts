@@ -23,11 +23,7 @@ export function memberRoleArn(partition: string, accountId: string, roleName: st
   return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }
 
-export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+export { partitionOf } from '../knowledge/partition';
 
 /**
  * One credentials provider per account, each assuming the member role when first asked and again only

@@ -1,4 +1,5 @@
 import { toAsff, type AsffContext } from '../alerts/asff';
+import { partitionOf } from '../knowledge/partition';
 import type { SecurityHubImporter } from '../alerts/security-hub';
 import type { StoredFinding } from '../store/diff';
 import { findingId } from '../store/keys';
@@ -32,9 +33,7 @@ export class SecurityHubExport implements ExportTarget {
   async export(findings: readonly StoredFinding[]) {
     const byAsffId = new Map<string, string>();
     const asff = findings.map((f) => {
-      const partition =
-        this.context.partition ??
-        (f.region.startsWith('cn-') ? 'aws-cn' : f.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+      const partition = this.context.partition ?? partitionOf(f.region);
       const finding = toAsff(f, { ...this.context, partition });
       byAsffId.set(finding.Id!, findingId(f));
       return finding;
