@@ -204,6 +204,16 @@ describe('npm run demo', () => {
     queried = '';
     expect(await main(['node', 'ssm-audit', 'findings', '--local', `${tableDir}-missing`], io)).toBe(2);
     expect(queried).toContain('no local findings table at');
+    // …and `ssm-audit plan --local`: the plan of the latest audit, from the table alone.
+    queried = '';
+    expect(await main(['node', 'ssm-audit', 'plan', '--local', tableDir, '--format', 'json'], io)).toBe(0);
+    const fromTable = JSON.parse(queried) as { summary: string; steps: unknown[] };
+    expect(fromTable.summary).toBe(
+      'after these 10 fixes, 37 of 44 running instances and 709 of 711 hybrid nodes are manageable',
+    );
+    expect(out).toContain(
+      `After these 10 fixes, 37 of 44 running instances and 709 of 711 hybrid nodes are manageable.`,
+    );
     const [first, second, third] = out.split('━━ Audit ').slice(1);
     expect(first).toMatch(/3620 findings — 3620 new/);
     expect(first).toMatch(/SNS messages: 43 \(PublishBatch requests: 5\)/);

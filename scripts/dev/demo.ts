@@ -317,6 +317,29 @@ export async function runDemo(io: DemoIo): Promise<number> {
       err: io.out,
       isTTY: io.color,
     });
+    // The same plan from the findings table alone: the facts the last whole-region audit kept with it.
+    heading(
+      `Fix plan from the findings table (the latest audit, Audit 3)\n   $ ssm-audit plan --endpoint-url ${local.endpoint} --table ${local.tableName}`,
+    );
+    let fromTable = '';
+    await cli(
+      [
+        'node',
+        'ssm-audit',
+        'plan',
+        '--endpoint-url',
+        local.endpoint,
+        '--table',
+        local.tableName,
+        ...(io.color ? [] : ['--no-color']),
+      ],
+      { out: (t) => (fromTable += t), err: io.out, isTTY: io.color },
+    );
+    // Its head: the title, the source, before and after (up to the first blank line).
+    const planLines = fromTable.trimEnd().split('\n');
+    const head = planLines.indexOf('') > 0 ? planLines.indexOf('') : planLines.length;
+    io.out(`${planLines.slice(0, head).join('\n')}\n`);
+    io.out(c.dim(`  … ${planLines.length - head} more lines: npx ssm-audit plan --local\n`));
     io.out(
       `\nThe findings table stays in ${io.tableDir ?? LOCAL_TABLE_DIR}; query it after the demo with ${c.bold('npx ssm-audit findings --local')} (e.g. --status FAIL, --history i-0410695edadcb9d03, --runs).\n`,
     );

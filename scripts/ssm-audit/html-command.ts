@@ -63,34 +63,41 @@ function fromSnapshot(snapshot: Snapshot, source: string, now: Date | undefined)
   };
 }
 
+/** The account-region of the table a command reads: `--scope`, else the only one the table holds. */
+export async function tableScope(
+  store: import('../../shared/store/findings-store').FindingsStore,
+  tableName: string,
+  scope: string | undefined,
+): Promise<{ accountId: string; region: string }> {
+  if (scope) {
+    const [accountId = '', region = ''] = scope.split('/');
+    return { accountId, region };
+  }
+  const scopes = await store.scopes();
+  if (scopes.length !== 1)
+    throw Object.assign(
+      new UsageError(
+        scopes.length === 0
+          ? `the findings table ${tableName} holds no audit yet`
+          : `the findings table holds ${scopes.length} account-regions: choose one with --scope`,
+      ),
+      {
+        hint:
+          scopes.length === 0
+            ? 'record an audit first (the deployed scheduled audit, or `npm run demo` for --local)'
+            : `e.g. --scope ${scopes[0]!.accountId}/${scopes[0]!.region}`,
+      },
+    );
+  return { accountId: scopes[0]!.accountId, region: scopes[0]!.region };
+}
+
 /** The open findings of one account-region of the table, and the unmanaged nodes of its recent runs. */
 async function fromTable(options: ReportOptions): Promise<ReportSource> {
   const { FindingsStore, FindingsStoreError } = storeModule();
   const opened = await openTable(options);
   try {
     const store = new FindingsStore({ client: opened.doc, tableName: opened.tableName });
-    let accountId: string;
-    let region: string;
-    if (options.scope) {
-      [accountId = '', region = ''] = options.scope.split('/');
-    } else {
-      const scopes = await store.scopes();
-      if (scopes.length !== 1)
-        throw Object.assign(
-          new UsageError(
-            scopes.length === 0
-              ? `the findings table ${opened.tableName} holds no audit yet`
-              : `the findings table holds ${scopes.length} account-regions: choose one with --scope`,
-          ),
-          {
-            hint:
-              scopes.length === 0
-                ? 'record an audit first (the deployed scheduled audit, or `npm run demo` for --local)'
-                : `e.g. --scope ${scopes[0]!.accountId}/${scopes[0]!.region}`,
-          },
-        );
-      ({ accountId, region } = scopes[0]!);
-    }
+    const { accountId, region } = await tableScope(store, opened.tableName, options.scope);
     const stored = [...(await store.loadRegion(accountId, region)).values()].filter((f) => !f.closedAt);
     const runs = await store.runs(accountId, region, 10);
     const asOf = runs[0]?.asOf ?? runs[0]?.finishedAt;
@@ -152,14 +159,14 @@ export async function runReport(
   return 0;
 }
 
-function parseScope(value: string): string {
+export function parseScope(value: string): string {
   const [account = '', region = ''] = value.split('/');
   if (!/^\d{12}$/.test(account) || !REGION_NAME.test(region) || value.split('/').length !== 2)
     throw new OptionValueError('--scope', value, 'expected ACCOUNT/REGION, e.g. 123456789012/eu-west-1');
   return value;
 }
 
-function parseNow(value: string): Date {
+export function parseNow(value: string): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime()))
     throw new OptionValueError('--now', value, 'expected an ISO 8601 time such as 2026-11-23T10:00:00Z');

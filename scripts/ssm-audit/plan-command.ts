@@ -3,9 +3,11 @@ import { createColors } from 'picocolors';
 import { RULES } from '../../rules';
 import { auditSnapshot } from '../../shared/engine/audit';
 import { UsageError } from '../../shared/errors';
-import { loadSnapshotFile } from '../../shared/snapshot/load';
+import { loadSnapshotFile, parseSnapshot } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
-import { OptionValueError, oneOf } from './findings-command';
+import type { Finding } from '../../shared/model';
+import { OptionValueError, oneOf, openTable, withTableOptions, type TableOptions } from './findings-command';
+import { parseScope, tableScope } from './html-command';
 import { afterSentence, buildPlan, type Command as PlanCommand, type Fix, type FixPlan } from './plan';
 import { DEFAULT_WIDTH, resourceNames, wrapUnits } from './report';
 
@@ -39,6 +41,8 @@ export interface PlanRenderOptions {
   names?: ReadonlyMap<string, string>;
   /** Cap on fixes listed outside the plan and on held-back nodes. */
   maxListed?: number;
+  /** Where the findings and ids come from (snapshot, live, findings table), named under the title. */
+  source?: string;
 }
 
 /** Wraps text between words to `width` columns; a command stays whole (like the scan report). */
@@ -66,6 +70,7 @@ export function planTable(plan: FixPlan, options: PlanRenderOptions = {}): strin
   const out: string[] = [];
   const say = (text: string, indent = '', hang?: string) => out.push(...wrapText(text, width, indent, hang));
   out.push(c.bold(`Fix plan: account ${plan.accountId}, ${plan.region}`));
+  if (options.source) say(c.dim(`From ${options.source}.`));
   say(`${afterSentence(plan, 0)[0]!.toUpperCase()}${afterSentence(plan, 0).slice(1)}.`);
   if (plan.steps.length === 0)
     say('No fix in reach: nothing this plan can change makes another node manageable.');
@@ -121,12 +126,13 @@ export function planTable(plan: FixPlan, options: PlanRenderOptions = {}): strin
 }
 
 /** `--format json`: the plan as data (each fix with its change and commands as argv and as a line). */
-export function planJson(plan: FixPlan): string {
+export function planJson(plan: FixPlan, source?: string): string {
   const fix = (f: Fix) => ({ ...f, commands: f.commands.map((c) => ({ ...c, line: commandLine(c) })) });
   return `${JSON.stringify(
     {
       accountId: plan.accountId,
       region: plan.region,
+      ...(source ? { source } : {}),
       summary: afterSentence(plan),
       totals: plan.totals,
       steps: plan.steps.map((s) => ({ ...s, fix: fix(s.fix) })),
@@ -221,14 +227,66 @@ export interface PlanIo {
   columns?: number;
 }
 
-interface PlanOptions {
+interface PlanOptions extends TableOptions {
   snapshot?: string;
-  region?: string;
-  profile?: string;
+  scope?: string;
   format: PlanFormat;
   now?: Date;
   color?: boolean;
   width?: number;
+}
+
+const usesTable = (o: PlanOptions) =>
+  o.table !== undefined || o.local !== undefined || o.endpointUrl !== undefined;
+
+/** The findings table module loads the AWS SDK: required only when the table is read (see cli.ts). */
+const storeModule = () =>
+  require('../../shared/store/findings-store') as typeof import('../../shared/store/findings-store');
+
+/**
+ * The plan of one account-region of the findings table: its open findings, filled in from the facts its
+ * last whole-region audit kept with them (shared/store/plan-facts.ts).
+ */
+async function fromTable(
+  options: PlanOptions,
+): Promise<{ findings: Finding[]; snapshot: Snapshot; source: string }> {
+  const { FindingsStore, FindingsStoreError } = storeModule();
+  const opened = await openTable(options);
+  try {
+    const store = new FindingsStore({ client: opened.doc, tableName: opened.tableName });
+    const { accountId, region } = await tableScope(store, opened.tableName, options.scope);
+    const saved = await store.planFacts(accountId, region);
+    if (!saved)
+      throw Object.assign(
+        new UsageError(
+          `the findings table ${opened.tableName} holds no plan facts for ${accountId}/${region}`,
+        ),
+        {
+          hint: 'each whole-region audit saves them (the scheduled audit, or `npm run demo` for --local); or plan from a live scan (--region) or a snapshot (--snapshot)',
+        },
+      );
+    let snapshot: Snapshot;
+    try {
+      snapshot = parseSnapshot(saved.facts, `the plan facts of ${accountId}/${region}`);
+    } catch (err) {
+      throw new UsageError(
+        `the plan facts stored for ${accountId}/${region} are unreadable (${(err as Error).message}); the next whole-region audit replaces them`,
+      );
+    }
+    const findings = [...(await store.loadRegion(accountId, region)).values()].filter((f) => !f.closedAt);
+    const runs = await store.runs(accountId, region, 1);
+    const asOf = runs[0]?.asOf ?? runs[0]?.finishedAt;
+    return {
+      findings,
+      snapshot,
+      source: `findings table ${opened.tableName}${asOf ? `, findings as of ${asOf}` : ''}, ids as of ${new Date(saved.head.collectedAt).toISOString()}`,
+    };
+  } catch (err) {
+    if (err instanceof FindingsStoreError) throw new UsageError(err.message, { cause: err });
+    throw err;
+  } finally {
+    await opened.close();
+  }
 }
 
 /** The audit and plan behind every format. */
@@ -236,10 +294,21 @@ export async function planFor(
   options: PlanOptions,
   collect: (options: { region?: string; profile?: string }) => Promise<Snapshot>,
 ): Promise<{ plan: FixPlan; snapshot: Snapshot; source: string }> {
-  if (options.snapshot && (options.region || options.profile))
+  const table = usesTable(options);
+  if (options.snapshot && (table || options.region || options.profile))
     throw new UsageError(
-      '--snapshot plans from a saved snapshot; --region and --profile are for a live scan',
+      '--snapshot plans from a saved snapshot; --region/--profile (live scan) and --table/--local/--endpoint-url (findings table) are other sources',
     );
+  if (options.scope && !table)
+    throw new UsageError(
+      '--scope chooses an account-region of the findings table: add --table, --local or --endpoint-url',
+    );
+  if (table) {
+    if (options.now)
+      throw new UsageError('--now applies to a snapshot or a live scan: the table holds evaluated findings');
+    const { findings, snapshot, source } = await fromTable(options);
+    return { plan: buildPlan(findings, snapshot), snapshot, source };
+  }
   const snapshot = options.snapshot
     ? await loadSnapshotFile(options.snapshot)
     : await collect({ region: options.region, profile: options.profile });
@@ -258,16 +327,16 @@ export function planCommand(
   collect: (options: { region?: string; profile?: string }) => Promise<Snapshot>,
   parse: { now: (v: string) => Date; width: (v: string) => number },
 ): Command {
-  return new Command('plan')
+  const command = new Command('plan')
     .description(
-      'The fewest fixes that make the most nodes manageable, ranked by nodes unblocked, with the AWS CLI commands filled in (--format sh: a reviewed script, dry run by default).',
+      'The fewest fixes that make the most nodes manageable, ranked by nodes unblocked, with the AWS CLI commands filled in (--format sh: a reviewed script, dry run by default), from a snapshot (--snapshot), the live account (--region) or the findings table (--table, --local).',
     )
     .option('-s, --snapshot <file>', 'plan from a saved snapshot')
     .option(
-      '--region <region>',
-      "plan from a live scan of this region (default: AWS_REGION or the profile's region)",
+      '--scope <account/region>',
+      'findings table: this account and region (needed when it holds several)',
+      parseScope,
     )
-    .option('--profile <name>', 'AWS named profile for a live scan')
     .addOption(
       new Option(
         '-f, --format <format>',
@@ -283,20 +352,22 @@ export function planCommand(
       '--width <columns>',
       'table: wrap to this many columns (default: the terminal, else 100)',
       parse.width,
-    )
-    .action(async (opts: PlanOptions) => {
-      const { plan, snapshot, source } = await planFor(opts, collect);
-      const names = resourceNames(snapshot);
-      if (opts.format === 'json') io.out(planJson(plan));
-      else if (opts.format === 'sh') io.out(planScript(plan, { names, source }));
-      else
-        io.out(
-          planTable(plan, {
-            color: opts.color === false ? false : io.isTTY,
-            names,
-            width: opts.width ?? (io.columns && io.columns > 0 ? io.columns : undefined),
-          }),
-        );
-      setCode(0);
-    });
+    );
+  // --region and --profile serve the live scan, or with --table/--local/--endpoint-url the table.
+  return withTableOptions(command).action(async (opts: PlanOptions) => {
+    const { plan, snapshot, source } = await planFor(opts, collect);
+    const names = resourceNames(snapshot);
+    if (opts.format === 'json') io.out(planJson(plan, source));
+    else if (opts.format === 'sh') io.out(planScript(plan, { names, source }));
+    else
+      io.out(
+        planTable(plan, {
+          color: opts.color === false ? false : io.isTTY,
+          names,
+          source,
+          width: opts.width ?? (io.columns && io.columns > 0 ? io.columns : undefined),
+        }),
+      );
+    setCode(0);
+  });
 }

@@ -307,7 +307,8 @@ const attachCore = (roleName: string): Part => ({
 function networkParts(f: Finding, facts: Facts): Part[] | string {
   const instance = facts.instances.get(f.resourceId);
   const services = (f.evidence as { services?: ServicePath[] }).services;
-  if (!instance?.VpcId || !Array.isArray(services)) return 'the instance or its VPC is not in the snapshot';
+  if (!instance?.VpcId || !Array.isArray(services))
+    return 'the instance or its VPC is not in the collected network facts (a whole-region audit adds an instance it finds)';
   const vpcId = instance.VpcId;
   const endpointSet: Extract<FixChange, { kind: 'vpc-endpoints' }> = {
     kind: 'vpc-endpoints',
@@ -817,7 +818,14 @@ const isBlocking = (f: Finding) =>
 
 /** The fix plan of an audit's findings, filled in from its snapshot. */
 export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): FixPlan {
-  const live = findings.filter((f) => !f.suppressed);
+  // In one order whatever the source (an audit, the findings table): the plan is a function of the set.
+  const live = findings
+    .filter((f) => !f.suppressed)
+    .sort(
+      (a, b) =>
+        (a.resourceId < b.resourceId ? -1 : a.resourceId > b.resourceId ? 1 : 0) ||
+        (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+    );
   const facts = new Facts(snapshot);
   const partition = snapshot.partition ?? 'aws';
   const ids = { region: snapshot.region, partition, accountId: snapshot.accountId };

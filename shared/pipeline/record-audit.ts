@@ -5,7 +5,14 @@ import { scopedResourceIds } from '../engine/audit';
 import type { AuditResult } from '../engine/evaluate';
 import type { RuleId, Status } from '../model';
 import { diffFindings, type PendingAlert, type StoredFinding } from '../store/diff';
-import type { AuditLease, FindingsStore, RunRecord, WriteCounters } from '../store/findings-store';
+import {
+  LeaseLostError,
+  type AuditLease,
+  type FindingsStore,
+  type RunRecord,
+  type WriteCounters,
+} from '../store/findings-store';
+import { planFactsOf } from '../snapshot/plan-facts';
 import type { ExportTarget } from './export';
 import { findingId } from '../store/keys';
 import type { Snapshot } from '../snapshot/schema';
@@ -41,6 +48,11 @@ export interface RecordAuditOptions {
   exporter?: ExportTarget;
   /** The HTML report this run will be part of (its S3 console link), named in the digest. */
   reportUrl?: string;
+  /**
+   * Keep the facts the fix plan needs with a whole-region audit, so `ssm-audit plan --table` works from
+   * the table alone. Default true.
+   */
+  savePlanFacts?: boolean;
 }
 
 /**
@@ -199,6 +211,23 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       exportChanges: Boolean(options.exporter),
     });
 
+    // The fix plan's facts, as of this audit (a newer audit's are kept). Failing to save them leaves the
+    // previous ones and does not fail the audit: the run record says why.
+    let planFacts: RunRecord['planFacts'];
+    if (coverage.kind === 'region' && !regionNewer && options.savePlanFacts !== false) {
+      try {
+        planFacts = await store.savePlanFacts(planFactsOf(snapshot), {
+          asOf,
+          runId,
+          now,
+          lease,
+        });
+      } catch (err) {
+        if (err instanceof LeaseLostError) throw err;
+        planFacts = { error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+
     const suppressed = result.findings.filter((f) => f.suppressed).length;
     const counts: { [key: string]: number; new: number; changed: number; closed: number } = {
       findings: result.findings.length,
@@ -310,6 +339,7 @@ export async function recordAudit(options: RecordAuditOptions): Promise<RunRepor
       writes: writesSince(before, store.counters),
       alerts,
       ...(exported ? { exports: exported.summary } : {}),
+      ...(planFacts ? { planFacts } : {}),
     };
     // The summary counts its own write (one BatchWriteItem with the run and the account/region registry)
     // and the lease's release.

@@ -36,6 +36,7 @@ import {
   scopeSk,
   severityOrder,
 } from './keys';
+import { loadFacts, saveFacts, type SaveFactsOutcome, type StoredPlanFacts } from './plan-facts';
 
 /** A failure of the findings table that the caller cannot work around (missing table, exhausted retries). */
 export class FindingsStoreError extends Error {
@@ -99,6 +100,8 @@ export interface WriteCounters {
   conflicts: number;
   /** Lease and watermark writes (O(1) per audit; O(resources) for a scoped audit's watermarks). */
   leaseWrites: number;
+  /** Items of the fix plan's facts written or deleted (none when they are unchanged). */
+  factsWrites: number;
 }
 
 export interface AppliedChange {
@@ -140,6 +143,8 @@ export interface RunRecord {
     initialImport: boolean;
     errors?: { id: string; error: string }[];
   };
+  /** The fix plan's facts of a whole-region audit: saved, unchanged, kept from a newer audit, or why not. */
+  planFacts?: SaveFactsOutcome | { error: string };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -162,6 +167,7 @@ export class FindingsStore {
     runRecords: 0,
     conflicts: 0,
     leaseWrites: 0,
+    factsWrites: 0,
   };
   private readonly client: DynamoDBDocumentClient;
   private readonly ttlSeconds: number;
@@ -842,6 +848,40 @@ export class FindingsStore {
           Item: { pk: `EXPORT#${accountId}#${region}`, sk: 'SECURITYHUB', importedAt: now.toISOString() },
         }),
       ),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // The fix plan's facts (plan-facts.ts)
+
+  /** Saves the facts a whole-region audit collected, unless a newer audit's are stored or they are unchanged. */
+  async savePlanFacts(
+    facts: { accountId: string; region: string; collectedAt: string },
+    run: { asOf: string; runId: string; now: Date; lease?: AuditLease },
+  ): Promise<SaveFactsOutcome> {
+    return saveFacts(
+      {
+        client: this.client,
+        tableName: this.tableName,
+        send: (what, fn) => this.send(what, fn),
+        keepLease: async () => {
+          if (run.lease) await this.keepLease(run.lease);
+        },
+        expiresAt: this.expiresAt(run.now),
+        counted: () => {
+          this.counters.factsWrites++;
+        },
+      },
+      facts,
+      run,
+    );
+  }
+
+  async planFacts(accountId: string, region: string): Promise<StoredPlanFacts | undefined> {
+    return loadFacts(
+      { client: this.client, tableName: this.tableName, send: (what, fn) => this.send(what, fn) },
+      accountId,
+      region,
     );
   }
 

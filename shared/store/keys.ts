@@ -14,6 +14,7 @@ import { SEVERITY_RANK, type Finding, type RuleId, type Severity, type Status } 
  * | alerts not yet delivered (outbox)           | pendingAlerts  | PENDING#<account>#<region>       | <resourceId>#<ruleId>                       |
  * | summaries of recent runs                    | table          | RUN#<account>#<region>           | <startedAt>#<runId>                         |
  * | lease and watermarks of an account/region   | table          | AUDIT#<account>#<region>         | LEASE, MARK#<resourceId>                    |
+ * | the fix plan's facts of an account/region   | table          | FACTS#<account>#<region>         | HEAD, PART#<asOf>#<runId>#<n>               |
  * | the account/regions ever audited            | table          | SCOPES                           | <account>#<region>                          |
  *
  * Instance and hybrid node ids are unique, so a resource's partition needs no account or region; the
@@ -90,3 +91,10 @@ export const pendingKeys = (f: {
   gsi4pk: `PENDING#${f.accountId}#${f.region}`,
   gsi4sk: `${f.resourceId}#${f.ruleId}`,
 });
+
+/** The fix plan's facts of an account/region (plan-facts.ts): HEAD names the version of the parts. */
+export const factsPk = (accountId: string, region: string) => `FACTS#${accountId}#${region}`;
+export const FACTS_HEAD_SK = 'HEAD';
+export const factsVersionPrefix = (version: string) => `PART#${version}#`;
+export const factsPartSk = (version: string, part: number) =>
+  `${factsVersionPrefix(version)}${String(part).padStart(4, '0')}`;

@@ -215,10 +215,11 @@ describe('the plan command', () => {
     const { code, out } = await run(['--snapshot', DEMO, '--width', '100']);
     expect(code).toBe(0);
     const lines = out.split('\n');
-    expect(lines[1]).toBe(
+    expect(lines[1]).toBe('From snapshot 2026-11-23T10:00:00Z.');
+    expect(lines[2]).toBe(
       'Before any fix, 26 of 43 running instances and 838 of 844 hybrid nodes are manageable.',
     );
-    expect(lines[2]).toBe(
+    expect(lines[3]).toBe(
       'After these 15 fixes, 39 of 43 running instances and 841 of 844 hybrid nodes are manageable.',
     );
     expect(out).toMatch(/^1\. Let ssm\.amazonaws\.com assume the hybrid service role SSMHybridRole-kiosk/m);
