@@ -21,6 +21,7 @@ import { loadSnapshotFile } from '../../shared/snapshot/load';
 import { API_CALL_SIZES, measureApiCalls, renderApiCallRows, type ApiCallRow } from './bench-api-calls';
 import { blackHoleSection } from './bench-faults';
 import { patternReport } from './bench-patterns';
+import { measureReport, renderReportRows } from './bench-report';
 import { startupReport } from './bench-startup';
 import { measureStore, renderStoreRows, STORE_FLEET } from './bench-store';
 import { ORG_DEFAULTS, renderOrgBench, simulateOrganization } from './bench-org';
@@ -282,12 +283,21 @@ const orgSection: BenchSection = {
   },
 };
 
+const reportSection: BenchSection = {
+  title:
+    'HTML report and fix plan of a large fleet: size, render, plan, the plan facts kept in the table (issue 14)',
+  async run(options) {
+    return renderReportRows([1_000, 10_000].map((n) => measureReport(n, options.seed)));
+  },
+};
+
 export const SECTIONS: readonly BenchSection[] = [
   startupSection,
   evaluationSection,
   apiCallSection,
   storeSection,
   patternSection,
+  reportSection,
   blackHoleSection,
   orgSection,
 ];

@@ -53,7 +53,16 @@ export type FixChange =
   | { kind: 's3-policy'; roleName: string; buckets: string[] }
   | { kind: 's3-endpoint-route'; endpointId: string; routeTableIds: string[] }
   | { kind: 'hybrid-role-trust'; roleName: string; create: boolean }
-  | { kind: 'imdsv2'; instanceIds: string[] }
+  | {
+      kind: 'imdsv2';
+      instanceIds: string[];
+      /**
+       * The launch templates the instances were launched from (EC2's `aws:ec2launchtemplate:*` tags): a
+       * new default version requiring IMDSv2, so instances launched later need no fix. Based on the
+       * version the instances were launched from when they share one, else on the default version.
+       */
+      launchTemplates?: { launchTemplateId: string; versions: string[]; instanceIds: string[] }[];
+    }
   | { kind: 'update-agent'; instanceIds: string[] }
   | { kind: 'sg-egress-443'; groupId: string }
   | {
@@ -207,14 +216,33 @@ function partsOf(f: Finding, facts: Facts): Part[] | string {
   const ev = f.evidence as Record<string, unknown>;
   const role = typeof ev.role === 'string' ? ev.role : undefined;
   switch (`${f.ruleId} ${f.reason}`) {
-    case 'instance-permissions DHMC_REQUIRES_IMDSV2':
+    case 'instance-permissions DHMC_REQUIRES_IMDSV2': {
+      const tags = facts.instances.get(f.resourceId)?.Tags ?? [];
+      const tag = (key: string) => tags.find((t) => t.Key === key)?.Value;
+      const template = tag('aws:ec2launchtemplate:id');
+      const version = tag('aws:ec2launchtemplate:version');
       return [
         {
           id: `imdsv2:${f.region}`,
           title: 'Require IMDSv2 (Default Host Management Configuration supports only IMDSv2)',
-          change: { kind: 'imdsv2', instanceIds: [f.resourceId] },
+          change: {
+            kind: 'imdsv2',
+            instanceIds: [f.resourceId],
+            ...(template
+              ? {
+                  launchTemplates: [
+                    {
+                      launchTemplateId: template,
+                      versions: version ? [version] : [],
+                      instanceIds: [f.resourceId],
+                    },
+                  ],
+                }
+              : {}),
+          },
         },
       ];
+    }
     case 'instance-permissions DHMC_AGENT_TOO_OLD':
       return [
         {
@@ -442,7 +470,22 @@ function mergeChange(a: FixChange, b: FixChange): FixChange {
       addSubnets,
     };
   }
-  if ((a.kind === 'imdsv2' || a.kind === 'update-agent') && a.kind === b.kind)
+  if (a.kind === 'imdsv2' && b.kind === 'imdsv2') {
+    const templates = (a.launchTemplates ?? []).map((t) => ({ ...t }));
+    for (const t of b.launchTemplates ?? []) {
+      const same = templates.find((x) => x.launchTemplateId === t.launchTemplateId);
+      if (same) {
+        same.versions = union(same.versions, t.versions);
+        same.instanceIds = union(same.instanceIds, t.instanceIds);
+      } else templates.push({ ...t });
+    }
+    return {
+      ...a,
+      instanceIds: union(a.instanceIds, b.instanceIds),
+      ...(templates.length ? { launchTemplates: templates } : {}),
+    };
+  }
+  if (a.kind === 'update-agent' && b.kind === 'update-agent')
     return { ...a, instanceIds: union(a.instanceIds, b.instanceIds) };
   if (a.kind === 's3-policy' && b.kind === 's3-policy') return { ...a, buckets: union(a.buckets, b.buckets) };
   if (a.kind === 's3-endpoint-route' && b.kind === 's3-endpoint-route')
@@ -701,19 +744,60 @@ export function commandsOf(
           ];
     }
     case 'imdsv2':
-      return change.instanceIds.map((id) => ({
-        argv: [
-          'aws',
-          'ec2',
-          'modify-instance-metadata-options',
-          '--instance-id',
-          id,
-          '--http-tokens',
-          'required',
-          '--http-endpoint',
-          'enabled',
-        ],
-      }));
+      return [
+        ...(change.launchTemplates ?? [])
+          .slice()
+          .sort((x, y) => x.launchTemplateId.localeCompare(y.launchTemplateId))
+          .flatMap((t): Command[] => {
+            const variable = `VERSION_${t.launchTemplateId.replace(/\W/g, '_').toUpperCase()}`;
+            return [
+              {
+                argv: [
+                  'aws',
+                  'ec2',
+                  'create-launch-template-version',
+                  '--launch-template-id',
+                  t.launchTemplateId,
+                  '--source-version',
+                  t.versions.length === 1 ? t.versions[0]! : '$Default',
+                  '--version-description',
+                  'IMDSv2 required (Systems Manager Default Host Management Configuration)',
+                  '--launch-template-data',
+                  JSON.stringify({ MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' } }),
+                  '--query',
+                  'LaunchTemplateVersion.VersionNumber',
+                  '--output',
+                  'text',
+                ],
+                assign: { variable, placeholder: '0' },
+              },
+              {
+                argv: [
+                  'aws',
+                  'ec2',
+                  'modify-launch-template',
+                  '--launch-template-id',
+                  t.launchTemplateId,
+                  '--default-version',
+                  `$${variable}`,
+                ],
+              },
+            ];
+          }),
+        ...change.instanceIds.map((id) => ({
+          argv: [
+            'aws',
+            'ec2',
+            'modify-instance-metadata-options',
+            '--instance-id',
+            id,
+            '--http-tokens',
+            'required',
+            '--http-endpoint',
+            'enabled',
+          ],
+        })),
+      ];
     case 'update-agent':
       return [
         {
@@ -832,6 +916,7 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
 
   // The nodes counted by the report's headline: running instances and hybrid nodes.
   const nodes = new Map<string, NodeNeeds>();
+  const blocked = new Set(live.filter(isBlocking).map((f) => f.resourceId));
   for (const f of live) {
     if (f.ruleId !== 'managed-status' || !(f.resourceType in NODE_NOUN)) continue;
     if (f.status === 'NOT_APPLICABLE' && f.reason !== 'REGISTRATION_PENDING') continue;
@@ -847,7 +932,7 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
     if (
       f.status === 'FAIL' &&
       !causeOf(f).found &&
-      !live.some((g) => g.resourceId === f.resourceId && isBlocking(g))
+      !blocked.has(f.resourceId)
     )
       needs.blockers.push(`managed-status ${f.reason}: ${f.remediation}`);
   }
@@ -888,6 +973,11 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
         if (gateway) c.s3Gateway = gateway;
       }
     }
+    if (fix.change.kind === 'imdsv2' && fix.change.launchTemplates?.length)
+      fix.title = `Require IMDSv2 on the instances and on new launches from ${fix.change.launchTemplates
+        .map((t) => t.launchTemplateId)
+        .sort()
+        .join(', ')} (Default Host Management Configuration supports only IMDSv2)`;
     fix.commands = commandsOf(fix.change, ids);
   }
 
@@ -903,40 +993,61 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
   }
   const chosen = new Set<string>();
   const steps: PlanStep[] = [];
-  const completes = (extra: ReadonlySet<string>) =>
-    fixable.filter(
-      (n) => !manageable.has(n.id) && [...n.fixes].every((id) => chosen.has(id) || extra.has(id)),
-    );
+  // The fixes each node still needs (nodes not yet manageable): one pass per step keeps it O(nodes).
+  const missing = new Map<string, Set<string>>();
+  for (const n of fixable) if (!manageable.has(n.id)) missing.set(n.id, new Set(n.fixes));
   const byRank = (a: Fix, b: Fix, gainA: number, gainB: number) =>
     gainB - gainA || a.commands.length - b.commands.length || a.id.localeCompare(b.id);
   const take = (fix: Fix) => {
     chosen.add(fix.id);
-    const unblocked = completes(new Set()).map((n) => n.id);
-    for (const id of unblocked) manageable.add(id);
+    const unblocked: string[] = [];
+    for (const n of fixable) {
+      const needs = missing.get(n.id);
+      if (!needs) continue;
+      needs.delete(fix.id);
+      if (needs.size > 0) continue;
+      missing.delete(n.id);
+      manageable.add(n.id);
+      unblocked.push(n.id);
+    }
     const after: PlanStep['after'] = {};
     for (const n of nodes.values()) if (manageable.has(n.id)) after[n.type] = (after[n.type] ?? 0) + 1;
     steps.push({ rank: steps.length + 1, fix, unblocked, after });
   };
+  /** How many nodes a set of fixes completes (with those chosen). */
+  const completedBy = (set: ReadonlySet<string>) => {
+    let count = 0;
+    for (const needs of missing.values()) if ([...needs].every((id) => set.has(id))) count++;
+    return count;
+  };
   for (;;) {
+    // A fix's gain: the nodes it is the last missing fix of.
+    const gains = new Map<string, number>();
+    for (const needs of missing.values())
+      if (needs.size === 1) {
+        const [id] = needs;
+        gains.set(id!, (gains.get(id!) ?? 0) + 1);
+      }
     const open = [...fixes.values()].filter((f) => !chosen.has(f.id));
-    const gains = new Map(open.map((f) => [f.id, completes(new Set([f.id])).length]));
-    const best = open.sort((a, b) => byRank(a, b, gains.get(a.id)!, gains.get(b.id)!))[0];
-    if (best && gains.get(best.id)! > 0) {
+    const gain = (f: Fix) => gains.get(f.id) ?? 0;
+    const best = open.sort((a, b) => byRank(a, b, gain(a), gain(b)))[0];
+    if (best && gain(best) > 0) {
       take(best);
       continue;
     }
     // No single fix completes a node: the smallest missing set (then the most nodes it completes).
-    const candidates = fixable
-      .filter((n) => !manageable.has(n.id))
-      .map((n) => [...n.fixes].filter((id) => !chosen.has(id)).sort());
-    if (candidates.length === 0) break;
-    candidates.sort(
-      (a, b) =>
-        a.length - b.length ||
-        completes(new Set(b)).length - completes(new Set(a)).length ||
-        a.join().localeCompare(b.join()),
-    );
-    const set = candidates[0]!.map((id) => fixes.get(id)!);
+    if (missing.size === 0) break;
+    const smallest = Math.min(...[...missing.values()].map((needs) => needs.size));
+    const candidates = new Map<string, string[]>();
+    for (const needs of missing.values())
+      if (needs.size === smallest) {
+        const ids = [...needs].sort();
+        candidates.set(ids.join(), ids);
+      }
+    const ranked = [...candidates.values()]
+      .map((ids) => ({ ids, completes: completedBy(new Set(ids)) }))
+      .sort((a, b) => b.completes - a.completes || a.ids.join().localeCompare(b.ids.join()));
+    const set = ranked[0]!.ids.map((id) => fixes.get(id)!);
     // Within the set, the fix with the fewest commands first; the last one completes the nodes.
     set.sort((a, b) => a.commands.length - b.commands.length || a.id.localeCompare(b.id));
     for (const fix of set) take(fix);

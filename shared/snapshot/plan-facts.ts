@@ -2,7 +2,7 @@ import type { Snapshot, SnapshotInput } from './schema';
 
 /**
  * The facts of a snapshot the fix plan (DESIGN §8) fills its commands in from, and nothing else: the
- * instances' network placement and Name, the VPCs' DNS attributes and CIDRs, subnets' zones, route
+ * instances' network placement, Name and launch template, the VPCs' DNS attributes and CIDRs, subnets' zones, route
  * table associations, endpoints, network ACL entries, hybrid node names and activations.
  *
  * A whole-region audit keeps these with its findings, so `ssm-audit plan --table` plans from the table
@@ -13,10 +13,10 @@ export function planFactsOf(snapshot: Snapshot): SnapshotInput & { collectedAt: 
   const ec2 = snapshot.ec2;
   const ssm = snapshot.ssm;
   const some = <T>(list: T[] | undefined) => (list && list.length > 0 ? list : undefined);
-  const name = (tags: { Key: string; Value?: string }[] | undefined) => {
-    const tag = tags?.find((t) => t.Key === 'Name');
-    return tag ? [{ Key: 'Name', Value: tag.Value ?? '' }] : undefined;
-  };
+  // The Name, and the launch template EC2 tags an instance with (the plan's IMDSv2 fix updates it).
+  const KEPT_TAGS = ['Name', 'aws:ec2launchtemplate:id', 'aws:ec2launchtemplate:version'];
+  const name = (tags: { Key: string; Value?: string }[] | undefined) =>
+    some(tags?.filter((t) => KEPT_TAGS.includes(t.Key)).map((t) => ({ Key: t.Key, Value: t.Value ?? '' })));
   return {
     schemaVersion: 1,
     accountId: snapshot.accountId,

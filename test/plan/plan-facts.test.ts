@@ -35,11 +35,26 @@ describe('the facts a plan is filled in from', () => {
     ['the demo fleet', () => loadSnapshotFile(DEMO)],
     ['the demo fleet a week later', () => loadSnapshotFile(AFTER)],
     [
+      'the demo fleet launched from a launch template',
+      async () => {
+        const s = JSON.parse(JSON.stringify(await loadSnapshotFile(DEMO))) as Snapshot;
+        for (const r of s.ec2!.Reservations!)
+          for (const i of r.Instances)
+            i.Tags = [
+              ...(i.Tags ?? []),
+              { Key: 'aws:ec2launchtemplate:id', Value: 'lt-0abc1234def567890' },
+              { Key: 'aws:ec2launchtemplate:version', Value: '2' },
+              { Key: 'team', Value: 'not kept' },
+            ];
+        return parseSnapshot(s);
+      },
+    ],
+    [
       'a synthetic fleet of 1,500 instances',
       async () => parseSnapshot(buildSyntheticSnapshot({ instances: 1500 })),
     ],
   ];
-  it.each(fleets)('give %s the same plan and names as its whole snapshot', async (_name, load) => {
+  it.each(fleets)('give %s the same plan and names as its whole snapshot', async (name, load) => {
     const snapshot = await load();
     const { findings } = audit(snapshot);
     const full = buildPlan(findings, snapshot);
@@ -48,6 +63,8 @@ describe('the facts a plan is filled in from', () => {
     expect(resourceNames(facts)).toEqual(resourceNames(snapshot));
     // The fleet has fixes of every network kind the facts serve, so the comparison means something.
     expect(full.steps.length + full.otherFixes.length).toBeGreaterThan(0);
+    if (name.includes('launch template'))
+      expect(JSON.stringify(full)).toContain('create-launch-template-version');
     expect(JSON.stringify(planFactsOf(snapshot)).length).toBeLessThan(JSON.stringify(snapshot).length / 2);
   });
 

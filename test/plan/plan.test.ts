@@ -252,3 +252,125 @@ describe('the plan command', () => {
     expect(both.err).toContain('--snapshot plans from a saved snapshot');
   });
 });
+
+describe('instances launched from a launch template', () => {
+  /** The demo fleet with the instances the IMDSv2 fix covers tagged as EC2 tags launches from a template. */
+  const tagged = (versions: string[]) => {
+    const copy = JSON.parse(JSON.stringify(snapshot)) as Snapshot;
+    const imdsv2 = plan.steps.find((s) => s.fix.change.kind === 'imdsv2')!.fix.change as {
+      instanceIds: string[];
+    };
+    let n = 0;
+    for (const r of copy.ec2!.Reservations!)
+      for (const i of r.Instances)
+        if (
+          imdsv2.instanceIds.includes(i.InstanceId) ||
+          (n > 0 && n < versions.length && i.State.Name === 'running')
+        ) {
+          i.Tags = [
+            ...(i.Tags ?? []),
+            { Key: 'aws:ec2launchtemplate:id', Value: 'lt-0abc1234def567890' },
+            { Key: 'aws:ec2launchtemplate:version', Value: versions[Math.min(n, versions.length - 1)]! },
+          ];
+          n++;
+        }
+    return copy;
+  };
+
+  it('gets a new default template version requiring IMDSv2, based on the version they were launched from', () => {
+    const s = tagged(['3']);
+    const fix = buildPlan(auditOf(s), s).steps.find((st) => st.fix.change.kind === 'imdsv2')!.fix;
+    expect(fix.title).toMatch(
+      /^Require IMDSv2 on the instances and on new launches from lt-0abc1234def567890 /,
+    );
+    const [create, modify, ...instances] = fix.commands;
+    expect(create!.argv.slice(0, 7)).toEqual([
+      'aws',
+      'ec2',
+      'create-launch-template-version',
+      '--launch-template-id',
+      'lt-0abc1234def567890',
+      '--source-version',
+      '3',
+    ]);
+    expect(JSON.parse(create!.argv[create!.argv.indexOf('--launch-template-data') + 1]!)).toEqual({
+      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+    });
+    expect(create!.assign).toEqual({ variable: 'VERSION_LT_0ABC1234DEF567890', placeholder: '0' });
+    expect(modify!.argv).toEqual([
+      'aws',
+      'ec2',
+      'modify-launch-template',
+      '--launch-template-id',
+      'lt-0abc1234def567890',
+      '--default-version',
+      '$VERSION_LT_0ABC1234DEF567890',
+    ]);
+    // The running instances are still changed one by one: a template only serves later launches.
+    expect(instances.map((c) => c.argv[2])).toEqual(instances.map(() => 'modify-instance-metadata-options'));
+    expect(instances.length).toBeGreaterThan(0);
+  });
+
+  it('bases the new version on the default one when the instances were launched from different versions', () => {
+    const s = tagged(['3']);
+    // A twin of the IMDSv2 instance, launched from version 4 of the same template.
+    const reservation = s.ec2!.Reservations!.find((r) =>
+      r.Instances.some((i) => i.Tags?.some((t) => t.Key === 'aws:ec2launchtemplate:id')),
+    )!;
+    const original = reservation.Instances.find((i) =>
+      i.Tags?.some((t) => t.Key === 'aws:ec2launchtemplate:id'),
+    )!;
+    const twin = JSON.parse(JSON.stringify(original)) as typeof original;
+    twin.InstanceId = 'i-0feedfacefeedface';
+    twin.Tags = twin.Tags!.map((t) => (t.Key === 'aws:ec2launchtemplate:version' ? { ...t, Value: '4' } : t));
+    reservation.Instances.push(twin);
+    const fix = buildPlan(auditOf(s), s).steps.find((st) => st.fix.change.kind === 'imdsv2')!.fix;
+    expect(fix.change).toMatchObject({
+      launchTemplates: [{ launchTemplateId: 'lt-0abc1234def567890', versions: ['3', '4'] }],
+    });
+    expect(fix.nodes).toContain('i-0feedfacefeedface');
+    const creates = fix.commands.filter((c) => c.argv[2] === 'create-launch-template-version');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.argv[creates[0]!.argv.indexOf('--source-version') + 1]).toBe('$Default');
+    // In the script, $Default is a literal for the AWS CLI, the captured version a shell variable.
+    const script = planScript(buildPlan(auditOf(s), s));
+    expect(script).toContain("--source-version '$Default'");
+    expect(script).toContain('--default-version "$VERSION_LT_0ABC1234DEF567890"');
+  });
+
+  it('runs with DRY_RUN=0 as planned: each captured id feeds the commands after it', () => {
+    const s = tagged(['3']);
+    const tagPlan = buildPlan(auditOf(s), s);
+    const dir = mkdtempSync(path.join(tmpdir(), 'plan-run-'));
+    const log = path.join(dir, 'calls.log');
+    // A stand-in for the AWS CLI: logs each call's words, answers the calls whose output is captured.
+    writeFileSync(
+      path.join(dir, 'aws'),
+      [
+        '#!/usr/bin/env bash',
+        `printf '%s\\n' "$*" >> ${JSON.stringify(log)}`,
+        'case "$2" in create-launch-template-version) echo 7 ;; create-security-group) echo sg-0fedcba9876543210 ;; esac',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const file = path.join(dir, 'plan.sh');
+    writeFileSync(file, planScript(tagPlan));
+    execFileSync('bash', [file], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, DRY_RUN: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const calls = require('node:fs').readFileSync(log, 'utf8').trimEnd().split('\n') as string[];
+    const expected = tagPlan.steps.flatMap((st) =>
+      st.fix.commands.map((c) =>
+        c.argv
+          .slice(1)
+          .map((w) => (w.startsWith('$VERSION_') ? '7' : w.startsWith('$SG_') ? 'sg-0fedcba9876543210' : w))
+          .join(' '),
+      ),
+    );
+    expect(calls).toEqual(expected);
+    expect(calls).toContain(
+      'ec2 modify-launch-template --launch-template-id lt-0abc1234def567890 --default-version 7',
+    );
+  });
+});
