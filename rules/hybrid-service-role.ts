@@ -6,6 +6,7 @@ import {
   assessSsmTrust,
   describeStatements,
   nodeArnOf,
+  hybridTrustPolicy,
   ssmSourceArnPattern,
   unreadablePolicies,
   type AgentNode,
@@ -67,27 +68,8 @@ type HybridOutcome = Outcome<typeof REASONS>;
 /** Whose role is assessed: a hybrid node, or an activation (which registers nodes that do not exist yet). */
 export type HybridRoleOwner = { kind: 'node'; nodeId: string } | { kind: 'activation'; activationId: string };
 
-/**
- * AWS's trust policy for the hybrid service role, with its confused-deputy conditions ("Be sure to specify
- * your AWS account and the AWS Region in the ARN where you created your hybrid activation",
- * https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html), in the
- * snapshot's partition, region and account.
- */
-const trustPolicy = (scope: AuditScope) =>
-  JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'ssm.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: {
-          StringEquals: { 'aws:SourceAccount': scope.accountId },
-          ArnEquals: { 'aws:SourceArn': ssmSourceArnPattern(scope) },
-        },
-      },
-    ],
-  });
+/** The documented trust policy, as the fix's command writes it. */
+const trustPolicy = (scope: AuditScope) => JSON.stringify(hybridTrustPolicy(scope));
 
 /**
  * Seed 004 "Create an IAM Service Role": the role must exist, trust ssm.amazonaws.com and grant the core

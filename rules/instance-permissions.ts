@@ -140,6 +140,8 @@ function coreEvidence(core: CoreAssessment) {
       action: d.action,
       decision: d.decision,
       statements: describeStatements(d.statements),
+      // The identity policies allow it; the role's permissions boundary does not.
+      ...(d.missingIn === 'boundary' ? { notAllowedBy: 'permissions boundary' } : {}),
     })),
     ...(core.unresolved.length ? { unreadablePolicies: core.unresolved } : {}),
   };
@@ -256,7 +258,12 @@ function evaluateDhmc(
     return {
       reason: 'DHMC_REQUIRES_IMDSV2',
       message: `DHMC is on but the instance ${instance.metadataEndpointEnabled ? 'allows IMDSv1 (HttpTokens is not "required")' : 'has its metadata endpoint disabled'}; DHMC supports only IMDSv2.`,
-      evidence: { ...base, metadataOptions: instance.raw.MetadataOptions ?? null },
+      // The agent version is checked next: a plan that requires IMDSv2 updates an old agent with it.
+      evidence: {
+        ...base,
+        metadataOptions: instance.raw.MetadataOptions ?? null,
+        agentVersion: instance.info?.AgentVersion ?? null,
+      },
       params: { instanceId: instance.id },
     };
   }

@@ -389,20 +389,41 @@ function checkOutputBuckets(ctx: RuleContext, role: RoleView): BucketProblem[] {
   return problems;
 }
 
+/**
+ * What the role in use would lack once the agent reaches the buckets through an S3 endpoint, recorded
+ * where the rule does not ask yet (internet path, no routed gateway): the buckets the role does not
+ * grant, and those a Deny narrows. A fix plan that moves the agent to endpoints grants them with it.
+ */
+function roleGrants(
+  inventory: Inventory,
+  instance: Ec2Instance,
+  credentials: ReturnType<typeof credentialSourceOf>,
+): { role?: string; ungrantedBuckets?: string[]; deniedBuckets?: string[] } {
+  if (credentials.source !== 'profile' && credentials.source !== 'dhmc') return {};
+  const role = credentials.role;
+  if (!role) return {};
+  const problems = checkRegionalBuckets(inventory, instance, role, undefined);
+  return {
+    role: role.name,
+    ungrantedBuckets: problems.filter((p) => p.code === 'S3_BUCKET_NOT_GRANTED').map((p) => p.bucket),
+    deniedBuckets: problems.filter((p) => p.code === 'S3_BUCKET_PARTIALLY_GRANTED').map((p) => p.bucket),
+  };
+}
+
 function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): BucketAccessOutcome {
   const { inventory } = ctx;
   const network = assessNetworkPath(inventory, instance);
   const endpointOnly = network.endpointOnly && network.status !== 'unverifiable';
   const hasOutputBuckets = ctx.config.outputBuckets.length > 0;
+  const credentials = credentialSourceOf(inventory, instance);
   if (!endpointOnly && !hasOutputBuckets) {
     return {
       reason: 'NOT_ENDPOINT_ONLY',
       message:
         'The instance does not reach SSM only through VPC endpoints and no output bucket is configured; the S3 policy is not required.',
-      evidence: { endpointOnly: false },
+      evidence: { endpointOnly: false, ...roleGrants(inventory, instance, credentials) },
     };
   }
-  const credentials = credentialSourceOf(inventory, instance);
   if (credentials.source === 'unknown') {
     // The profile cannot register the agent and the DHMC setting could not be read: which role the agent
     // uses is unknown, so its S3 grants cannot be judged (R7: ERROR, never FAIL).
@@ -449,6 +470,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): BucketAccess
         credentialSource: credentials.source,
         routeTableId: routeTableId ?? null,
         s3Endpoint: gateway?.VpcEndpointId ?? null,
+        ...roleGrants(inventory, instance, credentials),
       };
       if (gateway) {
         return {

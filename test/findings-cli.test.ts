@@ -209,10 +209,10 @@ describe('npm run demo', () => {
     expect(await main(['node', 'ssm-audit', 'plan', '--local', tableDir, '--format', 'json'], io)).toBe(0);
     const fromTable = JSON.parse(queried) as { summary: string; steps: unknown[] };
     expect(fromTable.summary).toBe(
-      'after these 10 fixes, 37 of 44 running instances and 709 of 711 hybrid nodes are manageable',
+      'after these 8 fixes, 38 of 44 running instances and 709 of 711 hybrid nodes are manageable',
     );
     expect(out).toContain(
-      `After these 10 fixes, 37 of 44 running instances and 709 of 711 hybrid nodes are manageable.`,
+      `After these 8 fixes, 38 of 44 running instances and 709 of 711 hybrid nodes are manageable.`,
     );
     const [first, second, third] = out.split('━━ Audit ').slice(1);
     expect(first).toMatch(/3620 findings — 3620 new/);

@@ -87,6 +87,7 @@ export function planTable(plan: FixPlan, options: PlanRenderOptions = {}): strin
     if (count > 0) say(`unblocks: ${nodesLabel(step.unblocked, options.names)}`, '   ', '     ');
     const needs = step.fix.nodes.filter((n) => !step.unblocked.includes(n));
     if (needs.length > 0) say(`also needed by: ${nodesLabel(needs, options.names)}`, '   ', '     ');
+    for (const note of step.fix.notes ?? []) say(c.yellow(`note: ${note}`), '   ', '     ');
     for (const command of step.fix.commands)
       say(
         `${command.assign ? `${command.assign.variable}=$(` : ''}${commandLine(command)}${command.assign ? ')' : ''}`,
@@ -188,6 +189,7 @@ export function planScript(
     );
     const needs = step.fix.nodes.filter((n) => !step.unblocked.includes(n));
     if (needs.length) lines.push(...comment(`Also needed by: ${nodesLabel(needs, options.names)}`));
+    for (const note of step.fix.notes ?? []) lines.push(...comment(`Note: ${note}`));
     lines.push(`# Then: ${afterSentence(plan, step.rank)}.`);
     for (const command of step.fix.commands) {
       const words = command.argv.map((w) => shellWord(w, true)).join(' ');

@@ -1,6 +1,11 @@
 import type { Finding } from '../../shared/model';
 import type { Ec2InstanceRaw, Snapshot } from '../../shared/snapshot/schema';
+import { regionalSsmBuckets } from '../../shared/knowledge/ssm-requirements';
+import { compareVersions } from '../../shared/knowledge/supported-os';
 import { causeOf, countOf, NODE_NOUN } from '../../shared/report/fleet-state';
+import { assessNetworkPath } from '../../shared/network/assess';
+import { buildInventory } from '../../shared/snapshot/inventory';
+import { applyChange, hybridTrustPolicy } from './plan-apply';
 
 /**
  * The fix plan (DESIGN §8): the failures of an audit grouped into the fewest changes that make the most
@@ -26,6 +31,8 @@ const CORE_POLICY = 'AmazonSSMManagedInstanceCore';
 /** The agent version DHMC needs (instance-permissions DHMC_AGENT_TOO_OLD). */
 export const DHMC_MINIMUM_AGENT = '3.2.582.0';
 const SSM_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'] as const;
+/** The role AWS's Default Host Management Configuration setup creates, which the plan's setting names. */
+const DHMC_ROLE = 'AWSSystemsManagerDefaultEC2InstanceManagementRole';
 
 /** What a fix changes, in data: the plan's commands do it to the account, a test helper to a snapshot. */
 export type FixChange =
@@ -48,10 +55,20 @@ export type FixChange =
        * needs the S3 gateway endpoint on its route table for the SSM buckets: created, or routed.
        */
       s3Gateway?: { endpointId?: string; routeTableIds: string[] };
+      /**
+       * Roles of the VPC's running instances that reach SSM over the internet today: once they reach it
+       * through endpoints, the agent needs s3:GetObject on the region's SSM buckets (s3-bucket-access),
+       * so the same change grants it (put-role-policy, as the s3-policy fix does).
+       */
+      s3Grants?: { roleName: string; buckets: string[] }[];
+      /**
+       * Changes the rerouted instances need on their own path to the endpoints (an egress rule, a
+       * network ACL entry), found by assessing the VPC with the endpoints in place: made with the set.
+       */
+      companions?: { id: string; change: FixChange }[];
     }
   | { kind: 'attach-policy'; roleName: string; policyName: string }
   | { kind: 's3-policy'; roleName: string; buckets: string[] }
-  | { kind: 's3-endpoint-route'; endpointId: string; routeTableIds: string[] }
   | { kind: 'hybrid-role-trust'; roleName: string; create: boolean }
   | {
       kind: 'imdsv2';
@@ -91,6 +108,8 @@ export interface Fix {
   change: FixChange;
   /** The nodes that need this fix (it clears at least one of their failures). */
   nodes: string[];
+  /** What a person should know before running it (an instance it leaves without a path, …). */
+  notes?: string[];
 }
 
 export interface PlanStep {
@@ -198,7 +217,6 @@ const ENDPOINT_CODES = new Set([
   'ENDPOINT_PRIVATE_DNS_DISABLED',
   'VPC_DNS_DISABLED',
   'ENDPOINT_SG_NO_443',
-  'ENDPOINT_OTHER_AZ',
   'ENDPOINT_NO_SUBNETS',
 ]);
 /** Internet-path problems an endpoint set makes irrelevant (the agent then needs no internet route). */
@@ -212,7 +230,12 @@ const ROUTE_CODES = new Set([
 ]);
 
 /** The parts of the fixes a failing finding needs, or the reason none can be derived. */
-function partsOf(f: Finding, facts: Facts): Part[] | string {
+function partsOf(
+  f: Finding,
+  facts: Facts,
+  /** The other findings of the same resource, by rule. */
+  others: ReadonlyMap<string, Finding> = new Map(),
+): Part[] | string {
   const ev = f.evidence as Record<string, unknown>;
   const role = typeof ev.role === 'string' ? ev.role : undefined;
   switch (`${f.ruleId} ${f.reason}`) {
@@ -221,7 +244,11 @@ function partsOf(f: Finding, facts: Facts): Part[] | string {
       const tag = (key: string) => tags.find((t) => t.Key === key)?.Value;
       const template = tag('aws:ec2launchtemplate:id');
       const version = tag('aws:ec2launchtemplate:version');
+      // The rule checks the agent version after IMDSv2: an old agent is the next failure.
+      const agent = typeof ev.agentVersion === 'string' ? ev.agentVersion : undefined;
+      const oldAgent = agent !== undefined && compareVersions(agent, DHMC_MINIMUM_AGENT) < 0;
       return [
+        ...(oldAgent ? [updateAgent(f)] : []),
         {
           id: `imdsv2:${f.region}`,
           title: 'Require IMDSv2 (Default Host Management Configuration supports only IMDSv2)',
@@ -244,13 +271,7 @@ function partsOf(f: Finding, facts: Facts): Part[] | string {
       ];
     }
     case 'instance-permissions DHMC_AGENT_TOO_OLD':
-      return [
-        {
-          id: `update-agent:${f.region}`,
-          title: `Update SSM Agent to ${DHMC_MINIMUM_AGENT} or later (needed by Default Host Management Configuration)`,
-          change: { kind: 'update-agent', instanceIds: [f.resourceId] },
-        },
-      ];
+      return [updateAgent(f)];
     case 'instance-permissions PROFILE_MISSING_ACTIONS':
     case 'instance-permissions PROFILE_MISSING_ACTIONS_AND_DHMC_OFF':
     case 'instance-permissions DHMC_SHADOWED_BY_PROFILE': {
@@ -258,6 +279,13 @@ function partsOf(f: Finding, facts: Facts): Part[] | string {
       if (!role) return 'the role is not named in the evidence';
       // A Deny is somebody's decision (e.g. no interactive sessions): never removed by a script.
       if (denied > 0) return `role ${role} explicitly denies agent actions: a person must decide`;
+      // A permissions boundary caps the role whatever is attached: widening it is a person's decision.
+      const capped = (Array.isArray(ev.decidingStatements) ? ev.decidingStatements : [])
+        .filter((d: { notAllowedBy?: string }) => d.notAllowedBy === 'permissions boundary')
+        .map((d: { action?: string }) => d.action);
+      if (capped.length > 0)
+        // The rule's fix (attach the Core policy) would not help: say what would, and only that.
+        return `${BOUNDARY_MARK}role ${role}'s permissions boundary does not allow ${capped.join(', ')}: attaching policies cannot help; a person must decide whether to widen the boundary`;
       return [attachCore(role)];
     }
     case 'instance-permissions NO_INSTANCE_PROFILE_AND_DHMC_OFF':
@@ -265,7 +293,7 @@ function partsOf(f: Finding, facts: Facts): Part[] | string {
         {
           id: `dhmc-setting:${f.region}`,
           title: 'Turn on Default Host Management Configuration for the region',
-          change: { kind: 'dhmc-setting', roleName: 'AWSSystemsManagerDefaultEC2InstanceManagementRole' },
+          change: { kind: 'dhmc-setting', roleName: DHMC_ROLE },
         },
       ];
     case 'hybrid-service-role HYBRID_ROLE_MISSING_ACTIONS': {
@@ -296,24 +324,30 @@ function partsOf(f: Finding, facts: Facts): Part[] | string {
         .map((p) => p.bucket!);
       if (!role || buckets.length === 0 || buckets.length < problems.length)
         return 'the missing grants are not all named in the evidence';
-      return [
-        {
-          id: `s3-policy:${role}`,
-          title: `Let role ${role} read the Systems Manager S3 buckets of ${f.region}`,
-          change: { kind: 's3-policy', roleName: role, buckets },
-        },
-      ];
+      return [s3Policy(role, buckets, f.region)];
     }
-    case 's3-bucket-access S3_GATEWAY_ENDPOINT_NOT_ROUTED': {
-      const endpointId = typeof ev.s3Endpoint === 'string' ? ev.s3Endpoint : undefined;
-      const rtb = typeof ev.routeTableId === 'string' ? ev.routeTableId : undefined;
-      if (!endpointId || !rtb) return 'the endpoint or route table is not named in the evidence';
+    case 's3-bucket-access S3_GATEWAY_ENDPOINT_NOT_ROUTED':
+    case 's3-bucket-access S3_GATEWAY_ENDPOINT_MISSING': {
+      // The VPC's endpoint set routes the S3 gateway endpoint to every running instance's route table
+      // (created when missing), in one command: a second route to the same table would fail.
+      const vpcId = facts.instances.get(f.resourceId)?.VpcId;
+      if (!vpcId) return 'the instance or its VPC is not in the collected network facts';
+      // Through the endpoint the role needs the buckets (the rule asks once the endpoint is routed).
+      const denied = stringList(ev.deniedBuckets);
+      if (role && denied.length > 0)
+        return `role ${role} denies s3:GetObject on part of ${denied.join(', ')}: a person must decide`;
+      const ungranted = stringList(ev.ungrantedBuckets);
+      const grant = role && ungranted.length > 0 ? [s3Policy(role, ungranted, f.region)] : [];
+      // The buckets need an S3 endpoint only while the internet path is blocked: when the instance's own
+      // network fixes (an egress rule, a network ACL entry) open it, the agent reaches S3 that way.
+      if (internetReopened(others.get('network-path'))) return grant;
       return [
         {
-          id: `s3-endpoint-route:${endpointId}`,
-          title: `Route the S3 gateway endpoint ${endpointId} to the instances' subnets`,
-          change: { kind: 's3-endpoint-route', endpointId, routeTableIds: [rtb] },
+          id: `vpc-endpoints:${vpcId}`,
+          title: `Systems Manager endpoints in ${vpcId}`,
+          change: { ...emptyEndpointSet(vpcId), s3Gateway: { routeTableIds: [] } },
         },
+        ...grant,
       ];
     }
   }
@@ -321,11 +355,71 @@ function partsOf(f: Finding, facts: Facts): Part[] | string {
   return 'no command can be derived for this failure';
 }
 
+/**
+ * True when the network-path fixes of a failing instance also open its internet path: every problem of
+ * that path is an egress rule or network ACL entry the instance's blocked services share (their fixes
+ * allow 443, or the return ports, from and to anywhere).
+ */
+function internetReopened(network: Finding | undefined): boolean {
+  if (network?.status !== 'FAIL') return false;
+  const ev = network.evidence as {
+    internetPath?: { status?: string; problems?: BlockingProblem[] };
+    services?: ServicePath[];
+  };
+  const internet = ev.internetPath?.problems ?? [];
+  if (ev.internetPath?.status !== 'blocked' || internet.length === 0) return false;
+  const fixed = (ev.services ?? [])
+    .filter((svc) => svc.status === 'blocked')
+    .flatMap((svc) => svc.problems ?? [])
+    .filter((p) => REOPENING_CODES.has(p.code))
+    .map((p) => `${p.code}#${p.networkAclId ?? ''}`);
+  return internet.every(
+    (p) => REOPENING_CODES.has(p.code) && fixed.includes(`${p.code}#${p.networkAclId ?? ''}`),
+  );
+}
+const REOPENING_CODES = new Set(['SG_NO_EGRESS_443', 'NACL_BLOCKS_443', 'NACL_BLOCKS_EPHEMERAL']);
+
+/** Marks a reason that replaces the finding's remediation instead of preceding it. */
+const BOUNDARY_MARK = '\u0000';
+
+const stringList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+const s3Policy = (roleName: string, buckets: string[], region: string): Part => ({
+  id: `s3-policy:${roleName}`,
+  title: `Let role ${roleName} read the Systems Manager S3 buckets of ${region}`,
+  change: { kind: 's3-policy', roleName, buckets },
+});
+
+const updateAgent = (f: Finding): Part => ({
+  id: `update-agent:${f.region}`,
+  title: `Update SSM Agent to ${DHMC_MINIMUM_AGENT} or later (needed by Default Host Management Configuration)`,
+  change: { kind: 'update-agent', instanceIds: [f.resourceId] },
+});
+
 const attachCore = (roleName: string): Part => ({
   id: `attach-policy:${roleName}:${CORE_POLICY}`,
   title: `Attach ${CORE_POLICY} to role ${roleName}`,
   change: { kind: 'attach-policy', roleName, policyName: CORE_POLICY },
 });
+
+type EndpointSet = Extract<FixChange, { kind: 'vpc-endpoints' }>;
+
+/** A VPC's endpoint set that changes nothing yet (its security group is chosen once it creates endpoints). */
+const emptyEndpointSet = (vpcId: string, subnetId?: string): EndpointSet => ({
+  kind: 'vpc-endpoints',
+  vpcId,
+  create: [],
+  subnetIds: subnetId ? [subnetId] : [],
+  securityGroup: { existing: '' },
+  enablePrivateDns: [],
+  enableVpcDns: false,
+  ingress: [],
+  addSubnets: [],
+});
+
+/** The set reroutes the agent's SSM traffic to interface endpoints (instances become endpoint-only). */
+const reroutes = (c: EndpointSet) => c.create.length > 0 || c.enablePrivateDns.length > 0 || c.enableVpcDns;
 
 /**
  * network-path: per blocked service, the endpoint path is repaired in the VPC's endpoint set (created
@@ -338,23 +432,15 @@ function networkParts(f: Finding, facts: Facts): Part[] | string {
   if (!instance?.VpcId || !Array.isArray(services))
     return 'the instance or its VPC is not in the collected network facts (a whole-region audit adds an instance it finds)';
   const vpcId = instance.VpcId;
-  const endpointSet: Extract<FixChange, { kind: 'vpc-endpoints' }> = {
-    kind: 'vpc-endpoints',
-    vpcId,
-    create: [],
-    subnetIds: instance.SubnetId ? [instance.SubnetId] : [],
-    securityGroup: { existing: '' },
-    enablePrivateDns: [],
-    enableVpcDns: false,
-    ingress: [],
-    addSubnets: [],
-  };
+  const endpointSet = emptyEndpointSet(vpcId, instance.SubnetId);
   const parts: Part[] = [];
   for (const s of services) {
     if (s.status !== 'blocked') continue;
     const problems = s.problems ?? [];
     const endpoint = s.endpointId ? facts.endpoint(s.endpointId) : undefined;
     for (const p of problems) {
+      // Traffic that crosses zones still arrives: a note of the rule, not a failure to fix.
+      if (p.code === 'ENDPOINT_OTHER_AZ') continue;
       if (ENDPOINT_CODES.has(p.code)) {
         if (!endpoint) return `${p.code}: the endpoint is not in the snapshot`;
         if (p.code === 'ENDPOINT_PRIVATE_DNS_DISABLED')
@@ -460,8 +546,11 @@ function mergeChange(a: FixChange, b: FixChange): FixChange {
       if (same) same.subnetIds = union(same.subnetIds, s.subnetIds);
       else addSubnets.push({ ...s });
     }
+    const chosen = (g: EndpointSet['securityGroup']) => !('existing' in g) || g.existing !== '';
     return {
       ...a,
+      securityGroup: chosen(a.securityGroup) ? a.securityGroup : b.securityGroup,
+      ...(a.s3Gateway || b.s3Gateway ? { s3Gateway: a.s3Gateway ?? b.s3Gateway } : {}),
       create: union(a.create, b.create),
       subnetIds: union(a.subnetIds, b.subnetIds),
       enablePrivateDns: union(a.enablePrivateDns, b.enablePrivateDns),
@@ -488,8 +577,6 @@ function mergeChange(a: FixChange, b: FixChange): FixChange {
   if (a.kind === 'update-agent' && b.kind === 'update-agent')
     return { ...a, instanceIds: union(a.instanceIds, b.instanceIds) };
   if (a.kind === 's3-policy' && b.kind === 's3-policy') return { ...a, buckets: union(a.buckets, b.buckets) };
-  if (a.kind === 's3-endpoint-route' && b.kind === 's3-endpoint-route')
-    return { ...a, routeTableIds: union(a.routeTableIds, b.routeTableIds) };
   if (a.kind === 'hybrid-role-trust' && b.kind === 'hybrid-role-trust')
     return { ...a, create: a.create || b.create };
   return a;
@@ -631,6 +718,9 @@ export function commandsOf(
                 ...change.s3Gateway.routeTableIds,
               ],
         });
+      for (const grant of change.s3Grants ?? [])
+        out.push(...commandsOf({ kind: 's3-policy', ...grant }, facts));
+      for (const companion of change.companions ?? []) out.push(...commandsOf(companion.change, facts));
       for (const i of change.ingress)
         out.push({
           argv: [
@@ -685,20 +775,6 @@ export function commandsOf(
                 },
               ],
             }),
-          ],
-        },
-      ];
-    case 's3-endpoint-route':
-      return [
-        {
-          argv: [
-            'aws',
-            'ec2',
-            'modify-vpc-endpoint',
-            '--vpc-endpoint-id',
-            change.endpointId,
-            '--add-route-table-ids',
-            ...change.routeTableIds,
           ],
         },
       ];
@@ -881,22 +957,6 @@ export function commandsOf(
   }
 }
 
-/** AWS's documented trust policy for the hybrid service role, with the confused-deputy conditions. */
-export const hybridTrustPolicy = (partition: string, region: string, accountId: string) => ({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Allow',
-      Principal: { Service: 'ssm.amazonaws.com' },
-      Action: 'sts:AssumeRole',
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': accountId },
-        ArnEquals: { 'aws:SourceArn': `arn:${partition}:ssm:${region}:${accountId}:*` },
-      },
-    },
-  ],
-});
-
 const isBlocking = (f: Finding) =>
   (BLOCKING_RULES as readonly string[]).includes(f.ruleId) && (f.status === 'FAIL' || f.status === 'ERROR');
 
@@ -929,22 +989,66 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
     nodes.set(f.resourceId, needs);
     if (f.status === 'ERROR') needs.blockers.push(`managed-status ${f.reason}: ${f.message}`);
     // Unmanaged with no failing prerequisite: the agent or the host, which no AWS call repairs.
-    if (
-      f.status === 'FAIL' &&
-      !causeOf(f).found &&
-      !blocked.has(f.resourceId)
-    )
+    if (f.status === 'FAIL' && !causeOf(f).found && !blocked.has(f.resourceId))
       needs.blockers.push(`managed-status ${f.reason}: ${f.remediation}`);
   }
+
+  /**
+   * What the roles on the VPC's running instances that reach SSM over the internet today
+   * (s3-bucket-access NOT_ENDPOINT_ONLY) lack once they reach it through endpoints: the buckets the
+   * finding records as not granted (all of them when an older finding does not say). An instance without
+   * a role gets the DHMC role the plan's setting names.
+   */
+  const byResource = new Map<string, Map<string, Finding>>();
+  for (const f of live) {
+    let rules = byResource.get(f.resourceId);
+    if (!rules) byResource.set(f.resourceId, (rules = new Map()));
+    rules.set(f.ruleId, f);
+  }
+  const grantsForReroute = (vpcId: string): { roleName: string; buckets: string[] }[] => {
+    const grants = new Map<string, Set<string>>();
+    for (const instance of facts.instances.values()) {
+      if (instance.VpcId !== vpcId || !['running', 'pending'].includes(instance.State.Name)) continue;
+      const rules = byResource.get(instance.InstanceId);
+      const s3 = rules?.get('s3-bucket-access');
+      if (s3?.reason !== 'NOT_ENDPOINT_ONLY') continue;
+      const ev = s3.evidence as { role?: unknown; ungrantedBuckets?: unknown };
+      const recorded = typeof ev.role === 'string' && Array.isArray(ev.ungrantedBuckets);
+      const role = recorded
+        ? (ev.role as string)
+        : rules?.get('instance-permissions')?.reason === 'NO_INSTANCE_PROFILE_AND_DHMC_OFF' ||
+            typeof ev.role !== 'string'
+          ? DHMC_ROLE
+          : ev.role;
+      const buckets = recorded ? stringList(ev.ungrantedBuckets) : regionalSsmBuckets(snapshot.region);
+      if (buckets.length === 0) continue;
+      const set = grants.get(role) ?? new Set<string>();
+      for (const b of buckets) set.add(b);
+      grants.set(role, set);
+    }
+    const order = regionalSsmBuckets(snapshot.region);
+    return [...grants]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([roleName, set]) => ({ roleName, buckets: order.filter((b) => set.has(b)) }));
+  };
 
   const fixes = new Map<string, Fix>();
   for (const f of live) {
     const node = nodes.get(f.resourceId);
     if (!node || !isBlocking(f)) continue;
-    const parts = f.status === 'ERROR' ? `could not be evaluated: ${f.message}` : partsOf(f, facts);
+    const parts =
+      f.status === 'ERROR'
+        ? `could not be evaluated: ${f.message}`
+        : partsOf(f, facts, byResource.get(f.resourceId));
     if (typeof parts === 'string') {
       node.blockers.push(
-        `${f.ruleId} ${f.reason}: ${parts === 'no command can be derived for this failure' ? f.remediation : `${parts} — ${f.remediation}`}`,
+        `${f.ruleId} ${f.reason}: ${
+          parts === 'no command can be derived for this failure'
+            ? f.remediation
+            : parts.startsWith(BOUNDARY_MARK)
+              ? parts.slice(BOUNDARY_MARK.length)
+              : `${parts} — ${f.remediation}`
+        }`,
       );
       continue;
     }
@@ -968,11 +1072,61 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
         return true;
       });
       const c = fix.change;
-      if (c.create.length > 0 || c.enablePrivateDns.length > 0 || c.enableVpcDns) {
+      if (reroutes(c) || c.s3Gateway) {
         const gateway = facts.s3GatewayFor(c.vpcId);
         if (gateway) c.s3Gateway = gateway;
+        else delete c.s3Gateway;
+        if (!reroutes(c) && c.ingress.length === 0 && c.addSubnets.length === 0)
+          fix.title = `Route the S3 gateway endpoint of ${c.vpcId} to its instances (the agent's S3 buckets)`;
+      }
+      if (reroutes(c)) {
+        // A role's own S3 fix grants the same policy: the endpoint set's grant covers its buckets too.
+        const grants = grantsForReroute(c.vpcId).map((g) => {
+          const own = fixes.get(`s3-policy:${g.roleName}`)?.change;
+          return own?.kind === 's3-policy' ? { ...g, buckets: union(g.buckets, own.buckets) } : g;
+        });
+        if (grants.length) c.s3Grants = grants;
       }
     }
+  }
+  // What each rerouting endpoint set does to the paths of its VPC's instances (made with it).
+  for (const fix of [...fixes.values()]) {
+    if (fix.change.kind !== 'vpc-endpoints' || !reroutes(fix.change)) continue;
+    for (const [instanceId, outcome] of afterReroute(snapshot, fix.change)) {
+      const node = nodes.get(instanceId);
+      const needsIt = fix.nodes.includes(instanceId);
+      if (typeof outcome === 'string') {
+        if (node && needsIt) node.blockers.push(`network-path after ${fix.id}: ${outcome}`);
+        else if (byResource.get(instanceId)?.get('network-path')?.status === 'PASS')
+          (fix.notes ??= []).push(`${instanceId} loses its path to SSM: ${outcome}`);
+        continue;
+      }
+      for (const part of outcome) {
+        if (part.id === fix.id) {
+          // The set's own change: 443 on an existing endpoint group from the instance's group.
+          const set = fix.change as EndpointSet;
+          for (const rule of (part.change as EndpointSet).ingress)
+            if (
+              !set.ingress.some((x) => x.groupId === rule.groupId && x.sourceGroupId === rule.sourceGroupId)
+            )
+              set.ingress.push(rule);
+        } else if (node && needsIt) {
+          node.fixes.add(part.id);
+          const known = fixes.get(part.id);
+          if (known) {
+            known.change = mergeChange(known.change, part.change);
+            if (!known.nodes.includes(instanceId)) known.nodes.push(instanceId);
+          } else fixes.set(part.id, { ...part, commands: [], nodes: [instanceId] });
+        } else {
+          const companions = ((fix.change as EndpointSet).companions ??= []);
+          const same = companions.find((c) => c.id === part.id);
+          if (same) same.change = mergeChange(same.change, part.change);
+          else companions.push({ id: part.id, change: part.change });
+        }
+      }
+    }
+  }
+  for (const fix of fixes.values()) {
     if (fix.change.kind === 'imdsv2' && fix.change.launchTemplates?.length)
       fix.title = `Require IMDSv2 on the instances and on new launches from ${fix.change.launchTemplates
         .map((t) => t.launchTemplateId)
@@ -996,15 +1150,29 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
   // The fixes each node still needs (nodes not yet manageable): one pass per step keeps it O(nodes).
   const missing = new Map<string, Set<string>>();
   for (const n of fixable) if (!manageable.has(n.id)) missing.set(n.id, new Set(n.fixes));
+  // A fix that makes another's change too (an endpoint set granting a role the S3 buckets) satisfies it.
+  const covers = new Map<string, string[]>();
+  const bundled = (c: EndpointSet) => [
+    ...(c.s3Grants ?? []).map((g) => `s3-policy:${g.roleName}`),
+    ...(c.companions ?? []).map((x) => x.id),
+  ];
+  for (const fix of fixes.values())
+    if (fix.change.kind === 'vpc-endpoints')
+      covers.set(
+        fix.id,
+        bundled(fix.change).filter((id) => fixes.has(id)),
+      );
+  const made = (id: string) => [id, ...(covers.get(id) ?? [])];
   const byRank = (a: Fix, b: Fix, gainA: number, gainB: number) =>
     gainB - gainA || a.commands.length - b.commands.length || a.id.localeCompare(b.id);
   const take = (fix: Fix) => {
-    chosen.add(fix.id);
+    const satisfied = made(fix.id);
+    for (const id of satisfied) chosen.add(id);
     const unblocked: string[] = [];
     for (const n of fixable) {
       const needs = missing.get(n.id);
       if (!needs) continue;
-      needs.delete(fix.id);
+      for (const id of satisfied) needs.delete(id);
       if (needs.size > 0) continue;
       missing.delete(n.id);
       manageable.add(n.id);
@@ -1016,17 +1184,18 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
   };
   /** How many nodes a set of fixes completes (with those chosen). */
   const completedBy = (set: ReadonlySet<string>) => {
+    const all = new Set([...set].flatMap(made));
     let count = 0;
-    for (const needs of missing.values()) if ([...needs].every((id) => set.has(id))) count++;
+    for (const needs of missing.values()) if ([...needs].every((id) => all.has(id))) count++;
     return count;
   };
   for (;;) {
-    // A fix's gain: the nodes it is the last missing fix of.
+    // A fix's gain: the nodes it is the last missing fix of (with what it covers).
     const gains = new Map<string, number>();
     for (const needs of missing.values())
-      if (needs.size === 1) {
-        const [id] = needs;
-        gains.set(id!, (gains.get(id!) ?? 0) + 1);
+      for (const id of needs) {
+        const satisfied = made(id);
+        if ([...needs].every((other) => satisfied.includes(other))) gains.set(id, (gains.get(id) ?? 0) + 1);
       }
     const open = [...fixes.values()].filter((f) => !chosen.has(f.id));
     const gain = (f: Fix) => gains.get(f.id) ?? 0;
@@ -1050,7 +1219,26 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
     const set = ranked[0]!.ids.map((id) => fixes.get(id)!);
     // Within the set, the fix with the fewest commands first; the last one completes the nodes.
     set.sort((a, b) => a.commands.length - b.commands.length || a.id.localeCompare(b.id));
-    for (const fix of set) take(fix);
+    for (const fix of set) if (!chosen.has(fix.id)) take(fix);
+  }
+
+  // What an earlier step already made is not made again by a set that bundles it (a second
+  // authorize-security-group-egress of the same rule would fail).
+  const rankOf = new Map(steps.map((step) => [step.fix.id, step.rank]));
+  for (const step of steps) {
+    const c = step.fix.change;
+    if (c.kind !== 'vpc-endpoints') continue;
+    const earlier = (id: string) => (rankOf.get(id) ?? Infinity) < step.rank;
+    const grants = c.s3Grants?.filter((g) => !earlier(`s3-policy:${g.roleName}`));
+    const companions = c.companions?.filter((x) => !earlier(x.id));
+    if (grants?.length !== c.s3Grants?.length || companions?.length !== c.companions?.length) {
+      step.fix.change = {
+        ...c,
+        ...(grants?.length ? { s3Grants: grants } : { s3Grants: undefined }),
+        ...(companions?.length ? { companions } : { companions: undefined }),
+      };
+      step.fix.commands = commandsOf(step.fix.change, ids);
+    }
   }
 
   const heldBack: HeldBack[] = [...nodes.values()]
@@ -1059,6 +1247,67 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
   const otherFixes = [...fixes.values()].filter((f) => !chosen.has(f.id));
   otherFixes.push(...activationRenewals(live, snapshot, ids));
   return { accountId: snapshot.accountId, region: snapshot.region, totals, steps, heldBack, otherFixes };
+}
+
+/** Ids the simulation gives what an endpoint set creates: a part naming one cannot be run. */
+const PLANNED = '-planned';
+
+/**
+ * The VPC of an endpoint set as it would be once the set is made, and for each of its running
+ * instances whose agent then has no path to SSM: the parts that give it one, or why none can.
+ */
+function afterReroute(snapshot: Snapshot, change: EndpointSet): Map<string, Part[] | string> {
+  const ec2 = snapshot.ec2 ?? {};
+  const inVpc = <T extends { VpcId?: string }>(list: T[] | undefined) =>
+    list?.filter((x) => x.VpcId === change.vpcId);
+  const vpc = structuredClone({
+    ...snapshot,
+    scope: undefined,
+    ec2: {
+      Reservations: ec2.Reservations?.map((r) => ({
+        ...r,
+        Instances: r.Instances.filter((i) => i.VpcId === change.vpcId),
+      })),
+      Vpcs: inVpc(ec2.Vpcs),
+      Subnets: inVpc(ec2.Subnets),
+      RouteTables: inVpc(ec2.RouteTables),
+      SecurityGroups: ec2.SecurityGroups,
+      NetworkAcls: inVpc(ec2.NetworkAcls),
+      VpcEndpoints: inVpc(ec2.VpcEndpoints),
+      InternetGateways: ec2.InternetGateways,
+      NatGateways: inVpc(ec2.NatGateways),
+    },
+    iam: undefined,
+  }) as Snapshot;
+  let n = 0;
+  applyChange(
+    vpc,
+    { ...change, s3Grants: undefined, companions: undefined },
+    (prefix) => `${prefix}${PLANNED}${++n}`,
+  );
+  const inventory = buildInventory(vpc);
+  const facts = new Facts(vpc);
+  const out = new Map<string, Part[] | string>();
+  for (const instance of inventory.instances.values()) {
+    if (instance.state !== 'running' && instance.state !== 'pending') continue;
+    const path = assessNetworkPath(inventory, instance);
+    if (path.status !== 'blocked') continue;
+    const parts = networkParts(
+      { resourceId: instance.id, evidence: { services: path.services } } as unknown as Finding,
+      facts,
+    );
+    if (typeof parts === 'string') out.set(instance.id, parts);
+    else if (parts.some((p) => JSON.stringify(p.change).includes(PLANNED)))
+      out.set(
+        instance.id,
+        path.services
+          .flatMap((svc) => svc.problems.map((p) => p.detail))
+          .filter(Boolean)
+          .join('; ') || 'no path once the endpoints exist',
+      );
+    else out.set(instance.id, parts);
+  }
+  return out;
 }
 
 /** Expired or exhausted activations: no node is blocked, but no new node can register with them. */

@@ -96,6 +96,27 @@ export function ssmSourceArnPattern(scope: AuditScope): string {
   return `arn:${scope.partition}:ssm:${scope.region}:${scope.accountId}:*`;
 }
 
+/**
+ * AWS's trust policy for the hybrid service role, with its confused-deputy conditions ("Be sure to specify
+ * your AWS account and the AWS Region in the ARN where you created your hybrid activation",
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/hybrid-multicloud-service-role.html), in the
+ * scope's partition, region and account.
+ */
+export const hybridTrustPolicy = (scope: AuditScope) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'ssm.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': scope.accountId },
+        ArnEquals: { 'aws:SourceArn': ssmSourceArnPattern(scope) },
+      },
+    },
+  ],
+});
+
 const scopeKey = (scope: AuditScope | undefined) =>
   scope === undefined ? '' : `${scope.partition}|${scope.region}|${scope.accountId}`;
 
@@ -120,7 +141,13 @@ export interface CoreAssessment {
   unresolved: string[];
   usesDeprecatedPolicy: boolean;
   /** The statements behind each non-allowed or conditional decision, for the finding's evidence. */
-  deciding: { action: string; decision: Decision | 'partial'; statements: StatementEvidence[] }[];
+  deciding: {
+    action: string;
+    decision: Decision | 'partial';
+    statements: StatementEvidence[];
+    /** Not allowed because the permissions boundary does not allow it (the identity policies do). */
+    missingIn?: 'identity' | 'boundary';
+  }[];
   /** The resource each action was asked on ("*" for all without a target). */
   resources: Readonly<Record<string, string>>;
 }
@@ -197,14 +224,17 @@ export function assessCoreActions(role: RoleView, target?: AgentTarget): CoreAss
     resources[action] = resource;
     let decision: Decision | 'partial';
     let statements: StatementEvidence[];
+    let missingIn: 'identity' | 'boundary' | undefined;
     if (target?.node.kind === 'anyHybrid' && resource !== '*') {
       const answer = evaluateRoleActionOnSet(role, action, resource, target);
       decision = answer.decision;
       statements = answer.evidence;
+      missingIn = answer.missingIn;
     } else {
       const answer = evaluateRoleAction(role, action, resource, target);
       decision = answer.decision;
       statements = answer.evidence;
+      missingIn = answer.missingIn;
     }
     if (action === REGISTRATION_ACTION) registration = decision === 'partial' ? 'conditional' : decision;
     if (decision === 'allowed') continue;
@@ -212,7 +242,7 @@ export function assessCoreActions(role: RoleView, target?: AgentTarget): CoreAss
     else if (decision === 'conditional') conditional.push(action);
     else if (decision === 'partial') partial.push(action);
     else missing.push(action);
-    deciding.push({ action, decision, statements });
+    deciding.push({ action, decision, statements, ...(missingIn === 'boundary' ? { missingIn } : {}) });
   }
   const unresolved = [...role.unresolvedPolicyArns];
   const status: CoreStatus =

@@ -1,9 +1,11 @@
 import type { Snapshot, SnapshotInput } from './schema';
 
 /**
- * The facts of a snapshot the fix plan (DESIGN §8) fills its commands in from, and nothing else: the
- * instances' network placement, Name and launch template, the VPCs' DNS attributes and CIDRs, subnets' zones, route
- * table associations, endpoints, network ACL entries, hybrid node names and activations.
+ * The facts of a snapshot the fix plan (DESIGN §8) fills its commands in from and assesses its endpoint
+ * sets on: the network (instances' placement, addresses, security groups, IMDS options, Name and launch
+ * template; VPCs, subnets, route tables, security groups, network ACLs, endpoints without their policies,
+ * gateways), agent versions and node names, and activations. No IAM: what the plan needs of it is in the
+ * findings' evidence.
  *
  * A whole-region audit keeps these with its findings, so `ssm-audit plan --table` plans from the table
  * alone. The result is itself a snapshot (it parses with the snapshot schema); the plan built from it
@@ -32,7 +34,12 @@ export function planFactsOf(snapshot: Snapshot): SnapshotInput & { collectedAt: 
                 State: { Name: i.State.Name },
                 VpcId: i.VpcId,
                 SubnetId: i.SubnetId,
+                PrivateIpAddress: i.PrivateIpAddress,
+                PublicIpAddress: i.PublicIpAddress,
+                Placement: i.Placement,
+                MetadataOptions: i.MetadataOptions,
                 SecurityGroups: i.SecurityGroups?.map((g) => ({ GroupId: g.GroupId })),
+                NetworkInterfaces: i.NetworkInterfaces,
                 Tags: name(i.Tags),
               })),
             })),
@@ -46,45 +53,31 @@ export function planFactsOf(snapshot: Snapshot): SnapshotInput & { collectedAt: 
             Subnets: ec2.Subnets?.map((s) => ({
               SubnetId: s.SubnetId,
               VpcId: s.VpcId,
+              CidrBlock: s.CidrBlock,
               AvailabilityZone: s.AvailabilityZone,
             })),
-            RouteTables: ec2.RouteTables?.map((t) => ({
-              RouteTableId: t.RouteTableId,
-              VpcId: t.VpcId,
-              Associations: some(
-                t.Associations?.filter((a) => a.Main || a.SubnetId).map((a) => ({
-                  ...(a.Main ? { Main: true } : {}),
-                  SubnetId: a.SubnetId,
-                })),
-              ),
-            })),
-            NetworkAcls: ec2.NetworkAcls?.map((a) => ({
-              NetworkAclId: a.NetworkAclId,
-              VpcId: a.VpcId,
-              Entries: a.Entries?.map((e) => ({
-                RuleNumber: e.RuleNumber,
-                Protocol: e.Protocol,
-                RuleAction: e.RuleAction,
-                Egress: e.Egress,
-              })),
-            })),
-            VpcEndpoints: ec2.VpcEndpoints?.map((e) => ({
-              VpcEndpointId: e.VpcEndpointId,
-              VpcEndpointType: e.VpcEndpointType,
-              VpcId: e.VpcId,
-              ServiceName: e.ServiceName,
-              Groups: e.Groups?.map((g) => ({ GroupId: g.GroupId })),
-              RouteTableIds: some(e.RouteTableIds),
-            })),
+            // The network as the agent's path is assessed on it (the plan assesses a VPC with its
+            // planned endpoints): routes, security group rules, network ACLs, gateways.
+            RouteTables: ec2.RouteTables?.map(({ Tags: _tags, ...t }) => t),
+            SecurityGroups: ec2.SecurityGroups,
+            NetworkAcls: ec2.NetworkAcls,
+            // Endpoint policies are left out: the plan does not read them.
+            VpcEndpoints: ec2.VpcEndpoints?.map(({ PolicyDocument: _policy, ...e }) => e),
+            InternetGateways: ec2.InternetGateways,
+            NatGateways: ec2.NatGateways,
           },
         }
       : {}),
     ...(ssm
       ? {
           ssm: {
-            InstanceInformationList: ssm.InstanceInformationList?.filter((n) => n.Name || n.ComputerName).map(
-              (n) => ({ InstanceId: n.InstanceId, Name: n.Name, ComputerName: n.ComputerName }),
-            ),
+            // Names, and the agent version (which endpoints an instance's agent needs).
+            InstanceInformationList: ssm.InstanceInformationList?.map((n) => ({
+              InstanceId: n.InstanceId,
+              AgentVersion: n.AgentVersion,
+              Name: n.Name,
+              ComputerName: n.ComputerName,
+            })),
             ActivationList: ssm.ActivationList?.map((a) => ({
               ActivationId: a.ActivationId,
               IamRole: a.IamRole,

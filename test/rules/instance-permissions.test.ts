@@ -112,6 +112,17 @@ const rows: Row[] = [
     reason: 'DHMC_REQUIRES_IMDSV2',
   },
   {
+    // The version is checked after IMDSv2: recorded so a fix plan updates the agent with IMDSv2.
+    case: 'DHMC on, IMDSv1 allowed and an agent below 3.2.582.0: IMDSv2 is named, the version recorded',
+    instance: { profile: null, imds: 'optional' },
+    info: { agentVersion: '3.1.1732.0' },
+    roles: [dhmcRole()],
+    dhmc: `service-role/${DHMC_ROLE}`,
+    status: 'FAIL',
+    reason: 'DHMC_REQUIRES_IMDSV2',
+    evidence: { agentVersion: '3.1.1732.0' },
+  },
+  {
     case: 'DHMC on but the metadata endpoint is disabled',
     instance: { profile: null, imds: 'disabled' },
     roles: [dhmcRole()],
@@ -272,6 +283,13 @@ const rows: Row[] = [
         'ssmmessages:CreateDataChannel',
         'ssmmessages:OpenControlChannel',
         'ssmmessages:OpenDataChannel',
+      ],
+      // The identity policies allow them: the boundary is what a fix must change.
+      decidingStatements: [
+        { action: 'ssmmessages:CreateControlChannel', notAllowedBy: 'permissions boundary' },
+        { action: 'ssmmessages:CreateDataChannel', notAllowedBy: 'permissions boundary' },
+        { action: 'ssmmessages:OpenControlChannel', notAllowedBy: 'permissions boundary' },
+        { action: 'ssmmessages:OpenDataChannel', notAllowedBy: 'permissions boundary' },
       ],
     },
   },

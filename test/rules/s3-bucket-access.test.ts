@@ -88,6 +88,15 @@ const rows: Row[] = [
     s3Policy: exactS3,
     status: 'FAIL',
     reason: 'S3_GATEWAY_ENDPOINT_MISSING',
+    // What the role would lack through the endpoint is recorded for the fix plan: nothing here.
+    evidence: { role: 'SSMInstanceProfile', ungrantedBuckets: [], deniedBuckets: [] },
+  },
+  {
+    case: 'S3 gateway endpoint missing, and the role grants none of the buckets',
+    network: { endpoints: ALL, defaultRoute: null },
+    status: 'FAIL',
+    reason: 'S3_GATEWAY_ENDPOINT_MISSING',
+    evidence: { role: 'SSMInstanceProfile', ungrantedBuckets: EIGHT, deniedBuckets: [] },
   },
   {
     case: 'S3 gateway endpoint routed to another route table than the subnet’s',
@@ -328,6 +337,16 @@ const rows: Row[] = [
     network: {},
     status: 'NOT_APPLICABLE',
     reason: 'NOT_ENDPOINT_ONLY',
+    // …but what the role would lack behind endpoints is recorded (a fix plan that adds them grants it).
+    evidence: { endpointOnly: false, role: 'SSMInstanceProfile', ungrantedBuckets: EIGHT, deniedBuckets: [] },
+  },
+  {
+    case: 'instance with a NAT path whose role already grants the buckets',
+    network: {},
+    s3Policy: exactS3,
+    status: 'NOT_APPLICABLE',
+    reason: 'NOT_ENDPOINT_ONLY',
+    evidence: { endpointOnly: false, role: 'SSMInstanceProfile', ungrantedBuckets: [], deniedBuckets: [] },
   },
   {
     case: 'DHMC role in use (no profile) carries the S3 policy',

@@ -1,0 +1,120 @@
+import { RULES } from '../../rules';
+import { BLOCKING_RULES, buildPlan } from '../../scripts/ssm-audit/plan';
+import { auditSnapshot } from '../../shared/engine/audit';
+import { loadSnapshotFile, parseSnapshot } from '../../shared/snapshot/load';
+import type { Snapshot } from '../../shared/snapshot/schema';
+import { applyFixes } from '../support/apply-fix';
+import { buildSyntheticSnapshot } from '../support/synthetic';
+
+/**
+ * The plan's figures are what a re-audit finds (issue 14): on the demo fleets and on synthetic fleets
+ * (random network, IAM and agent faults), the snapshot edited as the first N fixes' commands would edit
+ * the account is re-audited, and the nodes without a failing prerequisite are exactly those manageable
+ * before plus those the plan counts as unblocked by step N. No fix may break a node that was fine.
+ */
+
+function nodesWithoutBlockingFailure(s: Snapshot) {
+  const now = new Date(s.collectedAt);
+  const findings = auditSnapshot(s, { rules: RULES, now, evaluatedAt: now }).findings;
+  const blocked = new Set(
+    findings
+      .filter((f) => (BLOCKING_RULES as readonly string[]).includes(f.ruleId))
+      .filter((f) => f.status === 'FAIL' || f.status === 'ERROR')
+      .map((f) => f.resourceId),
+  );
+  const nodes = findings
+    .filter(
+      (f) =>
+        f.ruleId === 'managed-status' &&
+        (f.status !== 'NOT_APPLICABLE' || f.reason === 'REGISTRATION_PENDING'),
+    )
+    .map((f) => f.resourceId);
+  return { findings, fine: new Set(nodes.filter((id) => !blocked.has(id))) };
+}
+
+const fleets: [string, () => Promise<Snapshot>][] = [
+  ['the demo fleet', () => loadSnapshotFile('test/fixtures/demo/demo-fleet.json')],
+  ['the demo fleet a week later', () => loadSnapshotFile('test/fixtures/demo/demo-fleet-after.json')],
+  ...[1, 2, 3, 4].map((seed): [string, () => Promise<Snapshot>] => [
+    `synthetic fleet seed ${seed}`,
+    async () => parseSnapshot(buildSyntheticSnapshot({ instances: 600, seed })),
+  ]),
+];
+
+describe.each(fleets)('the plan of %s', (_name, load) => {
+  let snapshot: Snapshot;
+  let before: ReturnType<typeof nodesWithoutBlockingFailure>;
+  let plan: ReturnType<typeof buildPlan>;
+  beforeAll(async () => {
+    snapshot = await load();
+    before = nodesWithoutBlockingFailure(snapshot);
+    plan = buildPlan(before.findings, snapshot);
+  });
+
+  it('has steps to check', () => {
+    expect(plan.steps.length).toBeGreaterThan(3);
+  });
+
+  it.each([0.25, 0.5, 0.75, 1])('matches the re-audit after %p of its steps, breaking nothing', (share) => {
+    const n = Math.round(plan.steps.length * share);
+    const after = nodesWithoutBlockingFailure(
+      applyFixes(
+        snapshot,
+        plan.steps.slice(0, n).map((s) => s.fix),
+      ),
+    ).fine;
+    const expected = new Set([...before.fine, ...plan.steps.slice(0, n).flatMap((s) => s.unblocked)]);
+    expect([...before.fine].filter((id) => !after.has(id))).toEqual([]);
+    expect([...expected].filter((id) => !after.has(id))).toEqual([]);
+    expect([...after].filter((id) => !expected.has(id))).toEqual([]);
+  });
+});
+
+describe('what a rule names first can hide the next failure; the plan fixes both', () => {
+  const planOf = (s: Snapshot) => {
+    const now = new Date(s.collectedAt);
+    return buildPlan(auditSnapshot(s, { rules: RULES, now, evaluatedAt: now }).findings, s);
+  };
+
+  it('holds back a role capped by its permissions boundary instead of attaching a policy that cannot help', async () => {
+    const plan = planOf(await loadSnapshotFile('test/fixtures/demo/demo-fleet-after.json'));
+    const cache = plan.heldBack.find((h) => h.nodeId === 'i-00afdff52490d5a6d')!;
+    expect(cache.reasons).toEqual([
+      "instance-permissions DHMC_SHADOWED_BY_PROFILE: role cache-role's permissions boundary does not allow ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel, ssmmessages:OpenDataChannel: attaching policies cannot help; a person must decide whether to widen the boundary",
+    ]);
+    expect([...plan.steps.map((s) => s.fix), ...plan.otherFixes].map((f) => f.id)).not.toContain(
+      'attach-policy:cache-role:AmazonSSMManagedInstanceCore',
+    );
+  });
+
+  it('updates an old agent together with IMDSv2 (DHMC checks the version after IMDS)', async () => {
+    const s = parseSnapshot(buildSyntheticSnapshot({ instances: 600, seed: 4 }));
+    const plan = planOf(s);
+    const imds = plan.steps.find((st) => st.fix.id === 'imdsv2:eu-west-1')!;
+    const agent = plan.steps.find((st) => st.fix.id === 'update-agent:eu-west-1')!;
+    // Some instances need both: they count only after the later of the two.
+    const both = imds.fix.nodes.filter((id) => agent.fix.nodes.includes(id));
+    expect(both.length).toBeGreaterThan(0);
+    const later = imds.rank > agent.rank ? imds : agent;
+    for (const id of both) expect(later.unblocked).toContain(id);
+  });
+
+  it('makes with an endpoint set what the VPC’s other instances then need: the S3 grant, an egress rule', () => {
+    const s = parseSnapshot(buildSyntheticSnapshot({ instances: 600, seed: 1 }));
+    const sets = planOf(s)
+      .steps.map((st) => st.fix)
+      .filter((f) => f.change.kind === 'vpc-endpoints');
+    const changes = sets.map((f) => f.change as { s3Grants?: unknown[]; companions?: { id: string }[] });
+    expect(changes.some((c) => (c.s3Grants ?? []).length > 0)).toBe(true);
+    expect(changes.flatMap((c) => c.companions ?? []).map((c) => c.id)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^sg-egress-443:sg-/)]),
+    );
+    // Each bundled change is a command of the set, and no command is planned twice.
+    const lines = sets.flatMap((f) => f.commands.map((c) => c.argv.join(' ')));
+    expect(lines.some((l) => l.startsWith('aws iam put-role-policy'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('aws ec2 authorize-security-group-egress'))).toBe(true);
+    const all = planOf(s).steps.flatMap((st) => st.fix.commands.map((c) => c.argv.join(' ')));
+    const egress = all.filter((l) => l.startsWith('aws ec2 authorize-security-group-egress'));
+    expect(new Set(egress).size).toBe(egress.length);
+  });
+});
