@@ -207,6 +207,7 @@ interface BlockingProblem {
 
 interface ServicePath {
   service: string;
+  route?: 'endpoint' | 'internet';
   status: string;
   endpointId?: string;
   problems?: BlockingProblem[];
@@ -438,9 +439,18 @@ function networkParts(f: Finding, facts: Facts): Part[] | string {
     if (s.status !== 'blocked') continue;
     const problems = s.problems ?? [];
     const endpoint = s.endpointId ? facts.endpoint(s.endpointId) : undefined;
+    // On the internet route the endpoint's problem is an alternative, not a second failure: when all the
+    // internet path lacks is an egress rule or network ACL entry, those alone give the agent its path.
+    const internetOnly =
+      s.route === 'internet' &&
+      problems.some((p) => REOPENING_CODES.has(p.code)) &&
+      problems.every(
+        (p) => REOPENING_CODES.has(p.code) || ENDPOINT_CODES.has(p.code) || p.code === 'ENDPOINT_MISSING',
+      );
     for (const p of problems) {
       // Traffic that crosses zones still arrives: a note of the rule, not a failure to fix.
       if (p.code === 'ENDPOINT_OTHER_AZ') continue;
+      if (internetOnly && !REOPENING_CODES.has(p.code)) continue;
       if (ENDPOINT_CODES.has(p.code)) {
         if (!endpoint) return `${p.code}: the endpoint is not in the snapshot`;
         if (p.code === 'ENDPOINT_PRIVATE_DNS_DISABLED')
