@@ -416,18 +416,31 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): PermissionsO
     dhmc: 'off',
     ...(profileCore ? coreEvidence(profileCore) : {}),
   };
+  // The profile cannot register the agent, so with DHMC on the agent would use DHMC's default role:
+  // what that path would still lack (the role, IMDSv2, the agent) is recorded for a fix plan.
+  const ifOn = evaluateDhmc(instance, inventory, target, DHMC_DEFAULT_ROLE);
+  const next = ifOn.evidence as Record<string, unknown>;
+  const ifDhmcOn = {
+    reason: ifOn.reason,
+    role: DHMC_DEFAULT_ROLE,
+    // The instance's own DHMC requirements, whatever the role check found first.
+    imdsV2Required: instance.imdsV2Required,
+    agentVersion: instance.info?.AgentVersion ?? null,
+    ...(Array.isArray(next.missingActions) ? { missingActions: next.missingActions } : {}),
+    ...(Array.isArray(next.deniedActions) ? { deniedActions: next.deniedActions } : {}),
+  };
   if (!instance.instanceProfileArn) {
     return {
       reason: 'NO_INSTANCE_PROFILE_AND_DHMC_OFF',
       message: 'No instance profile is attached and Default Host Management Configuration is off.',
-      evidence,
+      evidence: { ...evidence, ifDhmcOn },
       params: { instanceId: instance.id },
     };
   }
   return {
     reason: 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF',
     message: `The instance profile cannot register the agent (${profileNote}) and Default Host Management Configuration is off.`,
-    evidence,
+    evidence: { ...evidence, ifDhmcOn },
     ...(profileRole && profileCore
       ? grantFix(profileCore, profileRole.name, arns.core)
       : ({

@@ -1,5 +1,6 @@
 import type { Fix, FixChange } from './plan';
 import { hybridTrustPolicy as trustPolicyOf } from '../../shared/agent/permissions';
+import { regionalSsmBuckets } from '../../shared/knowledge/ssm-requirements';
 import type { Snapshot } from '../../shared/snapshot/schema';
 
 /**
@@ -15,6 +16,12 @@ import type { Snapshot } from '../../shared/snapshot/schema';
 /** AWS's documented trust policy for the hybrid service role (shared/agent/permissions.ts). */
 export const hybridTrustPolicy = (partition: string, region: string, accountId: string) =>
   trustPolicyOf({ partition, region, accountId });
+
+/** The trust AWS's DHMC setup gives its role: Systems Manager assumes it. */
+export const SSM_SERVICE_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ssm.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
 
 export function applyFixes(snapshot: Snapshot, fixes: readonly Fix[]): Snapshot {
   const next = structuredClone(snapshot);
@@ -171,6 +178,23 @@ export function applyChange(s: Snapshot, change: FixChange, newId: (prefix: stri
       } as NonNullable<typeof acl.Entries>[number]);
       return;
     }
+    case 'dhmc-role':
+      (s.iam ??= {}).RoleDetailList ??= [];
+      s.iam.RoleDetailList!.push({
+        RoleName: change.roleName,
+        Arn: `arn:${partition}:iam::${s.accountId}:role/service-role/${change.roleName}`,
+        Path: '/service-role/',
+        AssumeRolePolicyDocument: SSM_SERVICE_TRUST,
+        RolePolicyList: [],
+        AttachedManagedPolicies: [
+          {
+            PolicyName: 'AmazonSSMManagedEC2InstanceDefaultPolicy',
+            PolicyArn: `arn:${partition}:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy`,
+          },
+        ],
+      } as NonNullable<NonNullable<Snapshot['iam']>['RoleDetailList']>[number]);
+      putS3Policy(role(change.roleName), regionalSsmBuckets(s.region), partition);
+      return;
     case 'dhmc-setting': {
       const setting = s.ssm?.ServiceSettings?.find(
         (x) => x.SettingId === '/ssm/managed-instance/default-ec2-instance-management-role',

@@ -5,7 +5,7 @@ import { compareVersions } from '../../shared/knowledge/supported-os';
 import { causeOf, countOf, NODE_NOUN } from '../../shared/report/fleet-state';
 import { assessNetworkPath } from '../../shared/network/assess';
 import { buildInventory } from '../../shared/snapshot/inventory';
-import { applyChange, hybridTrustPolicy } from './plan-apply';
+import { applyChange, hybridTrustPolicy, SSM_SERVICE_TRUST } from './plan-apply';
 
 /**
  * The fix plan (DESIGN §8): the failures of an audit grouped into the fewest changes that make the most
@@ -33,6 +33,8 @@ export const DHMC_MINIMUM_AGENT = '3.2.582.0';
 const SSM_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'] as const;
 /** The role AWS's Default Host Management Configuration setup creates, which the plan's setting names. */
 const DHMC_ROLE = 'AWSSystemsManagerDefaultEC2InstanceManagementRole';
+/** The managed policy AWS's DHMC setup attaches to that role. */
+const DHMC_POLICY = 'AmazonSSMManagedEC2InstanceDefaultPolicy';
 
 /** What a fix changes, in data: the plan's commands do it to the account, a test helper to a snapshot. */
 export type FixChange =
@@ -91,6 +93,7 @@ export type FixChange =
       to: number;
     }
   | { kind: 'dhmc-setting'; roleName: string }
+  | { kind: 'dhmc-role'; roleName: string }
   | { kind: 'renew-activation'; activationId: string; roleName: string; registrationLimit: number };
 
 /** One shell word, or a variable set by an earlier command of the same fix (`$NAME`). */
@@ -236,41 +239,24 @@ function partsOf(
   facts: Facts,
   /** The other findings of the same resource, by rule. */
   others: ReadonlyMap<string, Finding> = new Map(),
+  /** The plan turns DHMC on for the region (other nodes need it). */
+  dhmcPlanned = false,
 ): Part[] | string {
   const ev = f.evidence as Record<string, unknown>;
   const role = typeof ev.role === 'string' ? ev.role : undefined;
+  // A profile that cannot register the agent leaves it to DHMC: when the plan turns DHMC on anyway and
+  // the instance itself needs nothing more on that path, DHMC (and its role) is the fix.
+  if (
+    f.ruleId === 'instance-permissions' &&
+    f.reason === 'PROFILE_MISSING_ACTIONS_AND_DHMC_OFF' &&
+    dhmcPlanned
+  ) {
+    const path = dhmcFallback(f, facts, ev.ifDhmcOn);
+    if (typeof path !== 'string' && path.own.length === 0) return path.shared;
+  }
   switch (`${f.ruleId} ${f.reason}`) {
-    case 'instance-permissions DHMC_REQUIRES_IMDSV2': {
-      const tags = facts.instances.get(f.resourceId)?.Tags ?? [];
-      const tag = (key: string) => tags.find((t) => t.Key === key)?.Value;
-      const template = tag('aws:ec2launchtemplate:id');
-      const version = tag('aws:ec2launchtemplate:version');
-      // The rule checks the agent version after IMDSv2: an old agent is the next failure.
-      const agent = typeof ev.agentVersion === 'string' ? ev.agentVersion : undefined;
-      const oldAgent = agent !== undefined && compareVersions(agent, DHMC_MINIMUM_AGENT) < 0;
-      return [
-        ...(oldAgent ? [updateAgent(f)] : []),
-        {
-          id: `imdsv2:${f.region}`,
-          title: 'Require IMDSv2 (Default Host Management Configuration supports only IMDSv2)',
-          change: {
-            kind: 'imdsv2',
-            instanceIds: [f.resourceId],
-            ...(template
-              ? {
-                  launchTemplates: [
-                    {
-                      launchTemplateId: template,
-                      versions: version ? [version] : [],
-                      instanceIds: [f.resourceId],
-                    },
-                  ],
-                }
-              : {}),
-          },
-        },
-      ];
-    }
+    case 'instance-permissions DHMC_REQUIRES_IMDSV2':
+      return dhmcPathParts(f, facts, 'DHMC_REQUIRES_IMDSV2', ev.agentVersion);
     case 'instance-permissions DHMC_AGENT_TOO_OLD':
       return [updateAgent(f)];
     case 'instance-permissions PROFILE_MISSING_ACTIONS':
@@ -289,14 +275,10 @@ function partsOf(
         return `${BOUNDARY_MARK}role ${role}'s permissions boundary does not allow ${capped.join(', ')}: attaching policies cannot help; a person must decide whether to widen the boundary`;
       return [attachCore(role)];
     }
-    case 'instance-permissions NO_INSTANCE_PROFILE_AND_DHMC_OFF':
-      return [
-        {
-          id: `dhmc-setting:${f.region}`,
-          title: 'Turn on Default Host Management Configuration for the region',
-          change: { kind: 'dhmc-setting', roleName: DHMC_ROLE },
-        },
-      ];
+    case 'instance-permissions NO_INSTANCE_PROFILE_AND_DHMC_OFF': {
+      const path = dhmcFallback(f, facts, ev.ifDhmcOn);
+      return typeof path === 'string' ? path : [...path.shared, ...path.own];
+    }
     case 'hybrid-service-role HYBRID_ROLE_MISSING_ACTIONS': {
       const name = typeof ev.iamRole === 'string' ? ev.iamRole : undefined;
       return name ? [attachCore(name)] : 'the role is not named in the evidence';
@@ -390,6 +372,111 @@ const s3Policy = (roleName: string, buckets: string[], region: string): Part => 
   id: `s3-policy:${roleName}`,
   title: `Let role ${roleName} read the Systems Manager S3 buckets of ${region}`,
   change: { kind: 's3-policy', roleName, buckets },
+});
+
+/**
+ * The parts that give an instance its DHMC path from where the rule stopped (`reason`), down the checks
+ * the rule makes after it: the role, IMDSv2, then the agent version.
+ */
+function dhmcPathParts(
+  f: Finding,
+  facts: Facts,
+  reason: string,
+  agentVersion: unknown,
+  denied = 0,
+): Part[] | string {
+  const parts: Part[] = [];
+  switch (reason) {
+    case 'DHMC_PATH_OK':
+    case 'DHMC_AGENT_VERSION_UNKNOWN':
+      return [];
+    case 'DHMC_ROLE_NOT_FOUND':
+      return [
+        {
+          id: `dhmc-role:${DHMC_ROLE}`,
+          title: `Create the DHMC role ${DHMC_ROLE} (trusts ssm.amazonaws.com, ${DHMC_POLICY}, the SSM buckets)`,
+          change: { kind: 'dhmc-role', roleName: DHMC_ROLE },
+        },
+      ];
+    case 'DHMC_ROLE_MISSING_ACTIONS':
+      if (denied > 0) return `DHMC role ${DHMC_ROLE} explicitly denies agent actions: a person must decide`;
+      return [
+        {
+          id: `attach-policy:${DHMC_ROLE}:${DHMC_POLICY}`,
+          title: `Attach ${DHMC_POLICY} to role ${DHMC_ROLE}`,
+          change: { kind: 'attach-policy', roleName: DHMC_ROLE, policyName: DHMC_POLICY },
+        },
+      ];
+    case 'DHMC_REQUIRES_IMDSV2': {
+      const tags = facts.instances.get(f.resourceId)?.Tags ?? [];
+      const tag = (key: string) => tags.find((t) => t.Key === key)?.Value;
+      const template = tag('aws:ec2launchtemplate:id');
+      const version = tag('aws:ec2launchtemplate:version');
+      parts.push({
+        id: `imdsv2:${f.region}`,
+        title: 'Require IMDSv2 (Default Host Management Configuration supports only IMDSv2)',
+        change: {
+          kind: 'imdsv2',
+          instanceIds: [f.resourceId],
+          ...(template
+            ? {
+                launchTemplates: [
+                  {
+                    launchTemplateId: template,
+                    versions: version ? [version] : [],
+                    instanceIds: [f.resourceId],
+                  },
+                ],
+              }
+            : {}),
+        },
+      });
+      // The rule checks the agent version after IMDSv2: an old agent is the next failure.
+      if (typeof agentVersion === 'string' && compareVersions(agentVersion, DHMC_MINIMUM_AGENT) < 0)
+        parts.unshift(updateAgent(f));
+      return parts;
+    }
+    case 'DHMC_AGENT_TOO_OLD':
+      return [updateAgent(f)];
+    case 'DHMC_AGENT_VERSION_CHECK':
+      return typeof agentVersion === 'string' && compareVersions(agentVersion, DHMC_MINIMUM_AGENT) < 0
+        ? [updateAgent(f)]
+        : [];
+    default:
+      return `${reason}: no command can be derived`;
+  }
+}
+
+/**
+ * DHMC for an instance no profile serves: the setting and what its role needs (shared by every such
+ * instance), and what the instance itself needs (IMDSv2, the agent), from what the rule recorded.
+ */
+function dhmcFallback(f: Finding, facts: Facts, recorded: unknown): { shared: Part[]; own: Part[] } | string {
+  const next = recorded as
+    | { reason?: string; imdsV2Required?: boolean; agentVersion?: unknown; deniedActions?: unknown[] }
+    | undefined;
+  const shared: Part[] = [dhmcSetting(f)];
+  if (!next?.reason) return { shared, own: [] };
+  // The role first (the rule stops at it), then what the instance itself needs.
+  if (next.reason.startsWith('DHMC_ROLE_')) {
+    const role = dhmcPathParts(f, facts, next.reason, undefined, next.deniedActions?.length);
+    if (typeof role === 'string') return `once DHMC is on: ${role}`;
+    shared.push(...role);
+  }
+  const own = dhmcPathParts(
+    f,
+    facts,
+    next.imdsV2Required === false ? 'DHMC_REQUIRES_IMDSV2' : 'DHMC_AGENT_VERSION_CHECK',
+    next.agentVersion,
+  );
+  if (typeof own === 'string') return `once DHMC is on: ${own}`;
+  return { shared, own };
+}
+
+const dhmcSetting = (f: Finding): Part => ({
+  id: `dhmc-setting:${f.region}`,
+  title: 'Turn on Default Host Management Configuration for the region',
+  change: { kind: 'dhmc-setting', roleName: DHMC_ROLE },
 });
 
 const updateAgent = (f: Finding): Part => ({
@@ -935,6 +1022,38 @@ export function commandsOf(
           ],
         },
       ];
+    case 'dhmc-role':
+      return [
+        {
+          argv: [
+            'aws',
+            'iam',
+            'create-role',
+            '--path',
+            '/service-role/',
+            '--role-name',
+            change.roleName,
+            '--assume-role-policy-document',
+            json(SSM_SERVICE_TRUST),
+          ],
+        },
+        {
+          argv: [
+            'aws',
+            'iam',
+            'attach-role-policy',
+            '--role-name',
+            change.roleName,
+            '--policy-arn',
+            `arn:${partition}:iam::aws:policy/${DHMC_POLICY}`,
+          ],
+        },
+        // Instances that reach SSM through endpoints read the buckets with this role.
+        ...commandsOf(
+          { kind: 's3-policy', roleName: change.roleName, buckets: regionalSsmBuckets(region) },
+          facts,
+        ),
+      ];
     case 'dhmc-setting':
       return [
         {
@@ -1031,7 +1150,8 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
           ? DHMC_ROLE
           : ev.role;
       const buckets = recorded ? stringList(ev.ungrantedBuckets) : regionalSsmBuckets(snapshot.region);
-      if (buckets.length === 0) continue;
+      // A role the plan creates is created with the grant.
+      if (buckets.length === 0 || fixes.has(`dhmc-role:${role}`)) continue;
       const set = grants.get(role) ?? new Set<string>();
       for (const b of buckets) set.add(b);
       grants.set(role, set);
@@ -1042,6 +1162,14 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
       .map(([roleName, set]) => ({ roleName, buckets: order.filter((b) => set.has(b)) }));
   };
 
+  // DHMC is turned on when a counted node has no profile and nothing but DHMC can give it a role.
+  const dhmcPlanned = live.some(
+    (f) =>
+      f.ruleId === 'instance-permissions' &&
+      f.reason === 'NO_INSTANCE_PROFILE_AND_DHMC_OFF' &&
+      f.status === 'FAIL' &&
+      nodes.has(f.resourceId),
+  );
   const fixes = new Map<string, Fix>();
   for (const f of live) {
     const node = nodes.get(f.resourceId);
@@ -1049,7 +1177,7 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
     const parts =
       f.status === 'ERROR'
         ? `could not be evaluated: ${f.message}`
-        : partsOf(f, facts, byResource.get(f.resourceId));
+        : partsOf(f, facts, byResource.get(f.resourceId), dhmcPlanned);
     if (typeof parts === 'string') {
       node.blockers.push(
         `${f.ruleId} ${f.reason}: ${

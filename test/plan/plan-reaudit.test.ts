@@ -135,3 +135,68 @@ describe('what a rule names first can hide the next failure; the plan fixes both
     expect(new Set(egress).size).toBe(egress.length);
   });
 });
+
+describe('turning DHMC on makes the whole DHMC path', () => {
+  /**
+   * The demo fleet with DHMC off and its role deleted, and one profile-less instance on IMDSv1 with an
+   * agent older than DHMC needs: the rule names the missing setting; the role, IMDSv2 and the agent
+   * come next.
+   */
+  const variant = async () => {
+    const s = JSON.parse(
+      JSON.stringify(await loadSnapshotFile('test/fixtures/demo/demo-fleet.json')),
+    ) as Snapshot;
+    s.ssm!.ServiceSettings = s.ssm!.ServiceSettings!.map((x) =>
+      x.SettingId.endsWith('default-ec2-instance-management-role') ? { ...x, SettingValue: '$None' } : x,
+    );
+    s.iam!.RoleDetailList = s.iam!.RoleDetailList!.filter(
+      (r) => r.RoleName !== 'AWSSystemsManagerDefaultEC2InstanceManagementRole',
+    );
+    const info = s.ssm!.InstanceInformationList!.find((x) => x.InstanceId === 'i-0d2628533b6a01658')!;
+    info.AgentVersion = '3.1.1732.0';
+    for (const r of s.ec2!.Reservations!)
+      for (const i of r.Instances)
+        if (i.InstanceId === 'i-0d2628533b6a01658')
+          i.MetadataOptions = { ...i.MetadataOptions, HttpTokens: 'optional' };
+    return parseSnapshot(s);
+  };
+
+  it('plans the setting, the role, IMDSv2 and the agent update, and the re-audit agrees after every step', async () => {
+    const snapshot = await variant();
+    const before = nodesWithoutBlockingFailure(snapshot);
+    const plan = buildPlan(before.findings, snapshot);
+    const fixesOf = (id: string) =>
+      [...plan.steps.map((s) => s.fix), ...plan.otherFixes]
+        .filter((f) => f.nodes.includes(id))
+        .map((f) => f.id);
+    expect(fixesOf('i-0d2628533b6a01658')).toEqual(
+      expect.arrayContaining([
+        'dhmc-setting:eu-west-1',
+        'dhmc-role:AWSSystemsManagerDefaultEC2InstanceManagementRole',
+        'imdsv2:eu-west-1',
+        'update-agent:eu-west-1',
+      ]),
+    );
+    const role = plan.steps.find((s) => s.fix.id.startsWith('dhmc-role:'))!.fix;
+    expect(role.commands.map((c) => c.argv.slice(0, 3).join(' '))).toEqual([
+      'aws iam create-role',
+      'aws iam attach-role-policy',
+      'aws iam put-role-policy',
+    ]);
+    expect(role.commands[0]!.argv).toEqual(expect.arrayContaining(['--path', '/service-role/']));
+    for (let n = 1; n <= plan.steps.length; n++) {
+      const after = nodesWithoutBlockingFailure(
+        applyFixes(
+          snapshot,
+          plan.steps.slice(0, n).map((s) => s.fix),
+        ),
+      ).fine;
+      const expected = new Set([...before.fine, ...plan.steps.slice(0, n).flatMap((s) => s.unblocked)]);
+      expect({
+        n,
+        missing: [...expected].filter((id) => !after.has(id)),
+        extra: [...after].filter((id) => !expected.has(id)),
+      }).toEqual({ n, missing: [], extra: [] });
+    }
+  });
+});
