@@ -890,17 +890,10 @@ export function commandsOf(
                 trust,
               ],
             },
-            {
-              argv: [
-                'aws',
-                'iam',
-                'attach-role-policy',
-                '--role-name',
-                change.roleName,
-                '--policy-arn',
-                `arn:${partition}:iam::aws:policy/${CORE_POLICY}`,
-              ],
-            },
+            ...commandsOf(
+              { kind: 'attach-policy', roleName: change.roleName, policyName: CORE_POLICY },
+              facts,
+            ),
           ]
         : [
             {
@@ -1037,17 +1030,7 @@ export function commandsOf(
             json(SSM_SERVICE_TRUST),
           ],
         },
-        {
-          argv: [
-            'aws',
-            'iam',
-            'attach-role-policy',
-            '--role-name',
-            change.roleName,
-            '--policy-arn',
-            `arn:${partition}:iam::aws:policy/${DHMC_POLICY}`,
-          ],
-        },
+        ...commandsOf({ kind: 'attach-policy', roleName: change.roleName, policyName: DHMC_POLICY }, facts),
         // Instances that reach SSM through endpoints read the buckets with this role.
         ...commandsOf(
           { kind: 's3-policy', roleName: change.roleName, buckets: regionalSsmBuckets(region) },
