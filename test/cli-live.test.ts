@@ -78,6 +78,29 @@ describe('collect and live scan through the CLI (mocked AWS)', () => {
     });
   });
 
+  it('plan and report --html of a live scan are those of the collected snapshot', async () => {
+    const { snapshot } = buildCollectionFleet({ instances: 60 });
+    fake = fakeAwsFromSnapshot(snapshot);
+    const file = join(dir, 'snapshot.json');
+    expect((await run(['collect', '--region', 'eu-west-1', '--out', file])).code).toBe(0);
+    const collectedAt = (JSON.parse(readFileSync(file, 'utf8')) as { collectedAt: string }).collectedAt;
+    // The live scan evaluates as of its own collection: pin both to the saved snapshot's time.
+    const live = await run(['plan', '--region', 'eu-west-1', '--format', 'json', '--now', collectedAt]);
+    const saved = await run(['plan', '--snapshot', file, '--format', 'json', '--now', collectedAt]);
+    expect(live.code).toBe(0);
+    expect(saved.code).toBe(0);
+    const withoutSource = (out: string) => ({ ...(JSON.parse(out) as object), source: undefined });
+    expect(withoutSource(live.out)).toEqual(withoutSource(saved.out));
+    expect((JSON.parse(live.out) as { source: string }).source).toMatch(/^live /);
+    expect((JSON.parse(live.out) as { steps: unknown[] }).steps.length).toBeGreaterThan(0);
+
+    const html = join(dir, 'report.html');
+    const report = await run(['report', '--html', html, '--region', 'eu-west-1', '--now', collectedAt]);
+    expect(report.code).toBe(0);
+    expect(report.err).toMatch(/HTML report written to .*report\.html \(\d+ KB\)/);
+    expect(readFileSync(html, 'utf8')).toContain('SSM readiness: account 123456789012, eu-west-1 (live, ');
+  });
+
   it('a live scan of one instance collects only that instance', async () => {
     const { snapshot } = buildCollectionFleet({ instances: 120 });
     fake = fakeAwsFromSnapshot(snapshot);
