@@ -40,10 +40,14 @@ const TURN_ON_DHMC =
 const SSM_TRUST = `'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`;
 
 /** The fix for a role that falls short, by what the role lacks (see `grantFix`). */
+/** The role's own policies allow the actions; its permissions boundary does not. */
+const WIDEN_BOUNDARY =
+  "allow {cappedActions} in {boundaryArn}, the permissions boundary of role {roleName} (the role's own policies already allow them, so attaching a policy cannot help)";
 const GRANT_FIX = {
   attach: ATTACH,
   unblock: `Remove or narrow ${DENY_STATEMENTS}`,
   unblockAndAttach: `Remove or narrow ${DENY_STATEMENTS}, and ${ATTACH}`,
+  widenBoundary: `Ask whoever owns the boundary to ${WIDEN_BOUNDARY}.`,
 } as const;
 
 const REASONS = {
@@ -69,6 +73,7 @@ const REASONS = {
       attach: `Either ${ATTACH}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`,
       unblock: `Either remove or narrow ${DENY_STATEMENTS}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`,
       unblockAndAttach: `Either remove or narrow ${DENY_STATEMENTS}, and ${ATTACH}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`,
+      widenBoundary: `Either ${WIDEN_BOUNDARY}, or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.`,
     },
   },
   NO_INSTANCE_PROFILE_AND_DHMC_OFF: {
@@ -159,10 +164,22 @@ function gapText(core: CoreAssessment): string {
  * Which fix a role that falls short needs (GRANT_FIX): a Deny is removed or narrowed (attaching more
  * grants does not beat an explicit Deny), a missing grant is attached.
  */
-function grantFix(core: CoreAssessment, roleName: string, policyArn: string) {
+function grantFix(core: CoreAssessment, role: RoleView, policyArn: string) {
+  const roleName = role.name;
   const denying = core.deciding
     .filter((d) => d.decision === 'explicitDeny' || d.decision === 'partial')
     .flatMap((d) => describeStatements(d.statements.filter((st) => st.effect === 'Deny')));
+  const capped = core.deciding.filter((d) => d.missingIn === 'boundary').map((d) => d.action);
+  if (
+    denying.length === 0 &&
+    capped.length > 0 &&
+    capped.length === core.missing.length &&
+    role.permissionsBoundary
+  )
+    return {
+      variant: 'widenBoundary',
+      params: { roleName, cappedActions: capped.join(', '), boundaryArn: role.permissionsBoundary.source },
+    } as const;
   const params = {
     roleName,
     policyArn,
@@ -251,7 +268,7 @@ function evaluateDhmc(
       reason: 'DHMC_ROLE_MISSING_ACTIONS',
       message: `DHMC role ${role.name} ${gapText(core)}.`,
       evidence: { ...base, ...coreEvidence(core) },
-      ...grantFix(core, role.name, arns.dhmcDefault),
+      ...grantFix(core, role, arns.dhmcDefault),
     };
   }
   if (!instance.imdsV2Required) {
@@ -391,7 +408,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): PermissionsO
             ? `Role ${profileRole.name} allows ssm:UpdateInstanceInformation but ${gapText(profileCore)}: the agent uses this incomplete profile instead of DHMC.`
             : `Instance profile role ${profileRole.name} ${gapText(profileCore)}.`,
           evidence: { ...evidence, dhmc: inventory.dhmc.state, ...coreEvidence(profileCore) },
-          ...grantFix(profileCore, profileRole.name, arns.core),
+          ...grantFix(profileCore, profileRole, arns.core),
         };
       }
       profileNote = `role ${profileRole.name} ${gapText(profileCore)}`;
@@ -442,7 +459,7 @@ function evaluateInstance(instance: Ec2Instance, ctx: RuleContext): PermissionsO
     message: `The instance profile cannot register the agent (${profileNote}) and Default Host Management Configuration is off.`,
     evidence: { ...evidence, ifDhmcOn },
     ...(profileRole && profileCore
-      ? grantFix(profileCore, profileRole.name, arns.core)
+      ? grantFix(profileCore, profileRole, arns.core)
       : ({
           variant: 'profileWithoutRole',
           // arn:<partition>:iam::<account>:instance-profile/<path>/<name>

@@ -277,6 +277,9 @@ const rows: Row[] = [
     policies: [aManagedPolicy(managedPolicyArn('Boundary'), policy(allow(['ssm:*', 'ec2messages:*'])))],
     status: 'FAIL',
     reason: 'PROFILE_MISSING_ACTIONS',
+    // Attaching a policy cannot help: the fix is the boundary's.
+    remediation:
+      'Ask whoever owns the boundary to allow ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel, ssmmessages:OpenDataChannel in arn:aws:iam::123456789012:policy/Boundary, the permissions boundary of role SSMInstanceProfile',
     evidence: {
       missingActions: [
         'ssmmessages:CreateControlChannel',
