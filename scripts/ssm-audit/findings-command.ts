@@ -207,7 +207,7 @@ export function openTable(options: TableOptions): Promise<OpenTable> {
 }
 
 /** The table options of `findings` and `suppress`. */
-export function withTableOptions(command: Command): Command {
+export function withTableOptions(command: Command, options: { liveScan?: boolean } = {}): Command {
   return command
     .option('--table <name>', 'the findings table (default: SSM_AUDIT_TABLE or ssm-audit-findings)')
     .option('--endpoint-url <url>', 'a DynamoDB endpoint other than AWS, e.g. a local DynamoDB')
@@ -215,7 +215,12 @@ export function withTableOptions(command: Command): Command {
       '--local [dir]',
       'the table `npm run demo` left on disk (default .ssm-audit/local-table); no AWS account needed',
     )
-    .option('--region <region>', "the table's AWS region (default: AWS_REGION or the profile's region)")
+    .option(
+      '--region <region>',
+      options.liveScan
+        ? "live scan of this region, or with --table/--endpoint-url the table's region (default: AWS_REGION or the profile's region)"
+        : "the table's AWS region (default: AWS_REGION or the profile's region)",
+    )
     .option('--profile <name>', 'AWS named profile (default: AWS_PROFILE or the default chain)');
 }
 

@@ -196,7 +196,7 @@ export function reportCommand(
       parseNow,
     );
   // --region and --profile serve the live scan, or with --table/--local/--endpoint-url the table.
-  return withTableOptions(command).action(async (opts: ReportOptions) => {
+  return withTableOptions(command, { liveScan: true }).action(async (opts: ReportOptions) => {
     setCode(await runReport(opts, io, collectLive));
   });
 }

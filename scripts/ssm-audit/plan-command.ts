@@ -356,7 +356,7 @@ export function planCommand(
       parse.width,
     );
   // --region and --profile serve the live scan, or with --table/--local/--endpoint-url the table.
-  return withTableOptions(command).action(async (opts: PlanOptions) => {
+  return withTableOptions(command, { liveScan: true }).action(async (opts: PlanOptions) => {
     const { plan, snapshot, source } = await planFor(opts, collect);
     const names = resourceNames(snapshot);
     if (opts.format === 'json') io.out(planJson(plan, source));
