@@ -8,18 +8,15 @@ import type { Finding } from '../../shared/model';
 import { renderHtmlReport, type TrendPoint } from '../../shared/report/html';
 import { instanceVpcs, trendFromRuns } from '../../shared/report/trend';
 import { loadSnapshotFile } from '../../shared/snapshot/load';
-import { REGION_NAME, type Snapshot } from '../../shared/snapshot/schema';
-import { OptionValueError, openTable, withTableOptions, type TableOptions } from './findings-command';
+import type { Snapshot } from '../../shared/snapshot/schema';
+import { OptionValueError, withTableOptions } from './findings-command';
+import { checkSources, parseScope, readTableScope, usesTable, type SourceOptions } from './table-source';
 import { resourceNames } from './report';
 
 /**
  * `ssm-audit report --html FILE`: the self-contained HTML report (DESIGN §8) of a saved snapshot, a
  * live scan or the findings table (with the trend of its recorded runs).
  */
-
-/** The findings table module loads the AWS SDK: required when the table is read (see cli.ts). */
-const storeModule = () =>
-  require('../../shared/store/findings-store') as typeof import('../../shared/store/findings-store');
 
 export interface ReportIo {
   out(text: string): void;
@@ -28,10 +25,8 @@ export interface ReportIo {
   now?: () => Date;
 }
 
-interface ReportOptions extends TableOptions {
+interface ReportOptions extends SourceOptions {
   html: string;
-  snapshot?: string;
-  scope?: string;
   title?: string;
   now?: Date;
 }
@@ -40,9 +35,6 @@ interface ReportOptions extends TableOptions {
 export type CollectLive = (options: { region?: string; profile?: string }) => Promise<CollectResult>;
 
 const RULE_TITLES: Record<string, string> = Object.fromEntries(RULES.map((r) => [r.meta.id, r.meta.title]));
-
-const usesTable = (o: ReportOptions) =>
-  o.table !== undefined || o.local !== undefined || o.endpointUrl !== undefined;
 
 interface ReportSource {
   title: string;
@@ -63,55 +55,18 @@ function fromSnapshot(snapshot: Snapshot, source: string, now: Date | undefined)
   };
 }
 
-/** The account-region of the table a command reads: `--scope`, else the only one the table holds. */
-export async function tableScope(
-  store: import('../../shared/store/findings-store').FindingsStore,
-  tableName: string,
-  scope: string | undefined,
-): Promise<{ accountId: string; region: string }> {
-  if (scope) {
-    const [accountId = '', region = ''] = scope.split('/');
-    return { accountId, region };
-  }
-  const scopes = await store.scopes();
-  if (scopes.length !== 1)
-    throw Object.assign(
-      new UsageError(
-        scopes.length === 0
-          ? `the findings table ${tableName} holds no audit yet`
-          : `the findings table holds ${scopes.length} account-regions: choose one with --scope`,
-      ),
-      {
-        hint:
-          scopes.length === 0
-            ? 'record an audit first (the deployed scheduled audit, or `npm run demo` for --local)'
-            : `e.g. --scope ${scopes[0]!.accountId}/${scopes[0]!.region}`,
-      },
-    );
-  return { accountId: scopes[0]!.accountId, region: scopes[0]!.region };
-}
-
 /** The open findings of one account-region of the table, and the unmanaged nodes of its recent runs. */
 async function fromTable(options: ReportOptions): Promise<ReportSource> {
-  const { FindingsStore, FindingsStoreError } = storeModule();
-  const opened = await openTable(options);
-  try {
-    const store = new FindingsStore({ client: opened.doc, tableName: opened.tableName });
-    const { accountId, region } = await tableScope(store, opened.tableName, options.scope);
+  return readTableScope(options, async (store, { accountId, region, tableName }) => {
     const stored = [...(await store.loadRegion(accountId, region)).values()].filter((f) => !f.closedAt);
     const runs = await store.runs(accountId, region, 10);
     const asOf = runs[0]?.asOf ?? runs[0]?.finishedAt;
     return {
-      title: `SSM readiness: account ${accountId}, ${region} (findings table ${opened.tableName}${asOf ? `, as of ${asOf}` : ''})`,
+      title: `SSM readiness: account ${accountId}, ${region} (findings table ${tableName}${asOf ? `, as of ${asOf}` : ''})`,
       findings: stored,
       trend: trendFromRuns(runs, stored),
     };
-  } catch (err) {
-    if (err instanceof FindingsStoreError) throw new UsageError(err.message, { cause: err });
-    throw err;
-  } finally {
-    await opened.close();
-  }
+  });
 }
 
 export async function runReport(
@@ -119,15 +74,8 @@ export async function runReport(
   io: ReportIo,
   collectLive: CollectLive,
 ): Promise<number> {
+  checkSources(options, 'reports on a saved snapshot');
   const table = usesTable(options);
-  if (options.snapshot && (table || options.region || options.profile))
-    throw new UsageError(
-      '--snapshot reports on a saved snapshot; --region/--profile (live scan) and --table/--local/--endpoint-url (findings table) are other sources',
-    );
-  if (options.scope && !table)
-    throw new UsageError(
-      '--scope chooses an account-region of the findings table: add --table, --local or --endpoint-url',
-    );
   let source: ReportSource;
   if (options.snapshot) {
     source = fromSnapshot(
@@ -157,13 +105,6 @@ export async function runReport(
   }
   io.err(`HTML report written to ${options.html} (${Math.round(Buffer.byteLength(html) / 1024)} KB).\n`);
   return 0;
-}
-
-export function parseScope(value: string): string {
-  const [account = '', region = ''] = value.split('/');
-  if (!/^\d{12}$/.test(account) || !REGION_NAME.test(region) || value.split('/').length !== 2)
-    throw new OptionValueError('--scope', value, 'expected ACCOUNT/REGION, e.g. 123456789012/eu-west-1');
-  return value;
 }
 
 export function parseNow(value: string): Date {

@@ -6,8 +6,8 @@ import { UsageError } from '../../shared/errors';
 import { loadSnapshotFile, parseSnapshot } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import type { Finding } from '../../shared/model';
-import { OptionValueError, oneOf, openTable, withTableOptions, type TableOptions } from './findings-command';
-import { parseScope, tableScope } from './html-command';
+import { OptionValueError, oneOf, withTableOptions } from './findings-command';
+import { checkSources, parseScope, readTableScope, usesTable, type SourceOptions } from './table-source';
 import { afterSentence, buildPlan, type Command as PlanCommand, type Fix, type FixPlan } from './plan';
 import { DEFAULT_WIDTH, resourceNames, wrapUnits } from './report';
 
@@ -229,21 +229,12 @@ export interface PlanIo {
   columns?: number;
 }
 
-interface PlanOptions extends TableOptions {
-  snapshot?: string;
-  scope?: string;
+interface PlanOptions extends SourceOptions {
   format: PlanFormat;
   now?: Date;
   color?: boolean;
   width?: number;
 }
-
-const usesTable = (o: PlanOptions) =>
-  o.table !== undefined || o.local !== undefined || o.endpointUrl !== undefined;
-
-/** The findings table module loads the AWS SDK: required only when the table is read (see cli.ts). */
-const storeModule = () =>
-  require('../../shared/store/findings-store') as typeof import('../../shared/store/findings-store');
 
 /**
  * The plan of one account-region of the findings table: its open findings, filled in from the facts its
@@ -252,17 +243,11 @@ const storeModule = () =>
 async function fromTable(
   options: PlanOptions,
 ): Promise<{ findings: Finding[]; snapshot: Snapshot; source: string }> {
-  const { FindingsStore, FindingsStoreError } = storeModule();
-  const opened = await openTable(options);
-  try {
-    const store = new FindingsStore({ client: opened.doc, tableName: opened.tableName });
-    const { accountId, region } = await tableScope(store, opened.tableName, options.scope);
+  return readTableScope(options, async (store, { accountId, region, tableName }) => {
     const saved = await store.planFacts(accountId, region);
     if (!saved)
       throw Object.assign(
-        new UsageError(
-          `the findings table ${opened.tableName} holds no plan facts for ${accountId}/${region}`,
-        ),
+        new UsageError(`the findings table ${tableName} holds no plan facts for ${accountId}/${region}`),
         {
           hint: 'each whole-region audit saves them (the scheduled audit, or `npm run demo` for --local); or plan from a live scan (--region) or a snapshot (--snapshot)',
         },
@@ -281,14 +266,9 @@ async function fromTable(
     return {
       findings,
       snapshot,
-      source: `findings table ${opened.tableName}${asOf ? `, findings as of ${asOf}` : ''}, ids as of ${new Date(saved.head.collectedAt).toISOString()}`,
+      source: `findings table ${tableName}${asOf ? `, findings as of ${asOf}` : ''}, ids as of ${new Date(saved.head.collectedAt).toISOString()}`,
     };
-  } catch (err) {
-    if (err instanceof FindingsStoreError) throw new UsageError(err.message, { cause: err });
-    throw err;
-  } finally {
-    await opened.close();
-  }
+  });
 }
 
 /** The audit and plan behind every format. */
@@ -296,15 +276,8 @@ export async function planFor(
   options: PlanOptions,
   collect: (options: { region?: string; profile?: string }) => Promise<Snapshot>,
 ): Promise<{ plan: FixPlan; snapshot: Snapshot; source: string }> {
+  checkSources(options, 'plans from a saved snapshot');
   const table = usesTable(options);
-  if (options.snapshot && (table || options.region || options.profile))
-    throw new UsageError(
-      '--snapshot plans from a saved snapshot; --region/--profile (live scan) and --table/--local/--endpoint-url (findings table) are other sources',
-    );
-  if (options.scope && !table)
-    throw new UsageError(
-      '--scope chooses an account-region of the findings table: add --table, --local or --endpoint-url',
-    );
   if (table) {
     if (options.now)
       throw new UsageError('--now applies to a snapshot or a live scan: the table holds evaluated findings');

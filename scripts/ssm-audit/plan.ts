@@ -271,8 +271,7 @@ function partsOf(
         .filter((d: { notAllowedBy?: string }) => d.notAllowedBy === 'permissions boundary')
         .map((d: { action?: string }) => d.action);
       if (capped.length > 0)
-        // The rule's fix (attach the Core policy) would not help: say what would, and only that.
-        return `${BOUNDARY_MARK}role ${role}'s permissions boundary does not allow ${capped.join(', ')}: attaching policies cannot help; a person must decide whether to widen the boundary`;
+        return `role ${role}'s permissions boundary does not allow ${capped.join(', ')}: a person must decide whether to widen it`;
       return [attachCore(role)];
     }
     case 'instance-permissions NO_INSTANCE_PROFILE_AND_DHMC_OFF': {
@@ -361,9 +360,6 @@ function internetReopened(network: Finding | undefined): boolean {
   );
 }
 const REOPENING_CODES = new Set(['SG_NO_EGRESS_443', 'NACL_BLOCKS_443', 'NACL_BLOCKS_EPHEMERAL']);
-
-/** Marks a reason that replaces the finding's remediation instead of preceding it. */
-const BOUNDARY_MARK = '\u0000';
 
 const stringList = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -689,31 +685,20 @@ export function commandsOf(
   switch (change.kind) {
     case 'vpc-endpoints': {
       const out: Command[] = [];
+      // One attribute per call (ModifyVpcAttribute takes one at a time).
       if (change.enableVpcDns)
-        out.push(
-          {
+        for (const attribute of ['--enable-dns-support', '--enable-dns-hostnames'])
+          out.push({
             argv: [
               'aws',
               'ec2',
               'modify-vpc-attribute',
               '--vpc-id',
               change.vpcId,
-              '--enable-dns-support',
+              attribute,
               '{"Value":true}',
             ],
-          },
-          {
-            argv: [
-              'aws',
-              'ec2',
-              'modify-vpc-attribute',
-              '--vpc-id',
-              change.vpcId,
-              '--enable-dns-hostnames',
-              '{"Value":true}',
-            ],
-          },
-        );
+          });
       let group: string;
       if ('existing' in change.securityGroup) group = change.securityGroup.existing;
       else if (change.create.length > 0) {
@@ -1163,13 +1148,7 @@ export function buildPlan(findings: readonly Finding[], snapshot: Snapshot): Fix
         : partsOf(f, facts, byResource.get(f.resourceId), dhmcPlanned);
     if (typeof parts === 'string') {
       node.blockers.push(
-        `${f.ruleId} ${f.reason}: ${
-          parts === 'no command can be derived for this failure'
-            ? f.remediation
-            : parts.startsWith(BOUNDARY_MARK)
-              ? parts.slice(BOUNDARY_MARK.length)
-              : `${parts} — ${f.remediation}`
-        }`,
+        `${f.ruleId} ${f.reason}: ${parts === 'no command can be derived for this failure' ? f.remediation : `${parts} — ${f.remediation}`}`,
       );
       continue;
     }

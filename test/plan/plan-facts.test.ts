@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { RULES, RULE_IDS } from '../../rules';
-import { main } from '../../scripts/ssm-audit/cli';
 import { buildPlan } from '../../scripts/ssm-audit/plan';
 import { planJson } from '../../scripts/ssm-audit/plan-command';
 import { resourceNames } from '../../scripts/ssm-audit/report';
@@ -14,6 +13,7 @@ import { planFactsOf } from '../../shared/snapshot/plan-facts';
 import type { Snapshot } from '../../shared/snapshot/schema';
 import { FindingsStore } from '../../shared/store/findings-store';
 import { encodeFacts, FACTS_PART_BYTES } from '../../shared/store/plan-facts';
+import { runCli } from '../support/cli-run';
 import { buildSyntheticSnapshot } from '../support/synthetic';
 
 /**
@@ -272,16 +272,7 @@ describe('recording an audit', () => {
   });
 });
 
-async function plan(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'ssm-audit', 'plan', ...args], {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    isTTY: false,
-  });
-  return { code, out, err };
-}
+const plan = (...args: string[]) => runCli('plan', args);
 
 describe('ssm-audit plan --table', () => {
   it('plans from the table as from the snapshot of its last audit (suppressions included)', async () => {

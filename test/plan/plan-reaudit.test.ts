@@ -111,7 +111,7 @@ describe('what a rule names first can hide the next failure; the plan fixes both
     const plan = planOf(await loadSnapshotFile('test/fixtures/demo/demo-fleet-after.json'));
     const cache = plan.heldBack.find((h) => h.nodeId === 'i-00afdff52490d5a6d')!;
     expect(cache.reasons).toEqual([
-      "instance-permissions DHMC_SHADOWED_BY_PROFILE: role cache-role's permissions boundary does not allow ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel, ssmmessages:OpenDataChannel: attaching policies cannot help; a person must decide whether to widen the boundary",
+      "instance-permissions DHMC_SHADOWED_BY_PROFILE: role cache-role's permissions boundary does not allow ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel, ssmmessages:OpenDataChannel: a person must decide whether to widen it — Either allow ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel, ssmmessages:OpenDataChannel in arn:aws:iam::123456789012:policy/DeveloperBoundary, the permissions boundary of role cache-role (the role's own policies already allow them, so attaching a policy cannot help), or remove ssm:UpdateInstanceInformation from the profile so the agent falls back to DHMC.",
     ]);
     expect([...plan.steps.map((s) => s.fix), ...plan.otherFixes].map((f) => f.id)).not.toContain(
       'attach-policy:cache-role:AmazonSSMManagedInstanceCore',

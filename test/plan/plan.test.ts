@@ -3,13 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RULES } from '../../rules';
-import { main } from '../../scripts/ssm-audit/cli';
 import { BLOCKING_RULES, buildPlan, type FixPlan } from '../../scripts/ssm-audit/plan';
 import { planScript } from '../../scripts/ssm-audit/plan-command';
 import { auditSnapshot } from '../../shared/engine/audit';
 import type { Finding } from '../../shared/model';
 import { loadSnapshotFile } from '../../shared/snapshot/load';
 import type { Snapshot } from '../../shared/snapshot/schema';
+import { runCli } from '../support/cli-run';
 import { applyFixes } from '../support/apply-fix';
 
 /** `ssm-audit plan` over the demo fleet (issue 14 item 4): ranking, figures, script, and the re-audit. */
@@ -35,16 +35,7 @@ const withoutBlockingFailure = (findings: readonly Finding[], nodes: ReadonlySet
   return new Set([...nodes].filter((id) => !blocked.has(id)));
 };
 
-async function run(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'ssm-audit', 'plan', ...args], {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    isTTY: false,
-  });
-  return { code, out, err };
-}
+const run = (args: string[]) => runCli('plan', args);
 
 beforeAll(async () => {
   snapshot = await loadSnapshotFile(DEMO);
